@@ -1,0 +1,500 @@
+/* engine.c - run set-up, the event loop, and the actions probes ask for. */
+#include "engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cookie.h"
+#include "craft.h"
+#include "decode.h"
+#include "match.h"
+#include "output.h"
+#include "probe.h"
+#include "route.h"
+#include "sched.h"
+#include "targets.h"
+#include "util.h"
+
+#define MAX_CAPS 8
+#define WSCALE_DEFAULT 7
+
+/* The only mutable global: what the signal handler needs. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct flow {
+	uint32_t target;        /* index into cfg->targets */
+	struct addr dst;
+	uint16_t port;
+	struct route rt;
+	uint32_t next_seq;
+	bool ever_open;
+	struct flow_summary sum;
+};
+
+struct run {
+	const struct config *cfg;
+	struct cookie_key key;
+	struct flow *flows;
+	size_t nflows;
+	struct addr *hosts;     /* unique target addresses, for the filter */
+	size_t nhosts;
+	bool resolve_failed;
+	struct capture caps[MAX_CAPS];
+	size_t ncaps;
+	struct crafter craft;
+	struct port_table ports;
+	struct probe *probes;   /* one slot per source port */
+	uint16_t *free_ports;   /* FIFO ring: a port is reused as late as possible */
+	size_t free_head, free_n, nports;
+	uint32_t *waiting;      /* flows waiting for a free source port (ring) */
+	size_t wait_head, wait_n;
+	struct sched sched;
+	struct output out;
+	size_t live, flows_left;
+	uint64_t sent, received;
+	int64_t start_mono;
+	int fatal;              /* an exit code once a system error stops the run */
+};
+
+/* ---- set-up ---------------------------------------------------------- */
+
+static int add_host(struct run *r, const struct addr *a)
+{
+	for (size_t i = 0; i < r->nhosts; i++)
+		if (addr_eq(&r->hosts[i], a))
+			return 0;
+	r->hosts[r->nhosts++] = *a;
+	return 0;
+}
+
+/* Resolve every target and route to it; one flow per target x port. */
+static int build_flows(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[256];
+	size_t n = (size_t)cfg->ntargets * cfg->ports.n;
+	r->flows = calloc(n, sizeof(*r->flows));
+	r->hosts = calloc((size_t)cfg->ntargets, sizeof(*r->hosts));
+	if (!r->flows || !r->hosts) {
+		warnx_line("memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (int t = 0; t < cfg->ntargets; t++) {
+		struct addr a;
+		struct route rt;
+		if (target_resolve(cfg->targets[t], cfg->family, cfg->numeric, &a, err,
+				   sizeof(err)) < 0) {
+			warnx_line("%s: %s", cfg->targets[t], err);
+			r->resolve_failed = true;
+			continue;
+		}
+		if (route_lookup(&a, cfg->iface, cfg->source, &rt, err, sizeof(err)) < 0) {
+			warnx_line("%s: %s", cfg->targets[t], err);
+			return strstr(err, "source") || strstr(err, "interface") ? EXIT_USAGE
+										  : EXIT_SYSTEM;
+		}
+		add_host(r, &a);
+		for (size_t p = 0; p < cfg->ports.n; p++) {
+			struct flow *f = &r->flows[r->nflows++];
+			f->target = (uint32_t)t;
+			f->dst = a;
+			f->port = cfg->ports.v[p];
+			f->rt = rt;
+			f->sum.target = cfg->targets[t];
+			f->sum.addr = &f->dst;
+			f->sum.port = f->port;
+		}
+	}
+	r->flows_left = r->nflows;
+	return 0;
+}
+
+static int setup_ports(struct run *r)
+{
+	uint16_t lo, hi;
+	if (r->cfg->source_port) {
+		lo = hi = (uint16_t)r->cfg->source_port;
+	} else {
+		int elo, ehi;
+		route_ephemeral_range(&elo, &ehi);
+		route_our_ports(elo, ehi, &lo, &hi);
+	}
+	r->nports = (size_t)(hi - lo) + 1;
+	r->probes = calloc(r->nports, sizeof(*r->probes));
+	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
+	r->waiting = calloc(r->nflows ? r->nflows : 1, sizeof(*r->waiting));
+	if (!r->probes || !r->free_ports || !r->waiting || port_table_init(&r->ports, lo, hi) < 0) {
+		warnx_line("memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < r->nports; i++)
+		r->free_ports[i] = (uint16_t)(lo + i);
+	r->free_n = r->nports;
+	return 0;
+}
+
+static int open_raw(struct run *r)
+{
+	bool fam[2] = { false, false };
+	for (size_t i = 0; i < r->nflows; i++)
+		fam[r->flows[i].dst.family == AF_INET6] = true;
+	for (int i = 0; i < 2; i++) {
+		if (!fam[i])
+			continue;
+		if (craft_open(&r->craft, i ? AF_INET6 : AF_INET, r->cfg->iface) < 0) {
+			warnx_line("raw socket: %s%s", r->craft.err,
+				   strstr(r->craft.err, "ermi") ? " (tcpshake needs CAP_NET_RAW)" : "");
+			return EXIT_SYSTEM;
+		}
+	}
+	return 0;
+}
+
+static int open_captures(struct run *r)
+{
+	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
+	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
+	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
+		fs.nhosts = 0; /* too many hosts for one program: ports alone */
+		capture_filter_text(&fs, filter, sizeof(filter));
+	}
+	for (size_t i = 0; i < r->nflows; i++) {
+		const char *dev = r->flows[i].rt.ifname;
+		bool have = false;
+		for (size_t c = 0; c < r->ncaps; c++)
+			have |= strcmp(r->caps[c].dev, dev) == 0;
+		if (have)
+			continue;
+		if (r->ncaps == MAX_CAPS) {
+			warnx_line("capture: more than %d interfaces", MAX_CAPS);
+			return EXIT_SYSTEM;
+		}
+		if (capture_open(&r->caps[r->ncaps], dev, filter, err, sizeof(err)) < 0) {
+			warnx_line("%s", err);
+			return EXIT_SYSTEM;
+		}
+		r->ncaps++;
+	}
+	return 0;
+}
+
+/* ---- probes ------------------------------------------------------------ */
+
+static void sched_or_die(struct run *r, struct event e)
+{
+	if (sched_push(&r->sched, e) < 0 && !r->fatal) {
+		warnx_line("memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts_to_ns(&ts);
+}
+
+static uint16_t syn_mss(const struct route *rt, int family)
+{
+	int mss = rt->mtu - (family == AF_INET ? 40 : 60);
+	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
+}
+
+static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64_t now)
+{
+	struct syn_options opt;
+	craft_linux_options(&opt, syn_mss(&f->rt, f->dst.family),
+			    (uint32_t)(now / 1000000), WSCALE_DEFAULT);
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, 64240,
+			     opt.b, opt.len, NULL, 0 };
+	if (craft_send_syn(&r->craft, &s) < 0) {
+		char ep[80];
+		warnx_line("send to %s: %s", endpoint_str(&p->dst, p->dport, ep, sizeof(ep)),
+			   r->craft.err);
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+static void send_rst(struct run *r, const struct probe *p)
+{
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn + 1, 0, TCPF_RST, 0,
+			     NULL, 0, NULL, 0 };
+	if (craft_send_ctl(&r->craft, &s) < 0)
+		warnx_line("send RST: %s", r->craft.err); /* the peer times out; not fatal */
+}
+
+/* Start the next probe of flow fi, or queue the flow for a free port. */
+static void start_probe(struct run *r, uint32_t fi, int64_t now)
+{
+	struct flow *f = &r->flows[fi];
+	if (r->free_n == 0) {
+		r->waiting[(r->wait_head + r->wait_n++) % r->nflows] = fi;
+		return;
+	}
+	uint16_t port = r->free_ports[r->free_head];
+	r->free_head = (r->free_head + 1) % r->nports;
+	r->free_n--;
+	struct probe *p = &r->probes[port - r->ports.lo];
+	p->src = f->rt.src;
+	p->dst = f->dst;
+	p->sport = port;
+	p->dport = f->port;
+	p->flow = fi;
+	p->seq = f->next_seq++;
+	p->gen++;
+	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport, p->seq);
+	probe_start(p, now, wall_ns());
+	port_table_set(&r->ports, port, p);
+	r->live++;
+	r->sent++;
+	send_syn(r, p, f, now);
+	sched_or_die(r, (struct event){ now + r->cfg->timeout_ns, EV_TIMEOUT,
+					(uint32_t)(port - r->ports.lo), p->gen });
+	if (r->cfg->count && f->next_seq >= (uint64_t)r->cfg->count)
+		r->flows_left--;
+	else
+		sched_or_die(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, fi, 0 });
+}
+
+static void account(struct flow *f, const struct probe_result *res)
+{
+	struct flow_summary *s = &f->sum;
+	s->sent++;
+	switch (res->outcome) {
+	case OUTCOME_OPEN:
+		s->open++;
+		f->ever_open = true;
+		break;
+	case OUTCOME_CLOSED:
+		s->closed++;
+		break;
+	case OUTCOME_FILTERED:
+		s->filtered++;
+		break;
+	case OUTCOME_UNREACHABLE:
+		s->unreachable++;
+		break;
+	default:
+		break;
+	}
+	if (res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED)
+		flag_count_add(s->flags, res->flags);
+	if (res->rtt_source != RTT_NONE)
+		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
+}
+
+/* A probe is done: report it, free its port, let a waiting flow have it. */
+static void finish_probe(struct run *r, struct probe *p, int64_t now)
+{
+	struct flow *f = &r->flows[p->flow];
+	struct probe_report rep = { f->sum.target, &f->dst, f->port, p->sport, p->seq, &p->res,
+				    r->cfg->timeout_ns,
+				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns };
+	account(f, &p->res);
+	r->out.ops->probe(&r->out, &rep);
+	port_table_set(&r->ports, p->sport, NULL);
+	p->state = PS_FREE;
+	r->live--;
+	r->free_ports[(r->free_head + r->free_n++) % r->nports] = p->sport;
+	if (r->wait_n) {
+		uint32_t fi = r->waiting[r->wait_head];
+		r->wait_head = (r->wait_head + 1) % r->nflows;
+		r->wait_n--;
+		start_probe(r, fi, now);
+	}
+}
+
+static void act(struct run *r, struct probe *p, int actions, int64_t now)
+{
+	if (actions & PACT_SEND_RST)
+		send_rst(r, p);
+	if (actions & PACT_DONE)
+		finish_probe(r, p, now);
+}
+
+/* ---- capture ----------------------------------------------------------- */
+
+struct dispatch_ctx {
+	struct run *r;
+	int linktype;
+};
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
+	struct segment seg;
+	enum probe_event ev;
+	/* nanosecond precision: tv_usec holds nanoseconds */
+	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
+	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
+		return;
+	struct probe *p = match_segment(&d->r->ports, &seg, &ev);
+	if (!p)
+		return;
+	if (ev != PEV_OWN_SYN)
+		d->r->received++;
+	int64_t now = mono_ns();
+	act(d->r, p, probe_step(p, ev, &seg, now), now);
+}
+
+static void drain_captures(struct run *r)
+{
+	for (size_t i = 0; i < r->ncaps; i++) {
+		struct dispatch_ctx d = { r, r->caps[i].linktype };
+		if (pcap_dispatch(r->caps[i].p, -1, on_frame, (u_char *)&d) == PCAP_ERROR) {
+			warnx_line("capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
+			r->fatal = EXIT_SYSTEM;
+		}
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static void handle_event(struct run *r, const struct event *e, int64_t now)
+{
+	if (e->kind == EV_SEND) {
+		start_probe(r, e->id, now);
+		return;
+	}
+	struct probe *p = &r->probes[e->id];
+	if (p->state == PS_SYN_SENT && p->gen == e->gen)
+		act(r, p, probe_step(p, PEV_TIMEOUT, NULL, now), now);
+}
+
+static bool finished(const struct run *r)
+{
+	return r->fatal || stop_signal || (r->live == 0 && r->flows_left == 0);
+}
+
+/* Sleep in poll() exactly until the next deadline or a frame. */
+static void wait_for_work(struct run *r, const sigset_t *unblocked)
+{
+	struct pollfd pfd[MAX_CAPS];
+	const struct event *next = sched_peek(&r->sched);
+	struct timespec tmo = { 1, 0 };
+	if (next) {
+		int64_t d = next->when_ns - mono_ns();
+		if (d < 0)
+			d = 0;
+		tmo.tv_sec = (time_t)(d / NS_PER_SEC);
+		tmo.tv_nsec = (long)(d % NS_PER_SEC);
+	}
+	for (size_t i = 0; i < r->ncaps; i++)
+		pfd[i] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
+	if (ppoll(pfd, r->ncaps, &tmo, unblocked) < 0 && errno != EINTR) {
+		warnx_line("poll: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+static void event_loop(struct run *r)
+{
+	sigset_t block, unblocked;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
+	sigdelset(&unblocked, SIGINT);
+	sigdelset(&unblocked, SIGTERM);
+	for (uint32_t i = 0; i < r->nflows; i++)
+		sched_or_die(r, (struct event){ r->start_mono, EV_SEND, i, 0 });
+	while (!finished(r)) {
+		wait_for_work(r, &unblocked);
+		/* 1. replies first: a frame already captured beats its timeout */
+		drain_captures(r);
+		/* 2. every due deadline, timeouts before sends at equal times */
+		int64_t now = mono_ns();
+		struct event e;
+		while (!finished(r) && sched_peek(&r->sched) && sched_peek(&r->sched)->when_ns <= now) {
+			sched_pop(&r->sched, &e);
+			handle_event(r, &e, now);
+		}
+	}
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static int exit_code(const struct run *r)
+{
+	if (r->fatal)
+		return r->fatal;
+	if (r->resolve_failed)
+		return EXIT_RESOLVE;
+	for (size_t i = 0; i < r->nflows; i++)
+		if (!r->flows[i].ever_open)
+			return EXIT_NOT_OPEN;
+	return EXIT_ALL_OPEN;
+}
+
+static void report(struct run *r)
+{
+	struct run_summary rs = { r->sent, r->received, 0, mono_ns() - r->start_mono };
+	for (size_t i = 0; i < r->nflows; i++)
+		r->out.ops->summary(&r->out, &r->flows[i].sum);
+	for (size_t i = 0; i < r->ncaps; i++)
+		rs.pcap_drops += capture_drops(&r->caps[i]);
+	r->out.ops->run(&r->out, &rs);
+	fflush(r->out.f);
+}
+
+static void teardown(struct run *r)
+{
+	for (size_t i = 0; i < r->ncaps; i++)
+		capture_close(&r->caps[i]);
+	craft_close(&r->craft);
+	port_table_free(&r->ports);
+	sched_free(&r->sched);
+	free(r->flows);
+	free(r->hosts);
+	free(r->probes);
+	free(r->free_ports);
+	free(r->waiting);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int engine_run(const struct config *cfg)
+{
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.out.f = stdout;
+	r.out.quiet = cfg->quiet;
+	r.out.ops = cfg->format == FORMAT_JSON ? &output_json_ops : &output_text_ops;
+	int rc = 0;
+	if (cookie_key_random(&r.key) < 0) {
+		warnx_line("getrandom: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if ((rc = build_flows(&r)) != 0 || r.nflows == 0 || (rc = setup_ports(&r)) != 0 ||
+	    (rc = open_raw(&r)) != 0 || (rc = open_captures(&r)) != 0) {
+		teardown(&r);
+		return rc ? rc : EXIT_RESOLVE;
+	}
+	install_signals();
+	r.start_mono = mono_ns();
+	event_loop(&r);
+	report(&r);
+	rc = exit_code(&r);
+	teardown(&r);
+	return rc;
+}

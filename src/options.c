@@ -1,0 +1,225 @@
+/* options.c - getopt_long table, validation and conflicts. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "util.h"
+
+static const struct option long_opts[] = {
+	{ "port", required_argument, NULL, 'p' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "timeout", required_argument, NULL, 'W' },
+	{ "mode", required_argument, NULL, 'M' },
+	{ "interface", required_argument, NULL, 'I' },
+	{ "source", required_argument, NULL, 'S' },
+	{ "source-port", required_argument, NULL, 's' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void options_help(FILE *f)
+{
+	fputs("Usage: tcpshake [OPTIONS] TARGET...\n"
+	      "Probe TCP services by doing the three-way handshake on raw sockets.\n"
+	      "TARGET is a host name, an IPv4 or an IPv6 address.\n"
+	      "\n"
+	      "  -p, --port LIST         ports to probe: 80,443,8000-8010 (default 80)\n"
+	      "  -c, --count N           probes per target:port (default: one target:port is\n"
+	      "                          probed until interrupted, several get one each)\n"
+	      "  -i, --interval SEC      seconds between probes to a target:port (default 1)\n"
+	      "  -W, --timeout SEC       seconds to wait for an answer (default 1)\n"
+	      "  -M, --mode MODE         syn: SYN, then our RST on SYN/ACK (default syn)\n"
+	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
+	      "  -S, --source ADDR       source address (default: from the route)\n"
+	      "  -s, --source-port PORT  pin the source port (default: a port per probe\n"
+	      "                          from outside the kernel's ephemeral range)\n"
+	      "  -4, --ipv4              IPv4 only\n"
+	      "  -6, --ipv6              IPv6 only\n"
+	      "  -n, --numeric           numeric addresses only, no name resolution\n"
+	      "  -q, --quiet             print the summaries only\n"
+	      "  -j, --json              JSON lines: probe, summary and run objects\n"
+	      "  -V, --version           print the version and the libraries in use\n"
+	      "  -h, --help              print this help\n"
+	      "\n"
+	      "Outcomes: open (SYN/ACK), closed (RST), filtered (no answer in time),\n"
+	      "unreachable (ICMP error, named by its code).\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0  every target:port answered open at least once\n"
+	      "  1  some target:port was never open (closed, filtered, unreachable)\n"
+	      "  2  a name did not resolve (the others were still probed)\n"
+	      "  3  usage error, nothing sent\n"
+	      "  4  system error (privileges, interface, capture, send)\n",
+	      f);
+}
+
+int64_t parse_seconds(const char *s, double max_s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > max_s)
+		return -1;
+	int64_t ns = (int64_t)llround(v * 1e9);
+	return ns > 0 ? ns : -1;
+}
+
+static int parse_long(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static enum parse_result usage_error(const char *what, const char *why)
+{
+	warnx_line("%s: %s", what, why);
+	fputs("Try 'tcpshake --help' for more information.\n", stderr);
+	return PARSE_USAGE;
+}
+
+static void defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_ns = NS_PER_SEC;
+	cfg->timeout_ns = NS_PER_SEC;
+	cfg->mode = MODE_SYN;
+	cfg->family = AF_UNSPEC;
+	cfg->format = FORMAT_TEXT;
+}
+
+/* One option; PARSE_OK to go on. */
+static enum parse_result take_option(int c, const char *arg, struct config *cfg,
+				     bool *fam4, bool *fam6)
+{
+	char err[160];
+	long long v;
+	switch (c) {
+	case 'p':
+		ports_free(&cfg->ports);
+		if (ports_parse(arg, &cfg->ports, err, sizeof(err)) < 0)
+			return usage_error("--port", err);
+		return PARSE_OK;
+	case 'c':
+		if (parse_long(arg, 1, 1000000000LL, &v) < 0)
+			return usage_error("--count", "must be a whole number from 1 to 1000000000");
+		cfg->count = v;
+		cfg->count_given = true;
+		return PARSE_OK;
+	case 'i':
+		if ((cfg->interval_ns = parse_seconds(arg, 86400)) < 0)
+			return usage_error("--interval", "must be a number of seconds > 0 and <= 86400");
+		return PARSE_OK;
+	case 'W':
+		if ((cfg->timeout_ns = parse_seconds(arg, 3600)) < 0)
+			return usage_error("--timeout", "must be a number of seconds > 0 and <= 3600");
+		return PARSE_OK;
+	case 'M':
+		if (strcmp(arg, "syn") != 0)
+			return usage_error("--mode", "unknown mode (known: syn)");
+		cfg->mode = MODE_SYN;
+		return PARSE_OK;
+	case 'I':
+		if (*arg == '\0' || strlen(arg) >= 16)
+			return usage_error("--interface", "not a valid interface name");
+		cfg->iface = arg;
+		return PARSE_OK;
+	case 'S':
+		cfg->source = arg;
+		return PARSE_OK;
+	case 's':
+		if (parse_long(arg, 1, 65535, &v) < 0)
+			return usage_error("--source-port", "must be a port from 1 to 65535");
+		cfg->source_port = (int)v;
+		return PARSE_OK;
+	case '4':
+		*fam4 = true;
+		return PARSE_OK;
+	case '6':
+		*fam6 = true;
+		return PARSE_OK;
+	case 'n':
+		cfg->numeric = true;
+		return PARSE_OK;
+	case 'q':
+		cfg->quiet = true;
+		return PARSE_OK;
+	case 'j':
+		cfg->format = FORMAT_JSON;
+		return PARSE_OK;
+	case 'V':
+		return PARSE_EXIT_OK;
+	case 'h':
+		options_help(stdout);
+		return PARSE_EXIT_OK;
+	default:
+		fputs("Try 'tcpshake --help' for more information.\n", stderr);
+		return PARSE_USAGE;
+	}
+}
+
+enum parse_result options_parse(int argc, char **argv, struct config *cfg)
+{
+	bool fam4 = false, fam6 = false;
+	defaults(cfg);
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+:p:c:i:W:M:I:S:s:46nqjVh", long_opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			char what[64];
+			if (optopt)
+				snprintf(what, sizeof(what), "-%c", optopt);
+			else
+				snprintf(what, sizeof(what), "%s", argv[optind - 1]);
+			return usage_error(what, c == ':' || (optopt && strchr("pciWMISs", optopt))
+						       ? "option needs an argument"
+						       : "unknown option");
+		}
+		if (c == 'V') {
+			cfg->ntargets = -1; /* main prints the version */
+			return PARSE_EXIT_OK;
+		}
+		enum parse_result r = take_option(c, optarg, cfg, &fam4, &fam6);
+		if (r != PARSE_OK)
+			return r;
+	}
+	if (fam4 && fam6)
+		return usage_error("-4 and -6", "cannot be used together");
+	cfg->family = fam4 ? AF_INET : fam6 ? AF_INET6 : AF_UNSPEC;
+	if (optind >= argc)
+		return usage_error("target", "no target given");
+	cfg->targets = argv + optind;
+	cfg->ntargets = argc - optind;
+	if (cfg->ports.n == 0) {
+		char err[64];
+		if (ports_parse("80", &cfg->ports, err, sizeof(err)) < 0)
+			return usage_error("--port", err);
+	}
+	/* like ping for one target:port, one probe each for several */
+	if (!cfg->count_given)
+		cfg->count = (size_t)cfg->ntargets * cfg->ports.n == 1 ? 0 : 1;
+	return PARSE_OK;
+}
+
+void options_free(struct config *cfg)
+{
+	ports_free(&cfg->ports);
+}

@@ -1,0 +1,40 @@
+/* options.h - the command line becomes a read-only configuration. */
+#ifndef TCPSHAKE_OPTIONS_H
+#define TCPSHAKE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "targets.h"
+
+enum mode { MODE_SYN = 1 };
+enum format { FORMAT_TEXT = 1, FORMAT_JSON };
+
+struct config {
+	char **targets;       /* as given on the command line */
+	int ntargets;
+	struct port_list ports;
+	long long count;      /* probes per target:port; 0: until interrupted */
+	bool count_given;
+	int64_t interval_ns, timeout_ns;
+	enum mode mode;
+	const char *iface;    /* -I, or NULL: from the route */
+	const char *source;   /* -S, or NULL: from the route */
+	int source_port;      /* -s, or 0: from our own range */
+	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
+	bool numeric, quiet;
+	enum format format;
+};
+
+enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };
+
+/* Parse argv into cfg; on PARSE_USAGE one error line has been printed. */
+enum parse_result options_parse(int argc, char **argv, struct config *cfg);
+void options_free(struct config *cfg);
+void options_help(FILE *f);
+
+/* "0.5" seconds -> ns, strictly positive and at most max_s; -1 if not. */
+int64_t parse_seconds(const char *s, double max_s);
+
+#endif
