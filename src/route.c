@@ -119,7 +119,8 @@ void route_our_ports(int eph_lo, int eph_hi, uint16_t *lo, uint16_t *hi)
 	}
 	int above = 65535 - eph_hi;  /* eph_hi+1 .. 65535 */
 	int below = eph_lo - 1024;   /* 1024 .. eph_lo-1 */
-	if (above >= below && above > 0) {
+	/* Above first: low ports are where services listen. */
+	if (above >= 1024 || (above > 0 && above >= below)) {
 		*lo = (uint16_t)(eph_hi + 1);
 		*hi = 65535;
 	} else if (below > 0) {

@@ -21,8 +21,9 @@ struct route {
 int route_lookup(const struct addr *dst, const char *iface, const char *source,
 		 struct route *rt, char *err, size_t errlen);
 
-/* Our source-port range: the larger of the two spans outside the kernel's
- * net.ipv4.ip_local_port_range, so its own connections never collide with
+/* Our source-port range: the span above the kernel's
+ * net.ipv4.ip_local_port_range when it has 1024 ports or more, else the larger
+ * span outside it, so the kernel's own connections never collide with
  * ours. Pure: takes the kernel's range. */
 void route_our_ports(int eph_lo, int eph_hi, uint16_t *lo, uint16_t *hi);
 
