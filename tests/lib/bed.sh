@@ -133,6 +133,9 @@ expect_eq() {
 	fi
 }
 
+# jq_true FILE EXPR: EXPR, over all JSON lines of FILE as one array, is true.
+jq_true() { jq -e -s "$2" "$1" >/dev/null; }
+
 bed_finish() {
 	echo "$BED_CHECKS checks, $BED_FAILS failed"
 	[ "$BED_FAILS" -eq 0 ]
