@@ -90,8 +90,7 @@ static int parse_long(const char *s, long long lo, long long hi, long long *out)
 
 static enum parse_result usage_error(const char *what, const char *why)
 {
-	warnx_line("%s: %s", what, why);
-	fputs("Try 'tcpshake --help' for more information.\n", stderr);
+	warnx_line("%s: %s (see tcpshake --help)", what, why);
 	return PARSE_USAGE;
 }
 
@@ -170,8 +169,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		options_help(stdout);
 		return PARSE_EXIT_OK;
 	default:
-		fputs("Try 'tcpshake --help' for more information.\n", stderr);
-		return PARSE_USAGE;
+		return usage_error("option", "unknown");
 	}
 }
 
@@ -182,7 +180,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+:p:c:i:W:M:I:S:s:46nqjVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjVh", long_opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char what[64];
 			if (optopt)
