@@ -5,7 +5,7 @@
 . "$TOPSRC/tests/lib/bed.sh"
 bed_up
 
-ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i any -nn -U -w "$BED_DIR/cli.pcap" "not (arp or icmp6)" \
+ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i any -nn -U -w "$BED_DIR/cli.pcap" "tcp or udp" \
 	2>"$BED_DIR/tcpdump.err" &
 tdpid=$!
 for i in $(seq 100); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.05; done
