@@ -1,0 +1,121 @@
+/* Option validation and conflicts. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <sys/socket.h>
+
+#include "options.h"
+#include "util.h"
+
+static struct config cfg;
+
+static enum parse_result parse(int argc, char **argv)
+{
+	return options_parse(argc, argv, &cfg);
+}
+
+#define ARGV(...) ((char *[]){ "tcpshake", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "tcpshake", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(...) parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void quiet(void)
+{
+	cr_redirect_stderr();
+	cr_redirect_stdout();
+}
+
+TestSuite(options, .init = quiet);
+
+Test(options, defaults)
+{
+	cr_assert_eq(PARSE("198.18.0.2"), PARSE_OK);
+	cr_assert_eq(cfg.ports.n, 1);
+	cr_assert_eq(cfg.ports.v[0], 80);
+	cr_assert_eq(cfg.count, 0, "one target:port: until interrupted");
+	cr_assert_eq(cfg.interval_ns, NS_PER_SEC);
+	cr_assert_eq(cfg.timeout_ns, NS_PER_SEC);
+	cr_assert_eq(cfg.mode, MODE_SYN);
+	cr_assert_eq(cfg.family, AF_UNSPEC);
+	cr_assert_eq(cfg.format, FORMAT_TEXT);
+	options_free(&cfg);
+}
+
+Test(options, several_targets_get_one_probe_each)
+{
+	cr_assert_eq(PARSE("-p", "80,443", "198.18.0.2"), PARSE_OK);
+	cr_assert_eq(cfg.count, 1);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("198.18.0.2", "198.18.0.3"), PARSE_OK);
+	cr_assert_eq(cfg.count, 1);
+	options_free(&cfg);
+}
+
+Test(options, everything_set)
+{
+	cr_assert_eq(PARSE("-p", "22", "-c", "5", "-i", "0.25", "-W", "2.5", "-M", "syn", "-6", "-n",
+			   "-q", "-j", "-s", "40000", "-I", "lo", "-S", "::1", "::1"),
+		     PARSE_OK);
+	cr_assert_eq(cfg.count, 5);
+	cr_assert_eq(cfg.interval_ns, 250000000);
+	cr_assert_eq(cfg.timeout_ns, 2500000000);
+	cr_assert_eq(cfg.family, AF_INET6);
+	cr_assert(cfg.numeric && cfg.quiet);
+	cr_assert_eq(cfg.format, FORMAT_JSON);
+	cr_assert_eq(cfg.source_port, 40000);
+	cr_assert_str_eq(cfg.iface, "lo");
+	cr_assert_str_eq(cfg.source, "::1");
+	options_free(&cfg);
+}
+
+Test(options, options_after_targets)
+{
+	cr_assert_eq(PARSE("198.18.0.2", "-c", "3"), PARSE_OK);
+	cr_assert_eq(cfg.count, 3);
+	cr_assert_eq(cfg.ntargets, 1);
+	options_free(&cfg);
+}
+
+Test(options, refused)
+{
+	cr_assert_eq(PARSE("-4", "-6", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-c", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-i", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-W", "-1", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "full", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-s", "65536", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-I", "0123456789abcdefg", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-q"), PARSE_USAGE, "no target");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--no-such-option", "x"), PARSE_USAGE);
+	options_free(&cfg);
+}
+
+Test(options, help_and_version)
+{
+	cr_assert_eq(PARSE("--help"), PARSE_EXIT_OK);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-V"), PARSE_EXIT_OK);
+	cr_assert_eq(cfg.ntargets, -1);
+	options_free(&cfg);
+}
+
+Test(options, seconds)
+{
+	cr_assert_eq(parse_seconds("1", 10), NS_PER_SEC);
+	cr_assert_eq(parse_seconds("0.000001", 10), 1000);
+	cr_assert_eq(parse_seconds("1e-3", 10), 1000000);
+	cr_assert_eq(parse_seconds("0", 10), -1);
+	cr_assert_eq(parse_seconds("-1", 10), -1);
+	cr_assert_eq(parse_seconds("11", 10), -1);
+	cr_assert_eq(parse_seconds("nan", 10), -1);
+	cr_assert_eq(parse_seconds("inf", 10), -1);
+	cr_assert_eq(parse_seconds("1s", 10), -1);
+	cr_assert_eq(parse_seconds("", 10), -1);
+	cr_assert_eq(parse_seconds("1e-12", 10), -1, "rounds to zero nanoseconds");
+}

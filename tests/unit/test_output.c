@@ -1,0 +1,120 @@
+/* The JSON and text lines, byte for byte. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "targets.h"
+
+static char *text;
+static size_t len;
+
+static struct output open_out(const struct output_ops *ops)
+{
+	struct output o = { ops, open_memstream(&text, &len), false };
+	return o;
+}
+
+static const char *close_out(struct output *o)
+{
+	fclose(o->f);
+	return text;
+}
+
+static struct addr addr_of(const char *s)
+{
+	struct addr a;
+	char err[64];
+	target_resolve(s, AF_UNSPEC, 1, &a, err, sizeof(err));
+	return a;
+}
+
+Test(output, json_open_probe)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
+				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117412 };
+	struct probe_report rep = { "web \"1\"", &a, 80, 61234, 0, &r, NS_PER_SEC,
+				    INT64_C(1795663422869885123) };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "{\"type\":\"probe\",\"target\":\"web \\\"1\\\"\",\"addr\":\"198.18.0.2\","
+			 "\"port\":80,\"seq\":0,\"sport\":61234,\"outcome\":\"open\",\"flags\":\"SA\","
+			 "\"rtt_us\":117.412,\"rtt_source\":\"wire\",\"ttl\":64,\"win\":64240,"
+			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885}\n");
+	free(text);
+}
+
+Test(output, json_unreachable_and_filtered)
+{
+	struct addr a = addr_of("2001:db8::2");
+	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 1, .icmp_code = 1,
+				  .icmp_from = a, .ttl = 64, .rtt_source = RTT_CLOCK,
+				  .rtt_ns = 80000 };
+	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	rep.res = &f;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
+			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"unreachable\","
+			 "\"flags\":null,\"rtt_us\":80.000,\"rtt_source\":\"clock\",\"ttl\":64,"
+			 "\"win\":null,\"mss\":null,\"icmp\":{\"type\":1,\"code\":1,"
+			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000}\n"
+			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
+			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"filtered\","
+			 "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
+			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000}\n");
+	free(text);
+}
+
+Test(output, json_control_bytes_escaped)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct flow_summary s = { .target = "a\tb\x01", .addr = &a, .port = 80 };
+	struct output o = open_out(&output_json_ops);
+	o.ops->summary(&o, &s);
+	cr_assert(strstr(close_out(&o), "\"target\":\"a\\u0009b\\u0001\""), "%s", text);
+	free(text);
+}
+
+Test(output, text_summary)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct flow_summary s = { .target = "198.18.0.2", .addr = &a, .port = 80, .sent = 10,
+				  .open = 10 };
+	for (int i = 0; i < 10; i++)
+		stats_add(&s.rtt, 100 + i);
+	flag_count_add(s.flags, 0x12);
+	s.flags[0].n = 10;
+	struct output o = open_out(&output_text_ops);
+	o.ops->summary(&o, &s);
+	cr_assert_str_eq(close_out(&o),
+			 "--- 198.18.0.2:80 tcpshake statistics ---\n"
+			 "10 probes, 10 open, 0 closed, 0 filtered, 0 unreachable, 0% loss\n"
+			 "flags SA=10\n"
+			 "rtt min/avg/max/mdev = 0.100/0.104/0.109/0.003 ms\n");
+	free(text);
+}
+
+Test(output, text_probe_lines)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
+				  .icmp_from = a, .rtt_source = RTT_WIRE, .rtt_ns = 80000 };
+	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0 };
+	struct output o = open_out(&output_text_ops);
+	o.ops->probe(&o, &rep);
+	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	rep.res = &f;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:83 seq=0 unreachable admin-prohibited from 198.18.0.2 rtt=0.080 ms\n"
+			 "198.18.0.2:83 seq=0 filtered no answer in 0.500 s\n");
+	free(text);
+}
