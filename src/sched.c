@@ -1,4 +1,4 @@
-/* sched.c - binary min-heap ordered by (deadline, kind). */
+/* sched.c - binary min-heap ordered by (deadline, kind, id). */
 #include "sched.h"
 
 #include <stdlib.h>
@@ -7,7 +7,9 @@ static int before(const struct event *a, const struct event *b)
 {
 	if (a->when_ns != b->when_ns)
 		return a->when_ns < b->when_ns;
-	return a->kind < b->kind;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->id < b->id; /* ties in a stable order: flows as given */
 }
 
 static void swap(struct event *a, struct event *b)

@@ -7,7 +7,7 @@
 # and removes them, with every process started in them, on exit - also when
 # the test fails or is interrupted. Only these addresses are ever targets.
 
-BED_ID="ts$$x$RANDOM"
+BED_ID="ts$$x$(od -An -N2 -tu2 /dev/urandom | tr -d " ")"
 BED_C="$BED_ID-c"
 BED_S="$BED_ID-s"
 BED_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tcpshake-bed.XXXXXX")
