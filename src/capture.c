@@ -65,8 +65,8 @@ static void stamp_in_stack(int fd)
 	(void)setsockopt(fd, SOL_PACKET, PACKET_TIMESTAMP, &soft, sizeof(soft));
 }
 
-int capture_open(struct capture *c, const char *dev, const char *filter, char *err,
-		 size_t errlen)
+int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
+		 const char *filter, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -78,9 +78,9 @@ int capture_open(struct capture *c, const char *dev, const char *filter, char *e
 		snprintf(err, errlen, "capture on %s: %s", dev, ebuf);
 		return -1;
 	}
-	pcap_set_snaplen(c->p, 65535);
+	pcap_set_snaplen(c->p, sz->snaplen);
 	pcap_set_immediate_mode(c->p, 1);
-	pcap_set_buffer_size(c->p, 8 << 20);
+	pcap_set_buffer_size(c->p, sz->buffer);
 	pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(c->p);
 	if (rc < 0) {

@@ -29,9 +29,19 @@ struct filter_spec {
 /* Write the BPF program text into buf; -1 if it does not fit. Pure. */
 int capture_filter_text(const struct filter_spec *f, char *buf, size_t len);
 
+/* How much of each frame to keep, and the kernel ring's size in bytes: a
+ * ring is allocated and freed whole, so a short run wants a small one. */
+struct capture_size {
+	int snaplen;
+	int buffer;
+};
+
+/* Every header we read, IPv6 extension headers and an ICMPv6 quote included. */
+#define SNAPLEN_HEADERS 256
+
 /* Open dev; -1 with a reason in err. */
-int capture_open(struct capture *c, const char *dev, const char *filter, char *err,
-		 size_t errlen);
+int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
+		 const char *filter, char *err, size_t errlen);
 void capture_close(struct capture *c);
 
 /* Kernel drop counter since open (ps_drop + ps_ifdrop). */

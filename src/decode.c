@@ -99,12 +99,14 @@ static int decode_quote(const uint8_t *p, size_t len, struct segment *seg)
 	return 0;
 }
 
-static int decode_tcp(const uint8_t *t, size_t len, struct segment *seg)
+/* t: the captured bytes of the segment (cap of them), wire: its length on
+ * the wire as the IP header gives it; cap < wire when the snap length cut it. */
+static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment *seg)
 {
-	if (len < 20)
+	if (cap < 20)
 		return -1;
 	size_t doff = (size_t)(t[12] >> 4) * 4;
-	if (doff < 20 || doff > len)
+	if (doff < 20 || doff > cap)
 		return -1;
 	seg->kind = SEG_TCP;
 	seg->sport = rd16(t);
@@ -115,7 +117,8 @@ static int decode_tcp(const uint8_t *t, size_t len, struct segment *seg)
 	seg->win = rd16(t + 14);
 	decode_tcp_options(t + 20, doff - 20, &seg->opt);
 	seg->payload = t + doff;
-	seg->payload_len = len - doff;
+	seg->payload_cap = cap - doff;
+	seg->payload_len = wire - doff;
 	return 0;
 }
 
@@ -151,8 +154,9 @@ static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
 		return -1;
 	size_t hl = (size_t)(p[0] & 0x0f) * 4;
 	size_t tot = rd16(p + 2);
-	if (hl < 20 || tot < hl || tot > len)
+	if (hl < 20 || tot < hl || hl > len)
 		return -1;
+	size_t cap = tot < len ? tot : len; /* Ethernet padding, or the snap length */
 	if (rd16(p + 6) & 0x3fff)
 		return -1; /* fragments: never ours, never reassembled */
 	seg->src.family = seg->dst.family = AF_INET;
@@ -160,9 +164,9 @@ static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
 	memcpy(seg->dst.b, p + 16, 4);
 	seg->ttl = p[8];
 	if (p[9] == IPPROTO_TCP)
-		return decode_tcp(p + hl, tot - hl, seg);
+		return decode_tcp(p + hl, cap - hl, tot - hl, seg);
 	if (p[9] == IPPROTO_ICMP)
-		return decode_icmp4(p + hl, tot - hl, seg);
+		return decode_icmp4(p + hl, cap - hl, seg);
 	return -1;
 }
 
@@ -170,10 +174,9 @@ static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
 {
 	if (len < 40)
 		return -1;
-	size_t plen = rd16(p + 4);
-	if (40 + plen > len)
-		return -1;
-	len = 40 + plen;
+	size_t wire = 40 + (size_t)rd16(p + 4);
+	if (wire < len)
+		len = wire; /* trailing padding is not the packet's */
 	seg->src.family = seg->dst.family = AF_INET6;
 	memcpy(seg->src.b, p + 8, 16);
 	memcpy(seg->dst.b, p + 24, 16);
@@ -183,7 +186,7 @@ static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
 	/* Walk extension headers, bounded by the packet and a count. */
 	for (int n = 0; n < 8; n++) {
 		if (nh == IPPROTO_TCP)
-			return decode_tcp(p + off, len - off, seg);
+			return off <= wire ? decode_tcp(p + off, len - off, wire - off, seg) : -1;
 		if (nh == IPPROTO_ICMPV6)
 			return decode_icmp6(p + off, len - off, seg);
 		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {

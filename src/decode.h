@@ -41,7 +41,8 @@ struct segment {
 	uint16_t win;
 	struct tcp_info_opts opt;
 	const uint8_t *payload;
-	size_t payload_len;
+	size_t payload_len;     /* on the wire */
+	size_t payload_cap;     /* captured: at most payload_len */
 	/* SEG_ICMP: a destination-unreachable or time-exceeded quoting TCP */
 	uint8_t icmp_type, icmp_code;
 	struct icmp_quote quote;
@@ -52,7 +53,9 @@ enum { LINK_EN10MB = 1, LINK_RAW = 12, LINK_RAW_ALT = 101, LINK_LINUX_SLL = 113,
        LINK_LINUX_SLL2 = 276 };
 
 /* Decode one frame. Returns 0 and fills seg when the frame is TCP or an
- * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed. */
+ * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed.
+ * A frame cut by the snap length decodes if every header is there; lengths
+ * then come from the IP header, and only captured bytes are ever read. */
 int decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 		 struct segment *seg);
 

@@ -159,10 +159,19 @@ static int open_raw(struct run *r)
 	return 0;
 }
 
+/* Room for every probe that can be in flight at once, and their answers. */
+static int ring_bytes(const struct run *r)
+{
+	size_t inflight = r->nflows < r->nports ? r->nflows : r->nports;
+	size_t bytes = inflight * 4 * 512;
+	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (8 << 20) ? (8 << 20) : bytes);
+}
+
 static int open_captures(struct run *r)
 {
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
 	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
+	struct capture_size sz = { SNAPLEN_HEADERS, ring_bytes(r) };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
@@ -178,7 +187,7 @@ static int open_captures(struct run *r)
 			warnx_line("capture: more than %d interfaces", MAX_CAPS);
 			return EXIT_SYSTEM;
 		}
-		if (capture_open(&r->caps[r->ncaps], dev, filter, err, sizeof(err)) < 0) {
+		if (capture_open(&r->caps[r->ncaps], dev, &sz, filter, err, sizeof(err)) < 0) {
 			warnx_line("%s", err);
 			return EXIT_SYSTEM;
 		}

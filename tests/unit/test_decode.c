@@ -10,6 +10,14 @@ static struct segment seg;
 
 #define DECODE(f) decode_frame(LINK_EN10MB, f, sizeof(f), 42, &seg)
 
+static uint8_t buf[2048];
+
+static size_t copy_frame(const uint8_t *f, size_t len)
+{
+	memcpy(buf, f, len);
+	return len;
+}
+
 Test(decode, v4_syn_ours)
 {
 	cr_assert_eq(DECODE(v4_syn), 0);
@@ -88,34 +96,52 @@ Test(decode, v6_frames)
 	cr_assert_eq(seg.quote.src.family, AF_INET6);
 }
 
-/* Every prefix of every real frame: never a read past the end (ASan in CI),
- * and a frame cut inside its IP packet is refused. */
-static void all_prefixes(const uint8_t *f, size_t len)
+/* Every prefix of every real frame: never a read past the end (ASan in CI);
+ * refused while a header is cut, and once every header is in (a frame cut
+ * by the snap length) the same fields as the whole frame, lengths from the
+ * IP header. */
+static void all_prefixes(const uint8_t *f, size_t len, size_t headers)
 {
+	struct segment whole;
+	cr_assert_eq(decode_frame(LINK_EN10MB, f, len, 0, &whole), 0);
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
 		memcpy(copy, f, n);
-		cr_assert_eq(decode_frame(LINK_EN10MB, copy, n, 0, &seg), -1, "prefix %zu of %zu", n, len);
+		int rc = decode_frame(LINK_EN10MB, copy, n, 0, &seg);
+		if (n < headers) {
+			cr_assert_eq(rc, -1, "prefix %zu of %zu", n, len);
+		} else {
+			cr_assert_eq(rc, 0, "prefix %zu of %zu", n, len);
+			cr_assert_eq(seg.seq, whole.seq);
+			cr_assert_eq(seg.ack, whole.ack);
+			cr_assert_eq(seg.quote.seq, whole.quote.seq);
+			cr_assert_eq(seg.payload_len, whole.payload_len);
+			cr_assert_leq(seg.payload_cap, seg.payload_len);
+		}
 		free(copy);
 	}
 }
 
-Test(decode, truncated_frames_refused)
+Test(decode, truncated_frames)
 {
-	all_prefixes(v4_syn, sizeof(v4_syn));
-	all_prefixes(v4_synack, sizeof(v4_synack));
-	all_prefixes(v4_icmp_admin, sizeof(v4_icmp_admin));
-	all_prefixes(v6_synack, sizeof(v6_synack));
-	all_prefixes(v6_icmp_admin, sizeof(v6_icmp_admin));
+	all_prefixes(v4_syn, sizeof(v4_syn), 14 + 20 + 40);
+	all_prefixes(v4_synack, sizeof(v4_synack), 14 + 20 + 40);
+	all_prefixes(v4_rstack, sizeof(v4_rstack), 14 + 20 + 20);
+	all_prefixes(v4_icmp_admin, sizeof(v4_icmp_admin), 14 + 20 + 8 + 20 + 8);
+	all_prefixes(v6_synack, sizeof(v6_synack), 14 + 40 + 40);
+	all_prefixes(v6_icmp_admin, sizeof(v6_icmp_admin), 14 + 40 + 8 + 40 + 8);
 }
 
-static uint8_t buf[2048];
-
-static size_t copy_frame(const uint8_t *f, size_t len)
+Test(decode, payload_length_from_the_ip_header)
 {
-	memcpy(buf, f, len);
-	return len;
+	/* a SYN/ACK with 100 bytes of data of which the capture kept none */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	buf[14 + 3] = (uint8_t)(60 + 100);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
 }
+
 
 Test(decode, bad_ip_header_length)
 {
@@ -126,10 +152,13 @@ Test(decode, bad_ip_header_length)
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
 }
 
-Test(decode, total_length_past_capture)
+Test(decode, total_length_shorter_than_headers)
 {
 	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
-	buf[16] = 0x05; /* total length 1280+ */
+	buf[14 + 2] = 0;
+	buf[14 + 3] = 19; /* less than the IP header itself */
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	buf[14 + 3] = 30; /* IP header and half a TCP header */
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
 }
 
