@@ -1,6 +1,8 @@
 /* decode.c - frame -> segment, with bounds checks at every step. */
 #include "decode.h"
 
+#include "checksum.h"
+
 #include <netinet/in.h>
 #include <string.h>
 
@@ -108,6 +110,10 @@ static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment 
 	size_t doff = (size_t)(t[12] >> 4) * 4;
 	if (doff < 20 || doff > cap)
 		return -1;
+	/* A corrupt segment is nobody's answer; one cut by the snap length
+	 * cannot be summed, and its ISN check still stands. */
+	if (cap == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_TCP, t, wire, 16, 1))
+		return -1;
 	seg->kind = SEG_TCP;
 	seg->sport = rd16(t);
 	seg->dport = rd16(t + 2);
@@ -122,9 +128,11 @@ static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment 
 	return 0;
 }
 
-static int decode_icmp4(const uint8_t *p, size_t len, struct segment *seg)
+static int decode_icmp4(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
 {
 	if (len < 8)
+		return -1;
+	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMP, p, len, 2, 0))
 		return -1;
 	uint8_t type = p[0];
 	if (type != 3 && type != 11)
@@ -135,9 +143,11 @@ static int decode_icmp4(const uint8_t *p, size_t len, struct segment *seg)
 	return decode_quote(p + 8, len - 8, seg);
 }
 
-static int decode_icmp6(const uint8_t *p, size_t len, struct segment *seg)
+static int decode_icmp6(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
 {
 	if (len < 8)
+		return -1;
+	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMPV6, p, len, 2, 1))
 		return -1;
 	uint8_t type = p[0];
 	if (type != 1 && type != 3)
@@ -166,7 +176,7 @@ static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
 	if (p[9] == IPPROTO_TCP)
 		return decode_tcp(p + hl, cap - hl, tot - hl, seg);
 	if (p[9] == IPPROTO_ICMP)
-		return decode_icmp4(p + hl, cap - hl, seg);
+		return decode_icmp4(p + hl, cap - hl, tot - hl, seg);
 	return -1;
 }
 
@@ -188,7 +198,7 @@ static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
 		if (nh == IPPROTO_TCP)
 			return off <= wire ? decode_tcp(p + off, len - off, wire - off, seg) : -1;
 		if (nh == IPPROTO_ICMPV6)
-			return decode_icmp6(p + off, len - off, seg);
+			return decode_icmp6(p + off, len - off, wire - off, seg);
 		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
 			if (off + 8 > len)
 				return -1;
