@@ -33,8 +33,11 @@ eth = frame[6:12] + frame[0:6] + frame[12:14]
 isn, sp, cp = t["seq"], port, t["sport"]
 
 
-def send_tcp(sport, dport, seq, ack, flags, src=srv):
-    s.send(eth + ip_packet(src, cli, 6, tcp_segment(sport, dport, seq, ack, flags), v6))
+def send_tcp(sport, dport, seq, ack, flags, src=srv, corrupt=False):
+    pkt = bytearray(ip_packet(src, cli, 6, tcp_segment(sport, dport, seq, ack, flags), v6))
+    if corrupt:
+        pkt[(40 if v6 else 20) + 17] ^= 0x5A  # the TCP checksum
+    s.send(eth + bytes(pkt))
 
 
 def send_icmp(quote_seq, quote_dport, code):
@@ -58,6 +61,7 @@ send_tcp(sp + 1, cp, 1000, isn + 1, 0x12)      # right ack, wrong source port
 send_tcp(sp, cp + 1, 1000, isn + 1, 0x12)      # right ack, port we did not use
 send_tcp(sp, cp, 1000, isn + 1, 0x12, bytes(other))  # right ack, wrong address
 send_tcp(sp, cp, 1000, isn + 1, 0x16)          # SYN+RST+ACK together
+send_tcp(sp, cp, 1000, isn + 1, 0x12, corrupt=True)  # right ack, bad checksum
 send_icmp(isn + 1, port, 1)                    # ICMP quoting a wrong sequence
 send_icmp(isn, port + 1, 1)                    # ICMP quoting a wrong port
 time.sleep(delay)
