@@ -1,24 +1,56 @@
 /* craft.c - libnet contexts; SYN and control segments; raw send. */
 #include "craft.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #define TTL_DEFAULT 64
 
-void craft_linux_options(struct syn_options *o, uint16_t mss, uint32_t ts_val, uint8_t wscale)
+static size_t put_ts(uint8_t *b, size_t n, uint32_t ts_val)
+{
+	b[n++] = 8;
+	b[n++] = 10;
+	for (int i = 0; i < 4; i++)
+		b[n++] = (uint8_t)(ts_val >> (24 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		b[n++] = 0;
+	return n;
+}
+
+void craft_syn_options(struct syn_options *o, const struct syn_spec *spec, uint16_t route_mss,
+		       uint32_t ts_val)
 {
 	uint8_t *b = o->b;
 	size_t n = 0;
-	b[n++] = 2; b[n++] = 4; b[n++] = (uint8_t)(mss >> 8); b[n++] = (uint8_t)mss;
-	b[n++] = 4; b[n++] = 2;                                   /* SACK permitted */
-	b[n++] = 8; b[n++] = 10;                                  /* timestamps */
-	b[n++] = (uint8_t)(ts_val >> 24); b[n++] = (uint8_t)(ts_val >> 16);
-	b[n++] = (uint8_t)(ts_val >> 8); b[n++] = (uint8_t)ts_val;
-	b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 0;
-	b[n++] = 1;                                               /* NOP */
-	b[n++] = 3; b[n++] = 3; b[n++] = wscale;                  /* window scale */
+	if (spec->mss) {
+		uint16_t mss = spec->mss_value ? spec->mss_value : route_mss;
+		b[n++] = 2;
+		b[n++] = 4;
+		b[n++] = (uint8_t)(mss >> 8);
+		b[n++] = (uint8_t)mss;
+	}
+	if (spec->sack && spec->ts) {
+		b[n++] = 4;
+		b[n++] = 2;
+		n = put_ts(b, n, ts_val);
+	} else if (spec->ts) {
+		b[n++] = 1;
+		b[n++] = 1;
+		n = put_ts(b, n, ts_val);
+	} else if (spec->sack) {
+		b[n++] = 1;
+		b[n++] = 1;
+		b[n++] = 4;
+		b[n++] = 2;
+	}
+	if (spec->wscale >= 0) {
+		b[n++] = 1;
+		b[n++] = 3;
+		b[n++] = 3;
+		b[n++] = (uint8_t)spec->wscale;
+	}
 	o->len = n;
 }
 
@@ -39,6 +71,7 @@ static int ctx_open(struct crafter *c, struct craft_ctx *x, int family)
 {
 	char err[LIBNET_ERRBUF_SIZE];
 	x->opt = x->tcp = x->ip = 0;
+	x->optlen = 0;
 	x->l = libnet_init(family == AF_INET ? LIBNET_RAW4 : LIBNET_RAW6, c->device, err);
 	if (!x->l) {
 		chomp(err);
@@ -75,10 +108,27 @@ void craft_close(struct crafter *c)
 	}
 }
 
-int craft_fd(const struct crafter *c, int family, int which)
+int craft_set_mark(struct crafter *c, uint32_t mark)
 {
-	const struct craft_ctx *x = which ? &c->ctl[fam_index(family)] : &c->syn[fam_index(family)];
-	return x->l ? libnet_getfd(x->l) : -1;
+	struct craft_ctx *all[4] = { &c->syn[0], &c->syn[1], &c->ctl[0], &c->ctl[1] };
+	for (int i = 0; i < 4; i++) {
+		if (!all[i]->l)
+			continue;
+		if (setsockopt(libnet_getfd(all[i]->l), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+			snprintf(c->err, sizeof(c->err), "SO_MARK: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void craft_ts_option(uint8_t out[12], uint32_t ts_val, uint32_t ts_ecr)
+{
+	out[0] = 1;
+	out[1] = 1;
+	put_ts(out, 2, ts_val);
+	for (int i = 0; i < 4; i++)
+		out[8 + i] = (uint8_t)(ts_ecr >> (24 - 8 * i));
 }
 
 /* Patch (or first build) the blocks of one context and write the packet. */
@@ -86,6 +136,12 @@ static int build_and_send(struct crafter *c, struct craft_ctx *x, const struct t
 {
 	libnet_t *l = x->l;
 	uint32_t tcp_len = (uint32_t)(LIBNET_TCP_H + s->optlen + s->len);
+	if (s->optlen != x->optlen) {
+		/* blocks keep their shape: options of another length, build anew */
+		libnet_clear_packet(l);
+		x->opt = x->tcp = x->ip = 0;
+		x->optlen = s->optlen;
+	}
 	if (s->optlen) {
 		x->opt = libnet_build_tcp_options(s->opts, (uint32_t)s->optlen, l, x->opt);
 		if (x->opt == -1)

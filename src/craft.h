@@ -7,12 +7,14 @@
 #define TCPSHAKE_CRAFT_H
 
 #include <libnet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
 
 #define SYN_OPTS_MAX 40
+#define TS_OPT_LEN 12
 
 /* The TCP options of our SYN, as bytes. */
 struct syn_options {
@@ -20,13 +22,23 @@ struct syn_options {
 	size_t len;
 };
 
-/* A Linux client's SYN options: MSS, SACK permitted, timestamps, window
- * scale, in the kernel's order. Pure. */
-void craft_linux_options(struct syn_options *o, uint16_t mss, uint32_t ts_val, uint8_t wscale);
+/* Which options our SYN carries (--syn-options): none, linux, or a list. */
+struct syn_spec {
+	bool mss, sack, ts;
+	uint16_t mss_value;   /* 0: from the route's MTU */
+	int wscale;           /* -1: no window scale option */
+};
+
+/* The SYN options spec asks for, laid out as a Linux client lays them out
+ * (MSS, SACK permitted, timestamps, NOP, window scale; NOPs pad to 32 bits).
+ * route_mss: the MSS when spec names none. Pure. */
+void craft_syn_options(struct syn_options *o, const struct syn_spec *spec, uint16_t route_mss,
+		       uint32_t ts_val);
 
 struct craft_ctx {
 	libnet_t *l;
 	libnet_ptag_t opt, tcp, ip;
+	size_t optlen;  /* of the blocks built; another length rebuilds them */
 };
 
 struct crafter {
@@ -39,8 +51,12 @@ struct crafter {
 int craft_open(struct crafter *c, int family, const char *device);
 void craft_close(struct crafter *c);
 
-/* The raw socket file descriptors of a family (for SO_MARK and the like). */
-int craft_fd(const struct crafter *c, int family, int which);
+/* Mark every segment we send (SO_MARK), so the kernel-RST guard can tell
+ * ours from the kernel's; -1 with the reason in c->err. */
+int craft_set_mark(struct crafter *c, uint32_t mark);
+
+/* The timestamps option of a segment after the SYN: NOP NOP TS. Pure. */
+void craft_ts_option(uint8_t out[12], uint32_t ts_val, uint32_t ts_ecr);
 
 struct tcp_seg {
 	const struct addr *src, *dst;

@@ -1,8 +1,12 @@
 /* engine.c - run set-up, the event loop, and the actions probes ask for. */
 #include "engine.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +15,7 @@
 #include "cookie.h"
 #include "craft.h"
 #include "decode.h"
+#include "guard.h"
 #include "match.h"
 #include "output.h"
 #include "probe.h"
@@ -20,7 +25,8 @@
 #include "util.h"
 
 #define MAX_CAPS 8
-#define WSCALE_DEFAULT 7
+#define RETRIES 3          /* sends again of our FIN or request */
+#define WINDOW 64240       /* the window we offer, in bytes */
 
 /* The only mutable global: what the signal handler needs. */
 static volatile sig_atomic_t stop_signal;
@@ -35,6 +41,8 @@ struct flow {
 	struct addr dst;
 	uint16_t port;
 	struct route rt;
+	uint8_t *req;           /* the HTTP request, with --http */
+	size_t req_len;
 	uint32_t next_seq;
 	bool ever_open;
 	struct flow_summary sum;
@@ -42,6 +50,8 @@ struct flow {
 
 struct run {
 	const struct config *cfg;
+	struct probe_params pp;
+	struct guard guard;
 	struct cookie_key key;
 	struct flow *flows;
 	size_t nflows;
@@ -74,6 +84,28 @@ static int add_host(struct run *r, const struct addr *a)
 			return 0;
 	r->hosts[r->nhosts++] = *a;
 	return 0;
+}
+
+/* The HTTP request for a flow: Host as the user named the target. */
+static uint8_t *http_request(const struct config *cfg, const char *target, const struct addr *a,
+			  uint16_t port, size_t *len)
+{
+	char host[300], portsuffix[8] = "";
+	if (port != 80)
+		snprintf(portsuffix, sizeof(portsuffix), ":%u", port);
+	if (a->family == AF_INET6 && strchr(target, ':'))
+		snprintf(host, sizeof(host), "[%s]%s", target, portsuffix);
+	else
+		snprintf(host, sizeof(host), "%.255s%s", target, portsuffix);
+	char *req = NULL;
+	int n = asprintf(&req,
+			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tcpshake/%s\r\n"
+			 "Accept: */*\r\nConnection: close\r\n\r\n",
+			 cfg->http_method, cfg->http_path, host, PACKAGE_VERSION);
+	if (n < 0)
+		return NULL;
+	*len = (size_t)n;
+	return (uint8_t *)req;
 }
 
 /* Resolve every target and route to it; one flow per target x port. */
@@ -112,6 +144,13 @@ static int build_flows(struct run *r)
 			f->sum.target = cfg->targets[t];
 			f->sum.addr = &f->dst;
 			f->sum.port = f->port;
+			f->sum.mode = cfg->mode;
+			f->sum.http = cfg->http;
+			if (cfg->http &&
+			    !(f->req = http_request(cfg, cfg->targets[t], &a, f->port, &f->req_len))) {
+				warnx_line("memory: %s", strerror(errno));
+				return EXIT_SYSTEM;
+			}
 		}
 	}
 	r->flows_left = r->nflows;
@@ -159,6 +198,33 @@ static int open_raw(struct run *r)
 	return 0;
 }
 
+/* Full mode: the kernel must not reset our connections (see guard.h). */
+static int install_guard(struct run *r)
+{
+	char err[320];
+	struct addr srcs[GUARD_MAX_ADDRS + 1];
+	size_t n = 0;
+	if (r->cfg->mode != PMODE_FULL)
+		return 0;
+	for (size_t i = 0; i < r->nflows && n <= GUARD_MAX_ADDRS; i++) {
+		bool have = false;
+		for (size_t k = 0; k < n; k++)
+			have |= addr_eq(&srcs[k], &r->flows[i].rt.src);
+		if (!have)
+			srcs[n++] = r->flows[i].rt.src;
+	}
+	struct guard_spec gs = { (long)getpid(), r->ports.lo, r->ports.hi, srcs, n, GUARD_MARK };
+	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
+		warnx_line("firewall guard: %s", err);
+		return EXIT_SYSTEM;
+	}
+	if (craft_set_mark(&r->craft, GUARD_MARK) < 0) {
+		warnx_line("firewall guard: %s", r->craft.err);
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
 /* Room for every probe that can be in flight at once, and their answers. */
 static int ring_bytes(const struct run *r)
 {
@@ -171,7 +237,9 @@ static int open_captures(struct run *r)
 {
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
 	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
-	struct capture_size sz = { SNAPLEN_HEADERS, ring_bytes(r) };
+	/* with --http, room for a status line after the headers */
+	struct capture_size sz = { r->cfg->http ? SNAPLEN_HEADERS + 256 : SNAPLEN_HEADERS,
+				   ring_bytes(r) };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
@@ -222,9 +290,9 @@ static uint16_t syn_mss(const struct route *rt, int family)
 static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64_t now)
 {
 	struct syn_options opt;
-	craft_linux_options(&opt, syn_mss(&f->rt, f->dst.family),
-			    (uint32_t)(now / 1000000), WSCALE_DEFAULT);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, 64240,
+	craft_syn_options(&opt, &r->cfg->syn, syn_mss(&f->rt, f->dst.family),
+			  (uint32_t)(now / 1000000));
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, WINDOW,
 			     opt.b, opt.len, NULL, 0 };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
@@ -234,12 +302,27 @@ static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64
 	}
 }
 
-static void send_rst(struct run *r, const struct probe *p)
+/* A segment the state machine asked for: timestamps when negotiated (not
+ * on a RST, as Linux does), our window, the request as payload. */
+static void send_seg(struct run *r, const struct probe *p, const struct seg_out *o, int64_t now)
 {
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn + 1, 0, TCPF_RST, 0,
-			     NULL, 0, NULL, 0 };
+	uint8_t ts[TS_OPT_LEN];
+	bool rst = o->flags & TCPF_RST;
+	bool with_ts = p->ts_ok && !rst;
+	if (with_ts)
+		craft_ts_option(ts, (uint32_t)(now / 1000000), p->ts_recent);
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
+			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
+			     o->with_request ? (const uint8_t *)p->req : NULL,
+			     o->with_request ? p->req_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
-		warnx_line("send RST: %s", r->craft.err); /* the peer times out; not fatal */
+		warnx_line("send: %s", r->craft.err); /* the peer times out; not fatal */
+}
+
+static void arm_timer(struct run *r, struct probe *p, int64_t at)
+{
+	p->gen++;
+	sched_or_die(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p->sport - r->ports.lo), p->gen });
 }
 
 /* Start the next probe of flow fi, or queue the flow for a free port. */
@@ -260,46 +343,19 @@ static void start_probe(struct run *r, uint32_t fi, int64_t now)
 	p->dport = f->port;
 	p->flow = fi;
 	p->seq = f->next_seq++;
-	p->gen++;
 	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport, p->seq);
-	probe_start(p, now, wall_ns());
+	p->req = f->req;
+	p->req_len = f->req_len;
+	int64_t timer = probe_start(p, &r->pp, now, wall_ns());
 	port_table_set(&r->ports, port, p);
 	r->live++;
 	r->sent++;
 	send_syn(r, p, f, now);
-	sched_or_die(r, (struct event){ now + r->cfg->timeout_ns, EV_TIMEOUT,
-					(uint32_t)(port - r->ports.lo), p->gen });
+	arm_timer(r, p, timer);
 	if (r->cfg->count && f->next_seq >= (uint64_t)r->cfg->count)
 		r->flows_left--;
 	else
 		sched_or_die(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, fi, 0 });
-}
-
-static void account(struct flow *f, const struct probe_result *res)
-{
-	struct flow_summary *s = &f->sum;
-	s->sent++;
-	switch (res->outcome) {
-	case OUTCOME_OPEN:
-		s->open++;
-		f->ever_open = true;
-		break;
-	case OUTCOME_CLOSED:
-		s->closed++;
-		break;
-	case OUTCOME_FILTERED:
-		s->filtered++;
-		break;
-	case OUTCOME_UNREACHABLE:
-		s->unreachable++;
-		break;
-	default:
-		break;
-	}
-	if (res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED)
-		flag_count_add(s->flags, res->flags);
-	if (res->rtt_source != RTT_NONE)
-		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
 }
 
 /* A probe is done: report it, free its port, let a waiting flow have it. */
@@ -308,8 +364,10 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 	struct flow *f = &r->flows[p->flow];
 	struct probe_report rep = { f->sum.target, &f->dst, f->port, p->sport, p->seq, &p->res,
 				    r->cfg->timeout_ns,
-				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns };
-	account(f, &p->res);
+				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
+				    r->cfg->mode, r->cfg->http };
+	summary_add(&f->sum, &p->res);
+	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
 	r->out.ops->probe(&r->out, &rep);
 	port_table_set(&r->ports, p->sport, NULL);
 	p->state = PS_FREE;
@@ -323,12 +381,14 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 	}
 }
 
-static void act(struct run *r, struct probe *p, int actions, int64_t now)
+static void act(struct run *r, struct probe *p, const struct probe_actions *a, int64_t now)
 {
-	if (actions & PACT_SEND_RST)
-		send_rst(r, p);
-	if (actions & PACT_DONE)
+	for (int i = 0; i < a->n; i++)
+		send_seg(r, p, &a->out[i], now);
+	if (a->done)
 		finish_probe(r, p, now);
+	else if (a->timer_at)
+		arm_timer(r, p, a->timer_at);
 }
 
 /* ---- capture ----------------------------------------------------------- */
@@ -347,13 +407,15 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
 	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
 		return;
+	struct probe_actions a;
 	struct probe *p = match_segment(&d->r->ports, &seg, &ev);
 	if (!p)
 		return;
-	if (ev != PEV_OWN_SYN)
+	if (ev != PEV_OWN_SYN && ev != PEV_OWN_SEG)
 		d->r->received++;
 	int64_t now = mono_ns();
-	act(d->r, p, probe_step(p, ev, &seg, now), now);
+	probe_step(p, ev, &seg, now, &a);
+	act(d->r, p, &a, now);
 }
 
 static void drain_captures(struct run *r)
@@ -376,8 +438,11 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 		return;
 	}
 	struct probe *p = &r->probes[e->id];
-	if (p->state == PS_SYN_SENT && p->gen == e->gen)
-		act(r, p, probe_step(p, PEV_TIMEOUT, NULL, now), now);
+	struct probe_actions a;
+	if (p->state != PS_FREE && p->state != PS_DONE && p->gen == e->gen) {
+		probe_step(p, PEV_TIMER, NULL, now, &a);
+		act(r, p, &a, now);
+	}
 }
 
 static bool finished(const struct run *r)
@@ -461,7 +526,10 @@ static void teardown(struct run *r)
 	for (size_t i = 0; i < r->ncaps; i++)
 		capture_close(&r->caps[i]);
 	craft_close(&r->craft);
+	guard_remove(&r->guard);
 	port_table_free(&r->ports);
+	for (size_t i = 0; i < r->nflows; i++)
+		free(r->flows[i].req);
 	sched_free(&r->sched);
 	free(r->flows);
 	free(r->hosts);
@@ -486,7 +554,10 @@ int engine_run(const struct config *cfg)
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW };
 	r.out.f = stdout;
+	r.out.verbose = cfg->verbose;
 	r.out.quiet = cfg->quiet;
 	r.out.ops = cfg->format == FORMAT_JSON ? &output_json_ops : &output_text_ops;
 	int rc = 0;
@@ -495,7 +566,8 @@ int engine_run(const struct config *cfg)
 		return EXIT_SYSTEM;
 	}
 	if ((rc = build_flows(&r)) != 0 || r.nflows == 0 || (rc = setup_ports(&r)) != 0 ||
-	    (rc = open_raw(&r)) != 0 || (rc = open_captures(&r)) != 0) {
+	    (rc = open_raw(&r)) != 0 || (rc = install_guard(&r)) != 0 ||
+	    (rc = open_captures(&r)) != 0) {
 		teardown(&r);
 		return rc ? rc : EXIT_RESOLVE;
 	}

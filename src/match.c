@@ -38,6 +38,23 @@ static int is_reply(const struct probe *p, const struct segment *s)
 		(s->flags & (TCPF_SYN | TCPF_RST)) == TCPF_RST);
 }
 
+/* A segment of the connection once the peer has answered our SYN: it must
+ * acknowledge something we sent and nothing we did not. */
+static int is_later_reply(const struct probe *p, const struct segment *s)
+{
+	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
+	       addr_eq(&s->dst, &p->src) && (s->flags & TCPF_ACK) &&
+	       (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - p->snd_nxt) <= 0;
+}
+
+/* Our own ACK, data, FIN or RST after the SYN, as the capture saw it go. */
+static int is_own_later(const struct probe *p, const struct segment *s)
+{
+	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
+	       addr_eq(&s->dst, &p->dst) && !(s->flags & TCPF_SYN) &&
+	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - p->snd_nxt) <= 0;
+}
+
 static int is_own_syn(const struct probe *p, const struct segment *s)
 {
 	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
@@ -61,7 +78,11 @@ enum probe_event match_probe(const struct probe *p, const struct segment *seg)
 		return 0;
 	if (is_own_syn(p, seg))
 		return PEV_OWN_SYN;
-	if (is_reply(p, seg))
+	if (p->state == PS_SYN_SENT || (p->state == PS_TIME_WAIT && p->rcv_nxt == 0))
+		return is_reply(p, seg) ? PEV_TCP : is_own_later(p, seg) ? PEV_OWN_SEG : 0;
+	if (is_own_later(p, seg))
+		return PEV_OWN_SEG;
+	if (is_later_reply(p, seg))
 		return PEV_TCP;
 	return 0;
 }

@@ -3,8 +3,10 @@
  * Strict rules: a TCP reply counts only when its addresses and ports are the
  * probe's, it carries ACK and ack == ISN + 1; an ICMP error counts only when
  * the header it quotes is our SYN (addresses, ports and sequence number); our
- * own outgoing SYN is recognised by the same fields. Everything else is
- * ignored. */
+ * own outgoing SYN is recognised by the same fields. Once the handshake is
+ * done, a segment counts when it acknowledges nothing we did not send, and
+ * our own later segments are recognised so their capture times are known.
+ * Everything else is ignored. */
 #ifndef TCPSHAKE_MATCH_H
 #define TCPSHAKE_MATCH_H
 

@@ -11,6 +11,8 @@
 #include "config.h"
 #include "util.h"
 
+enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS };
+
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "count", required_argument, NULL, 'c' },
@@ -25,6 +27,11 @@ static const struct option long_opts[] = {
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "close", required_argument, NULL, OPT_CLOSE },
+	{ "http", optional_argument, NULL, OPT_HTTP },
+	{ "http-method", required_argument, NULL, OPT_HTTP_METHOD },
+	{ "syn-options", required_argument, NULL, OPT_SYN_OPTIONS },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -41,7 +48,13 @@ void options_help(FILE *f)
 	      "                          probed until interrupted, several get one each)\n"
 	      "  -i, --interval SEC      seconds between probes to a target:port (default 1)\n"
 	      "  -W, --timeout SEC       seconds to wait for an answer (default 1)\n"
-	      "  -M, --mode MODE         syn: SYN, then our RST on SYN/ACK (default syn)\n"
+	      "  -M, --mode MODE         full: complete the handshake, then close (default);\n"
+	      "                          syn: SYN, then our RST on SYN/ACK\n"
+	      "      --close KIND        how full mode ends: fin (default) or rst\n"
+	      "      --http[=PATH]       send HEAD PATH (default /) over the connection and\n"
+	      "                          report the status code (implies -M full)\n"
+	      "      --http-method M     HEAD (default) or GET (reads and counts the body)\n"
+	      "      --syn-options LIST  linux (default), none, or mss=N,ws=N,sack,ts\n"
 	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
 	      "  -S, --source ADDR       source address (default: from the route)\n"
 	      "  -s, --source-port PORT  pin the source port (default: a port per probe\n"
@@ -51,6 +64,7 @@ void options_help(FILE *f)
 	      "  -n, --numeric           numeric addresses only, no name resolution\n"
 	      "  -q, --quiet             print the summaries only\n"
 	      "  -j, --json              JSON lines: probe, summary and run objects\n"
+	      "  -v, --verbose           print each exchange, one line per segment\n"
 	      "  -V, --version           print the version and the libraries in use\n"
 	      "  -h, --help              print this help\n"
 	      "\n"
@@ -66,6 +80,68 @@ void options_help(FILE *f)
 	      f);
 }
 
+static int parse_long(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One item of a --syn-options list. */
+static int syn_item(const char *it, size_t n, struct syn_spec *o, char *err, size_t errlen)
+{
+	char item[32];
+	long long v;
+	if (n == 0 || n >= sizeof(item)) {
+		snprintf(err, errlen, "empty or overlong item");
+		return -1;
+	}
+	memcpy(item, it, n);
+	item[n] = '\0';
+	if (strcmp(item, "sack") == 0)
+		o->sack = true;
+	else if (strcmp(item, "ts") == 0)
+		o->ts = true;
+	else if (strcmp(item, "mss") == 0)
+		o->mss = true;
+	else if (strncmp(item, "mss=", 4) == 0 && parse_long(item + 4, 88, 65535, &v) == 0)
+		o->mss = true, o->mss_value = (uint16_t)v;
+	else if (strncmp(item, "ws=", 3) == 0 && parse_long(item + 3, 0, 14, &v) == 0)
+		o->wscale = (int)v;
+	else {
+		snprintf(err, errlen, "'%s': not mss[=88-65535], ws=0-14, sack or ts", item);
+		return -1;
+	}
+	return 0;
+}
+
+int parse_syn_options(const char *s, struct syn_spec *out, char *err, size_t errlen)
+{
+	struct syn_spec o = { false, false, false, 0, -1 };
+	if (strcmp(s, "linux") == 0) {
+		*out = (struct syn_spec){ true, true, true, 0, 7 };
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		*out = o;
+		return 0;
+	}
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, ",");
+		if (syn_item(p, n, &o, err, errlen) < 0)
+			return -1;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	*out = o;
+	return 0;
+}
+
 int64_t parse_seconds(const char *s, double max_s)
 {
 	char *end;
@@ -77,16 +153,6 @@ int64_t parse_seconds(const char *s, double max_s)
 	return ns > 0 ? ns : -1;
 }
 
-static int parse_long(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static enum parse_result usage_error(const char *what, const char *why)
 {
@@ -99,15 +165,23 @@ static void defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_ns = NS_PER_SEC;
 	cfg->timeout_ns = NS_PER_SEC;
-	cfg->mode = MODE_SYN;
+	cfg->mode = PMODE_FULL;
+	cfg->close = CLOSE_FIN;
+	cfg->http_method = "HEAD";
+	cfg->syn = (struct syn_spec){ true, true, true, 0, 7 };
 	cfg->family = AF_UNSPEC;
 	cfg->format = FORMAT_TEXT;
 }
 
 /* One option; PARSE_OK to go on. */
-static enum parse_result take_option(int c, const char *arg, struct config *cfg,
-				     bool *fam4, bool *fam6)
+struct seen {
+	bool fam4, fam6, close, method;
+};
+
+static enum parse_result take_option(int c, const char *arg, struct config *cfg, struct seen *sn)
 {
+	bool *fam4 = &sn->fam4, *fam6 = &sn->fam6, *close_given = &sn->close,
+	     *method_given = &sn->method;
 	char err[160];
 	long long v;
 	switch (c) {
@@ -131,9 +205,42 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 			return usage_error("--timeout", "must be a number of seconds > 0 and <= 3600");
 		return PARSE_OK;
 	case 'M':
-		if (strcmp(arg, "syn") != 0)
-			return usage_error("--mode", "unknown mode (known: syn)");
-		cfg->mode = MODE_SYN;
+		if (strcmp(arg, "syn") == 0)
+			cfg->mode = PMODE_SYN;
+		else if (strcmp(arg, "full") == 0)
+			cfg->mode = PMODE_FULL;
+		else
+			return usage_error("--mode", "unknown mode (known: full, syn)");
+		return PARSE_OK;
+	case OPT_CLOSE:
+		if (strcmp(arg, "fin") == 0)
+			cfg->close = CLOSE_FIN;
+		else if (strcmp(arg, "rst") == 0)
+			cfg->close = CLOSE_RST;
+		else
+			return usage_error("--close", "unknown kind (known: fin, rst)");
+		*close_given = true;
+		return PARSE_OK;
+	case OPT_HTTP:
+		cfg->http = true;
+		cfg->http_path = arg ? arg : "/";
+		if (cfg->http_path[0] != '/' || strpbrk(cfg->http_path, " \t\r\n") ||
+		    strlen(cfg->http_path) > 1024)
+			return usage_error("--http", "PATH must start with / and hold no white space "
+						     "(1024 bytes at most)");
+		return PARSE_OK;
+	case OPT_HTTP_METHOD:
+		if (strcmp(arg, "HEAD") != 0 && strcmp(arg, "GET") != 0)
+			return usage_error("--http-method", "HEAD or GET");
+		cfg->http_method = arg;
+		*method_given = true;
+		return PARSE_OK;
+	case OPT_SYN_OPTIONS:
+		if (parse_syn_options(arg, &cfg->syn, err, sizeof(err)) < 0)
+			return usage_error("--syn-options", err);
+		return PARSE_OK;
+	case 'v':
+		cfg->verbose = true;
 		return PARSE_OK;
 	case 'I':
 		if (*arg == '\0' || strlen(arg) >= 16)
@@ -175,12 +282,12 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 
 enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 {
-	bool fam4 = false, fam6 = false;
+	struct seen sn = { false, false, false, false };
 	defaults(cfg);
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjvVh", long_opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char what[64];
 			if (optopt)
@@ -195,13 +302,21 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 			cfg->ntargets = -1; /* main prints the version */
 			return PARSE_EXIT_OK;
 		}
-		enum parse_result r = take_option(c, optarg, cfg, &fam4, &fam6);
+		enum parse_result r = take_option(c, optarg, cfg, &sn);
 		if (r != PARSE_OK)
 			return r;
 	}
-	if (fam4 && fam6)
+	if (sn.fam4 && sn.fam6)
 		return usage_error("-4 and -6", "cannot be used together");
-	cfg->family = fam4 ? AF_INET : fam6 ? AF_INET6 : AF_UNSPEC;
+	cfg->family = sn.fam4 ? AF_INET : sn.fam6 ? AF_INET6 : AF_UNSPEC;
+	if (cfg->mode == PMODE_SYN && (cfg->http || sn.close || sn.method))
+		return usage_error("-M syn", cfg->http ? "conflicts with --http (it needs -M full)"
+					 : sn.close ? "conflicts with --close (syn mode always resets)"
+						    : "conflicts with --http-method");
+	if (sn.method && !cfg->http)
+		return usage_error("--http-method", "needs --http");
+	if (cfg->http && cfg->close == CLOSE_RST)
+		return usage_error("--http", "conflicts with --close rst");
 	if (optind >= argc)
 		return usage_error("target", "no target given");
 	cfg->targets = argv + optind;

@@ -8,7 +8,9 @@
 
 #include "targets.h"
 
-enum mode { MODE_SYN = 1 };
+#include "craft.h"
+#include "probe.h"
+
 enum format { FORMAT_TEXT = 1, FORMAT_JSON };
 
 struct config {
@@ -18,7 +20,13 @@ struct config {
 	long long count;      /* probes per target:port; 0: until interrupted */
 	bool count_given;
 	int64_t interval_ns, timeout_ns;
-	enum mode mode;
+	enum probe_mode mode;
+	enum close_kind close;
+	bool http;
+	const char *http_path;
+	const char *http_method;  /* "HEAD" or "GET" */
+	struct syn_spec syn;
+	bool verbose;
 	const char *iface;    /* -I, or NULL: from the route */
 	const char *source;   /* -S, or NULL: from the route */
 	int source_port;      /* -s, or 0: from our own range */
@@ -36,5 +44,8 @@ void options_help(FILE *f);
 
 /* "0.5" seconds -> ns, strictly positive and at most max_s; -1 if not. */
 int64_t parse_seconds(const char *s, double max_s);
+
+/* "none", "linux" or "mss=1400,ws=7,sack,ts"; -1 with a reason in err. */
+int parse_syn_options(const char *s, struct syn_spec *out, char *err, size_t errlen);
 
 #endif

@@ -25,6 +25,56 @@ void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags)
 	}
 }
 
+void status_count_add(struct status_count sc[HTTP_KINDS], int status)
+{
+	for (int i = 0; i < HTTP_KINDS; i++) {
+		if (sc[i].n && sc[i].status == status) {
+			sc[i].n++;
+			return;
+		}
+		if (sc[i].n == 0) {
+			sc[i].status = status;
+			sc[i].n = 1;
+			return;
+		}
+	}
+}
+
+void summary_add(struct flow_summary *s, const struct probe_result *res)
+{
+	s->sent++;
+	switch (res->outcome) {
+	case OUTCOME_OPEN:
+		s->open++;
+		break;
+	case OUTCOME_CLOSED:
+		s->closed++;
+		break;
+	case OUTCOME_FILTERED:
+		s->filtered++;
+		break;
+	case OUTCOME_UNREACHABLE:
+		s->unreachable++;
+		break;
+	default:
+		break;
+	}
+	if (res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED)
+		flag_count_add(s->flags, res->flags);
+	if (res->rtt_source != RTT_NONE)
+		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
+	if (res->established) {
+		s->established++;
+		if (res->close < CLOSE_KINDS)
+			s->closes[res->close]++;
+	}
+	if (s->http && res->established) {
+		status_count_add(s->status, res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			stats_add(&s->ttfb, (double)res->http.ttfb_ns / 1e3);
+	}
+}
+
 const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len)
 {
 	char s[64];

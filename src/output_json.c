@@ -25,6 +25,53 @@ static void json_head(FILE *f, const char *type, const char *target, const struc
 	fprintf(f, ",\"addr\":\"%s\",\"port\":%u", addr_str(a, s, sizeof(s)), port);
 }
 
+static void json_opt_str(FILE *f, const char *key, const char *v)
+{
+	if (v)
+		fprintf(f, ",\"%s\":\"%s\"", key, v);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+/* The keys of the full handshake: mode, established, close, close_us,
+ * segments, http. */
+static void json_connection(FILE *f, const struct probe_report *r)
+{
+	const struct probe_result *res = r->res;
+	char fl[9];
+	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", r->mode == PMODE_FULL ? "full" : "syn",
+		res->established ? "true" : "false");
+	json_opt_str(f, "close", close_name(res->close));
+	if (res->close_ns >= 0)
+		fprintf(f, ",\"close_us\":%.3f", (double)res->close_ns / 1e3);
+	else
+		fputs(",\"close_us\":null", f);
+	fputs(",\"segments\":[", f);
+	for (int i = 0; i < res->nlog; i++)
+		fprintf(f, "%s\"%c%s\"", i ? "," : "", res->log[i].dir,
+			tcp_flags_str(res->log[i].flags, fl));
+	fputc(']', f);
+	if (r->http && res->established) {
+		fprintf(f, ",\"http\":{\"status\":%d,\"ttfb_us\":", res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			fprintf(f, "%.3f", (double)res->http.ttfb_ns / 1e3);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"bytes\":%llu}", (unsigned long long)res->http.bytes);
+	} else {
+		fputs(",\"http\":null", f);
+	}
+}
+
+static void json_stats(FILE *f, const char *key, const struct rtt_stats *st)
+{
+	if (st->n)
+		fprintf(f, ",\"%s\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f,\"mdev\":%.3f}", key,
+			st->min, st->mean, st->max, stats_mdev(st));
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
 static void json_probe(struct output *o, const struct probe_report *r)
 {
 	const struct probe_result *res = r->res;
@@ -66,8 +113,10 @@ static void json_probe(struct output *o, const struct probe_report *r)
 			addr_str(&res->icmp_from, from, sizeof(from)));
 	else
 		fputs(",\"icmp\":null", f);
-	fprintf(f, ",\"time\":%lld.%06lld}\n", (long long)(r->time_ns / NS_PER_SEC),
+	fprintf(f, ",\"time\":%lld.%06lld", (long long)(r->time_ns / NS_PER_SEC),
 		(long long)(r->time_ns % NS_PER_SEC / 1000));
+	json_connection(f, r);
+	fputs("}\n", f);
 }
 
 static void json_summary(struct output *o, const struct flow_summary *s)
@@ -80,16 +129,32 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 		(unsigned long long)s->sent, (unsigned long long)s->open,
 		(unsigned long long)s->closed, (unsigned long long)s->filtered,
 		(unsigned long long)s->unreachable, loss_pct(s));
-	if (s->rtt.n)
-		fprintf(f, ",\"rtt_us\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f,\"mdev\":%.3f}",
-			s->rtt.min, s->rtt.mean, s->rtt.max, stats_mdev(&s->rtt));
-	else
-		fputs(",\"rtt_us\":null", f);
+	json_stats(f, "rtt_us", &s->rtt);
 	fputs(",\"flags\":{", f);
 	for (int i = 0; i < FLAG_KINDS && s->flags[i].n; i++)
 		fprintf(f, "%s\"%s\":%u", i ? "," : "", tcp_flags_str(s->flags[i].flags, fl),
 			s->flags[i].n);
-	fputs("}}\n", f);
+	fprintf(f, "},\"mode\":\"%s\",\"established\":%llu,\"close\":{",
+		s->mode == PMODE_FULL ? "full" : "syn", (unsigned long long)s->established);
+	const char *sep = "";
+	for (int k = 1; k < CLOSE_KINDS; k++)
+		if (s->closes[k]) {
+			fprintf(f, "%s\"%s\":%llu", sep, close_name((enum close_kind)k),
+				(unsigned long long)s->closes[k]);
+			sep = ",";
+		}
+	fputc('}', f);
+	if (s->http) {
+		fputs(",\"http\":{\"status\":{", f);
+		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)
+			fprintf(f, "%s\"%d\":%u", i ? "," : "", s->status[i].status, s->status[i].n);
+		fputc('}', f);
+		json_stats(f, "ttfb_us", &s->ttfb);
+		fputc('}', f);
+	} else {
+		fputs(",\"http\":null", f);
+	}
+	fputs("}\n", f);
 }
 
 static void json_run(struct output *o, const struct run_summary *r)

@@ -1,6 +1,32 @@
 /* output_text.c - ping-like lines and statistics blocks. */
 #include "output.h"
 
+/* What the full handshake saw: the HTTP answer and how it ended. */
+static void text_connection(FILE *f, const struct probe_report *r)
+{
+	const struct probe_result *res = r->res;
+	if (r->http) {
+		fprintf(f, " http=%d", res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			fprintf(f, " ttfb=%.3f ms", (double)res->http.ttfb_ns / 1e6);
+		fprintf(f, " bytes=%llu", (unsigned long long)res->http.bytes);
+	}
+	const char *c = close_name(res->close);
+	fprintf(f, " close=%s", c ? c : "none");
+	if (res->close_ns >= 0)
+		fprintf(f, " in %.3f ms", (double)res->close_ns / 1e6);
+}
+
+/* -v: the exchange as the capture saw it, times from our SYN. */
+static void text_segments(FILE *f, const struct probe_result *res)
+{
+	char fl[9];
+	int64_t t0 = res->nlog ? res->log[0].ts_ns : 0;
+	for (int i = 0; i < res->nlog; i++)
+		fprintf(f, "    %c %-4s %10.3f ms\n", res->log[i].dir,
+			tcp_flags_str(res->log[i].flags, fl), (double)(res->log[i].ts_ns - t0) / 1e6);
+}
+
 static void text_probe(struct output *o, const struct probe_report *r)
 {
 	char ep[80], fl[9], name[32], from[64];
@@ -28,8 +54,13 @@ static void text_probe(struct output *o, const struct probe_report *r)
 	default:
 		break;
 	}
-	fprintf(o->f, " rtt=%.3f ms%s\n", (double)res->rtt_ns / 1e6,
+	fprintf(o->f, " rtt=%.3f ms%s", (double)res->rtt_ns / 1e6,
 		res->rtt_source == RTT_CLOCK ? " (clock)" : "");
+	if (res->established)
+		text_connection(o->f, r);
+	fputc('\n', o->f);
+	if (o->verbose)
+		text_segments(o->f, res);
 }
 
 static void text_summary(struct output *o, const struct flow_summary *s)
@@ -51,6 +82,24 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 	if (s->rtt.n)
 		fprintf(o->f, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt.min / 1e3,
 			s->rtt.mean / 1e3, s->rtt.max / 1e3, stats_mdev(&s->rtt) / 1e3);
+	if (s->mode == PMODE_FULL && s->open) {
+		fprintf(o->f, "established %llu, closes", (unsigned long long)s->established);
+		for (int k = 1; k < CLOSE_KINDS; k++)
+			if (s->closes[k])
+				fprintf(o->f, " %s=%llu", close_name((enum close_kind)k),
+					(unsigned long long)s->closes[k]);
+		fputc('\n', o->f);
+	}
+	if (s->http && s->status[0].n) {
+		fputs("http", o->f);
+		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)
+			fprintf(o->f, " %d=%u", s->status[i].status, s->status[i].n);
+		if (s->ttfb.n)
+			fprintf(o->f, ", ttfb min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms",
+				s->ttfb.min / 1e3, s->ttfb.mean / 1e3, s->ttfb.max / 1e3,
+				stats_mdev(&s->ttfb) / 1e3);
+		fputc('\n', o->f);
+	}
 }
 
 static void text_run(struct output *o, const struct run_summary *r)
