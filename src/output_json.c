@@ -42,7 +42,7 @@ static void json_connection(FILE *f, const struct probe_report *r)
 	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", r->mode == PMODE_FULL ? "full" : "syn",
 		res->established ? "true" : "false");
 	json_opt_str(f, "close", close_name(res->close));
-	if (res->close_ns >= 0)
+	if (res->close != CLOSE_NONE && res->close_ns >= 0)
 		fprintf(f, ",\"close_us\":%.3f", (double)res->close_ns / 1e3);
 	else
 		fputs(",\"close_us\":null", f);

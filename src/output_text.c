@@ -13,7 +13,7 @@ static void text_connection(FILE *f, const struct probe_report *r)
 	}
 	const char *c = close_name(res->close);
 	fprintf(f, " close=%s", c ? c : "none");
-	if (res->close_ns >= 0)
+	if (res->close != CLOSE_NONE && res->close_ns >= 0)
 		fprintf(f, " in %.3f ms", (double)res->close_ns / 1e6);
 }
 

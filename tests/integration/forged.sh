@@ -12,7 +12,7 @@ for fam in 4 6; do
 	in_server python3 "$TOPSRC/tests/lib/forge.py" veth0 82 0.3 "$BED_DIR/ready" \
 		>"$BED_DIR/forge.out" 2>&1 &
 	for i in $(seq 50); do [ -f "$BED_DIR/ready" ] && break; sleep 0.05; done
-	in_client "$TCPSHAKE" -j -c 1 -W 2 -p 82 "$addr" >"$BED_DIR/f$fam.json" 2>"$BED_DIR/f$fam.err"
+	in_client "$TCPSHAKE" -M syn -j -c 1 -W 2 -p 82 "$addr" >"$BED_DIR/f$fam.json" 2>"$BED_DIR/f$fam.err"
 	expect_eq "IPv$fam forged: exit 0 on the real answer" "$?" 0
 	wait
 	expect_eq "IPv$fam forger ran" "$(cat "$BED_DIR/forge.out")" ""

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every outcome, for IPv4 and IPv6, against a real listener and nft rules:
+# Every outcome in syn mode, for IPv4 and IPv6, against a real listener and nft rules:
 # open (80), closed (81), filtered (82), and each ICMP error (83-89).
 . "$TOPSRC/tests/lib/bed.sh"
 bed_up
@@ -16,7 +16,7 @@ field_of() { # FILE PORT JQ-EXPR
 run_family() { # FAMILY SERVER-ADDR PORTS
 	fam=$1 addr=$2 ports=$3
 	out="$BED_DIR/out$fam.json"
-	in_client "$TCPSHAKE" -$fam -j -c 2 -i 0.1 -W 0.5 -p "$ports" "$addr" >"$out" 2>"$BED_DIR/err$fam"
+	in_client "$TCPSHAKE" -M syn -$fam -j -c 2 -i 0.1 -W 0.5 -p "$ports" "$addr" >"$out" 2>"$BED_DIR/err$fam"
 	expect_eq "IPv$fam mixed ports exit 1" "$?" 1
 	expect_eq "IPv$fam nothing on stderr" "$(cat "$BED_DIR/err$fam")" ""
 	expect_eq "IPv$fam port 80 open" "$(outcome_of "$out" 80)" "open "
@@ -63,23 +63,23 @@ X
 done
 
 # exit codes and the text form
-in_client "$TCPSHAKE" -c 3 -i 0.05 -p 80 $S4 >"$BED_DIR/text" 2>&1
+in_client "$TCPSHAKE" -M syn -c 3 -i 0.05 -p 80 $S4 >"$BED_DIR/text" 2>&1
 expect_eq "all open exits 0" "$?" 0
 check "text probe line" grep -Eq "^$S4:80 seq=0 open flags=SA ttl=64 win=[0-9]+ mss=[0-9]+ rtt=[0-9]+\.[0-9]{3} ms$" "$BED_DIR/text"
 check "text statistics header" grep -qx -- "--- $S4:80 tcpshake statistics ---" "$BED_DIR/text"
 check "text counts line" grep -qx "3 probes, 3 open, 0 closed, 0 filtered, 0 unreachable, 0% loss" "$BED_DIR/text"
 check "text flags line" grep -qx "flags SA=3" "$BED_DIR/text"
 check "text rtt line" grep -Eq "^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms$" "$BED_DIR/text"
-in_client "$TCPSHAKE" -q -c 1 -p 81 $S6 >"$BED_DIR/text6" 2>&1
+in_client "$TCPSHAKE" -M syn -q -c 1 -p 81 $S6 >"$BED_DIR/text6" 2>&1
 expect_eq "closed only exits 1" "$?" 1
 check "quiet prints no probe line" sh -c "! grep -q seq= '$BED_DIR/text6'"
 check "IPv6 endpoint in brackets" grep -qx -- "--- \[$S6\]:81 tcpshake statistics ---" "$BED_DIR/text6"
-in_client "$TCPSHAKE" -c 1 -W 0.3 -p 82 $S4 >/dev/null 2>&1
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 82 $S4 >/dev/null 2>&1
 expect_eq "filtered exits 1" "$?" 1
 
 # several targets: one probe each without -c, exit as soon as all are in
 start=$(date +%s%N)
-in_client "$TCPSHAKE" -j -W 2 -p 80,81 $S4 $S6 >"$BED_DIR/multi" 2>&1
+in_client "$TCPSHAKE" -M syn -j -W 2 -p 80,81 $S4 $S6 >"$BED_DIR/multi" 2>&1
 expect_eq "two targets, open and closed ports exit 1" "$?" 1
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_eq "one probe per target:port by default" "$(jq -s '[.[]|select(.type=="probe")]|length' "$BED_DIR/multi")" 4
@@ -90,7 +90,7 @@ sleep 0.2
 expect_eq "syn mode: the listener accepted nothing" "$(grep -c accept "$BED_DIR/listener.log")" 0
 
 # SIGINT ends an endless run with its summary and the exit code for what was seen
-ip netns exec "$BED_C" "$TCPSHAKE" -i 0.1 -p 80 $S4 >"$BED_DIR/int" 2>&1 &
+ip netns exec "$BED_C" "$TCPSHAKE" -M syn -i 0.1 -p 80 $S4 >"$BED_DIR/int" 2>&1 &
 pid=$!
 sleep 0.55
 kill -INT $pid

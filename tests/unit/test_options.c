@@ -33,7 +33,11 @@ Test(options, defaults)
 	cr_assert_eq(cfg.count, 0, "one target:port: until interrupted");
 	cr_assert_eq(cfg.interval_ns, NS_PER_SEC);
 	cr_assert_eq(cfg.timeout_ns, NS_PER_SEC);
-	cr_assert_eq(cfg.mode, MODE_SYN);
+	cr_assert_eq(cfg.mode, PMODE_FULL, "full mode is the default");
+	cr_assert_eq(cfg.close, CLOSE_FIN);
+	cr_assert_not(cfg.http);
+	cr_assert(cfg.syn.mss && cfg.syn.sack && cfg.syn.ts);
+	cr_assert_eq(cfg.syn.wscale, 7);
 	cr_assert_eq(cfg.family, AF_UNSPEC);
 	cr_assert_eq(cfg.format, FORMAT_TEXT);
 	options_free(&cfg);
@@ -84,7 +88,23 @@ Test(options, refused)
 	options_free(&cfg);
 	cr_assert_eq(PARSE("-W", "-1", "x"), PARSE_USAGE);
 	options_free(&cfg);
-	cr_assert_eq(PARSE("-M", "full", "x"), PARSE_USAGE);
+	cr_assert_eq(PARSE("-M", "fast", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "syn", "--http", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "syn", "--close", "rst", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http", "--close", "rst", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http-method", "GET", "x"), PARSE_USAGE, "needs --http");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http-method", "POST", "--http", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http=index.html", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--close", "abort", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--syn-options", "mss=10", "x"), PARSE_USAGE);
 	options_free(&cfg);
 	cr_assert_eq(PARSE("-s", "65536", "x"), PARSE_USAGE);
 	options_free(&cfg);
@@ -118,4 +138,40 @@ Test(options, seconds)
 	cr_assert_eq(parse_seconds("1s", 10), -1);
 	cr_assert_eq(parse_seconds("", 10), -1);
 	cr_assert_eq(parse_seconds("1e-12", 10), -1, "rounds to zero nanoseconds");
+}
+
+Test(options, modes_and_http)
+{
+	cr_assert_eq(PARSE("-M", "syn", "x"), PARSE_OK);
+	cr_assert_eq(cfg.mode, PMODE_SYN);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http", "--http-method", "GET", "-v", "x"), PARSE_OK);
+	cr_assert(cfg.http && cfg.verbose);
+	cr_assert_str_eq(cfg.http_path, "/");
+	cr_assert_str_eq(cfg.http_method, "GET");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http=/health?full=1", "--close", "fin", "x"), PARSE_OK);
+	cr_assert_str_eq(cfg.http_path, "/health?full=1");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--close", "rst", "x"), PARSE_OK);
+	cr_assert_eq(cfg.close, CLOSE_RST);
+	options_free(&cfg);
+}
+
+Test(options, syn_option_lists)
+{
+	struct syn_spec s;
+	char err[128];
+	cr_assert_eq(parse_syn_options("none", &s, err, sizeof(err)), 0);
+	cr_assert(!s.mss && !s.sack && !s.ts && s.wscale == -1);
+	cr_assert_eq(parse_syn_options("linux", &s, err, sizeof(err)), 0);
+	cr_assert(s.mss && s.sack && s.ts && s.wscale == 7 && s.mss_value == 0);
+	cr_assert_eq(parse_syn_options("mss=1400,ws=7,sack,ts", &s, err, sizeof(err)), 0);
+	cr_assert(s.mss && s.sack && s.ts && s.wscale == 7 && s.mss_value == 1400);
+	cr_assert_eq(parse_syn_options("ts", &s, err, sizeof(err)), 0);
+	cr_assert(!s.mss && s.ts && s.wscale == -1);
+	const char *bad[] = { "", "mss=0", "mss=65536", "ws=15", "ws=-1", "sack,", ",ts", "foo",
+			      "mss=1400x", "ws" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse_syn_options(bad[i], &s, err, sizeof(err)), -1, "'%s'", bad[i]);
 }

@@ -13,7 +13,7 @@ static size_t len;
 
 static struct output open_out(const struct output_ops *ops)
 {
-	struct output o = { ops, open_memstream(&text, &len), false };
+	struct output o = { ops, open_memstream(&text, &len), false, false };
 	return o;
 }
 
@@ -37,14 +37,16 @@ Test(output, json_open_probe)
 	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
 				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117412 };
 	struct probe_report rep = { "web \"1\"", &a, 80, 61234, 0, &r, NS_PER_SEC,
-				    INT64_C(1795663422869885123) };
+				    INT64_C(1795663422869885123), PMODE_SYN, false };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o),
 			 "{\"type\":\"probe\",\"target\":\"web \\\"1\\\"\",\"addr\":\"198.18.0.2\","
 			 "\"port\":80,\"seq\":0,\"sport\":61234,\"outcome\":\"open\",\"flags\":\"SA\","
 			 "\"rtt_us\":117.412,\"rtt_source\":\"wire\",\"ttl\":64,\"win\":64240,"
-			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885}\n");
+			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885,\"mode\":\"syn\","
+			 "\"established\":false,\"close\":null,\"close_us\":null,\"segments\":[],"
+			 "\"http\":null}\n");
 	free(text);
 }
 
@@ -54,7 +56,8 @@ Test(output, json_unreachable_and_filtered)
 	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 1, .icmp_code = 1,
 				  .icmp_from = a, .ttl = 64, .rtt_source = RTT_CLOCK,
 				  .rtt_ns = 80000 };
-	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC };
+	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC,
+				    PMODE_FULL, false };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
 	struct probe_result f = { .outcome = OUTCOME_FILTERED };
@@ -65,11 +68,15 @@ Test(output, json_unreachable_and_filtered)
 			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"unreachable\","
 			 "\"flags\":null,\"rtt_us\":80.000,\"rtt_source\":\"clock\",\"ttl\":64,"
 			 "\"win\":null,\"mss\":null,\"icmp\":{\"type\":1,\"code\":1,"
-			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000}\n"
+			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000,"
+			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
+			 "\"segments\":[],\"http\":null}\n"
 			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
 			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"filtered\","
 			 "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
-			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000}\n");
+			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000,"
+			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
+			 "\"segments\":[],\"http\":null}\n");
 	free(text);
 }
 
@@ -107,7 +114,8 @@ Test(output, text_probe_lines)
 	struct addr a = addr_of("198.18.0.2");
 	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
 				  .icmp_from = a, .rtt_source = RTT_WIRE, .rtt_ns = 80000 };
-	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0 };
+	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0,
+				    PMODE_SYN, false };
 	struct output o = open_out(&output_text_ops);
 	o.ops->probe(&o, &rep);
 	struct probe_result f = { .outcome = OUTCOME_FILTERED };
@@ -116,5 +124,44 @@ Test(output, text_probe_lines)
 	cr_assert_str_eq(close_out(&o),
 			 "198.18.0.2:83 seq=0 unreachable admin-prohibited from 198.18.0.2 rtt=0.080 ms\n"
 			 "198.18.0.2:83 seq=0 filtered no answer in 0.500 s\n");
+	free(text);
+}
+
+Test(output, json_full_http_probe)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+				  .rtt_source = RTT_WIRE, .rtt_ns = 1000, .established = true,
+				  .close = CLOSE_PEER_FIN, .close_ns = -1,
+				  .http = { 200, 2500, 180 }, .nlog = 2,
+				  .log = { { '>', 0x02, 0 }, { '<', 0x12, 1000 } } };
+	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_FULL,
+				    true };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert(strstr(close_out(&o), ",\"mode\":\"full\",\"established\":true,\"close\":\"peer-fin\","
+					"\"close_us\":null,\"segments\":[\">S\",\"<SA\"],"
+					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180}}\n"),
+		  "%s", text);
+	free(text);
+}
+
+Test(output, text_full_probe_verbose)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117000,
+				  .established = true, .close = CLOSE_FIN, .close_ns = 50000,
+				  .nlog = 2, .log = { { '>', 0x02, 1000 }, { '<', 0x12, 118000 } } };
+	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 3, &r, NS_PER_SEC, 0, PMODE_FULL,
+				    false };
+	struct output o = open_out(&output_text_ops);
+	o.verbose = true;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:80 seq=3 open flags=SA ttl=64 win=100 mss=1460 rtt=0.117 ms "
+			 "close=fin in 0.050 ms\n"
+			 "    > S         0.000 ms\n"
+			 "    < SA        0.117 ms\n");
 	free(text);
 }
