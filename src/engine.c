@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "guard.h"
 #include "match.h"
 #include "output.h"
+#include "privs.h"
 #include "probe.h"
 #include "route.h"
 #include "sched.h"
@@ -183,6 +185,11 @@ static int setup_ports(struct run *r)
 
 static int open_raw(struct run *r)
 {
+	if (!privs_have(CAP_NET_RAW)) {
+		warnx_line("raw socket: tcpshake needs CAP_NET_RAW (run as root, or see "
+			   "'Privileges' in man tcpshake)");
+		return EXIT_SYSTEM;
+	}
 	bool fam[2] = { false, false };
 	for (size_t i = 0; i < r->nflows; i++)
 		fam[r->flows[i].dst.family == AF_INET6] = true;
@@ -206,6 +213,10 @@ static int install_guard(struct run *r)
 	size_t n = 0;
 	if (r->cfg->mode != PMODE_FULL)
 		return 0;
+	if (!privs_have(CAP_NET_ADMIN)) {
+		warnx_line("firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
+		return EXIT_SYSTEM;
+	}
 	for (size_t i = 0; i < r->nflows && n <= GUARD_MAX_ADDRS; i++) {
 		bool have = false;
 		for (size_t k = 0; k < n; k++)
@@ -570,6 +581,12 @@ int engine_run(const struct config *cfg)
 	    (rc = open_captures(&r)) != 0) {
 		teardown(&r);
 		return rc ? rc : EXIT_RESOLVE;
+	}
+	/* every socket, capture handle and the guard are open: no more privilege */
+	if (privs_drop_all() < 0) {
+		warnx_line("dropping capabilities: %s", strerror(errno));
+		teardown(&r);
+		return EXIT_SYSTEM;
 	}
 	install_signals();
 	r.start_mono = mono_ns();

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine.h"
 #include "options.h"
+#include "privs.h"
 #include "util.h"
 
 static void print_version(void)
@@ -27,6 +28,12 @@ int main(int argc, char **argv)
 			print_version();
 		options_free(&cfg);
 		return pr == PARSE_EXIT_OK ? 0 : EXIT_USAGE;
+	}
+	if (privs_setid()) {
+		warnx_line("refusing to run set-user-ID or set-group-ID: grant capabilities "
+			   "instead (setcap cap_net_raw,cap_net_admin+ep)");
+		options_free(&cfg);
+		return EXIT_SYSTEM;
 	}
 	if (sodium_init() < 0) {
 		warnx_line("libsodium: initialisation failed");
