@@ -1,6 +1,5 @@
 /* main.c - parse options, run, map the result to an exit code. */
 #include <libnet.h>
-#include <nftables/libnftables.h>
 #include <pcap/pcap.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@ static void print_version(void)
 	printf("tcpshake %s\n", PACKAGE_VERSION);
 	printf("libnet %s\n", LIBNET_VERSION);
 	printf("%s\n", pcap_lib_version());
+	printf("libnftables %s\n", NFT_VERSION);
 	printf("libsodium %s\n", sodium_version_string());
 }
 
