@@ -7,31 +7,21 @@
 #include <linux/net_tstamp.h>
 #include <sys/socket.h>
 
-/* Append with a checked snprintf; -1 once the buffer is full. */
-static int append(char *buf, size_t len, size_t *off, const char *fmt, const char *a)
-{
-	int n = snprintf(buf + *off, len - *off, fmt, a);
-	if (n < 0 || (size_t)n >= len - *off)
-		return -1;
-	*off += (size_t)n;
-	return 0;
-}
-
 static int host_list(const struct filter_spec *f, char *buf, size_t len, size_t *off,
 		     const char *dir)
 {
 	char a[64], clause[96];
 	if (f->nhosts == 0 || f->nhosts > FILTER_MAX_HOSTS)
 		return 0;
-	if (append(buf, len, off, "%s", " and (") < 0)
+	if (buf_put(buf, len, off, " and (") < 0)
 		return -1;
 	for (size_t i = 0; i < f->nhosts; i++) {
 		addr_str(&f->hosts[i], a, sizeof(a));
 		snprintf(clause, sizeof(clause), "%s%s host %s", i ? " or " : "", dir, a);
-		if (append(buf, len, off, "%s", clause) < 0)
+		if (buf_put(buf, len, off, "%s", clause) < 0)
 			return -1;
 	}
-	return append(buf, len, off, "%s", ")");
+	return buf_put(buf, len, off, ")");
 }
 
 int capture_filter_text(const struct filter_spec *f, char *buf, size_t len)
@@ -42,11 +32,11 @@ int capture_filter_text(const struct filter_spec *f, char *buf, size_t len)
 		return -1;
 	buf[0] = '\0';
 	snprintf(range, sizeof(range), "%u-%u", f->port_lo, f->port_hi);
-	if (append(buf, len, &off, "(tcp and ((dst portrange %s", range) < 0 ||
+	if (buf_put(buf, len, &off, "(tcp and ((dst portrange %s", range) < 0 ||
 	    host_list(f, buf, len, &off, "src") < 0 ||
-	    append(buf, len, &off, ") or (src portrange %s", range) < 0 ||
+	    buf_put(buf, len, &off, ") or (src portrange %s", range) < 0 ||
 	    host_list(f, buf, len, &off, "dst") < 0 ||
-	    append(buf, len, &off, "%s",
+	    buf_put(buf, len, &off, "%s",
 		   "))) or (icmp and (icmp[0] = 3 or icmp[0] = 11))"
 		   " or (icmp6 and (ip6[40] = 1 or ip6[40] = 3))") < 0)
 		return -1;

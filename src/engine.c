@@ -52,6 +52,7 @@ struct flow {
 
 struct run {
 	const struct config *cfg;
+	struct diag *diag;
 	struct probe_params pp;
 	struct guard guard;
 	struct cookie_key key;
@@ -59,7 +60,8 @@ struct run {
 	size_t nflows;
 	struct addr *hosts;     /* unique target addresses, for the filter */
 	size_t nhosts;
-	bool resolve_failed;
+	uint64_t unresolved;    /* names that did not resolve */
+	const char *first_unresolved;
 	struct capture caps[MAX_CAPS];
 	size_t ncaps;
 	struct crafter craft;
@@ -73,8 +75,10 @@ struct run {
 	struct output out;
 	size_t live, flows_left;
 	uint64_t sent, received;
-	int64_t start_mono;
+	int64_t start_mono, start_wall;
+	struct output_file file;  /* -o */
 	int fatal;              /* an exit code once a system error stops the run */
+	int write_errno;        /* the report could not be written: stop */
 };
 
 /* ---- set-up ---------------------------------------------------------- */
@@ -119,7 +123,7 @@ static int build_flows(struct run *r)
 	r->flows = calloc(n, sizeof(*r->flows));
 	r->hosts = calloc((size_t)cfg->ntargets, sizeof(*r->hosts));
 	if (!r->flows || !r->hosts) {
-		warnx_line("memory: %s", strerror(errno));
+		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	for (int t = 0; t < cfg->ntargets; t++) {
@@ -127,12 +131,13 @@ static int build_flows(struct run *r)
 		struct route rt;
 		if (target_resolve(cfg->targets[t], cfg->family, cfg->numeric, &a, err,
 				   sizeof(err)) < 0) {
-			warnx_line("%s: %s", cfg->targets[t], err);
-			r->resolve_failed = true;
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+			if (r->unresolved++ == 0)
+				r->first_unresolved = cfg->targets[t];
 			continue;
 		}
 		if (route_lookup(&a, cfg->iface, cfg->source, &rt, err, sizeof(err)) < 0) {
-			warnx_line("%s: %s", cfg->targets[t], err);
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
 			return strstr(err, "source") || strstr(err, "interface") ? EXIT_USAGE
 										  : EXIT_SYSTEM;
 		}
@@ -150,7 +155,7 @@ static int build_flows(struct run *r)
 			f->sum.http = cfg->http;
 			if (cfg->http &&
 			    !(f->req = http_request(cfg, cfg->targets[t], &a, f->port, &f->req_len))) {
-				warnx_line("memory: %s", strerror(errno));
+				diag_error(r->diag, "memory: %s", strerror(errno));
 				return EXIT_SYSTEM;
 			}
 		}
@@ -174,7 +179,7 @@ static int setup_ports(struct run *r)
 	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
 	r->waiting = calloc(r->nflows ? r->nflows : 1, sizeof(*r->waiting));
 	if (!r->probes || !r->free_ports || !r->waiting || port_table_init(&r->ports, lo, hi) < 0) {
-		warnx_line("memory: %s", strerror(errno));
+		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < r->nports; i++)
@@ -186,7 +191,7 @@ static int setup_ports(struct run *r)
 static int open_raw(struct run *r)
 {
 	if (!privs_have(CAP_NET_RAW)) {
-		warnx_line("raw socket: tcpshake needs CAP_NET_RAW (run as root, or see "
+		diag_error(r->diag, "raw socket: tcpshake needs CAP_NET_RAW (run as root, or see "
 			   "'Privileges' in man tcpshake)");
 		return EXIT_SYSTEM;
 	}
@@ -197,7 +202,7 @@ static int open_raw(struct run *r)
 		if (!fam[i])
 			continue;
 		if (craft_open(&r->craft, i ? AF_INET6 : AF_INET, r->cfg->iface) < 0) {
-			warnx_line("raw socket: %s%s", r->craft.err,
+			diag_error(r->diag, "raw socket: %s%s", r->craft.err,
 				   strstr(r->craft.err, "ermi") ? " (tcpshake needs CAP_NET_RAW)" : "");
 			return EXIT_SYSTEM;
 		}
@@ -214,7 +219,7 @@ static int install_guard(struct run *r)
 	if (r->cfg->mode != PMODE_FULL)
 		return 0;
 	if (!privs_have(CAP_NET_ADMIN)) {
-		warnx_line("firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
+		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < r->nflows && n <= GUARD_MAX_ADDRS; i++) {
@@ -226,11 +231,11 @@ static int install_guard(struct run *r)
 	}
 	struct guard_spec gs = { (long)getpid(), r->ports.lo, r->ports.hi, srcs, n, GUARD_MARK };
 	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
-		warnx_line("firewall guard: %s", err);
+		diag_error(r->diag, "firewall guard: %s", err);
 		return EXIT_SYSTEM;
 	}
 	if (craft_set_mark(&r->craft, GUARD_MARK) < 0) {
-		warnx_line("firewall guard: %s", r->craft.err);
+		diag_error(r->diag, "firewall guard: %s", r->craft.err);
 		return EXIT_SYSTEM;
 	}
 	return 0;
@@ -263,11 +268,11 @@ static int open_captures(struct run *r)
 		if (have)
 			continue;
 		if (r->ncaps == MAX_CAPS) {
-			warnx_line("capture: more than %d interfaces", MAX_CAPS);
+			diag_error(r->diag, "capture: more than %d interfaces", MAX_CAPS);
 			return EXIT_SYSTEM;
 		}
 		if (capture_open(&r->caps[r->ncaps], dev, &sz, filter, err, sizeof(err)) < 0) {
-			warnx_line("%s", err);
+			diag_error(r->diag, "%s", err);
 			return EXIT_SYSTEM;
 		}
 		r->ncaps++;
@@ -280,7 +285,7 @@ static int open_captures(struct run *r)
 static void sched_or_die(struct run *r, struct event e)
 {
 	if (sched_push(&r->sched, e) < 0 && !r->fatal) {
-		warnx_line("memory: %s", strerror(errno));
+		diag_error(r->diag, "memory: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;
 	}
 }
@@ -307,7 +312,7 @@ static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64
 			     opt.b, opt.len, NULL, 0 };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
-		warnx_line("send to %s: %s", endpoint_str(&p->dst, p->dport, ep, sizeof(ep)),
+		diag_error(r->diag, "send to %s: %s", endpoint_str(&p->dst, p->dport, ep, sizeof(ep)),
 			   r->craft.err);
 		r->fatal = EXIT_SYSTEM;
 	}
@@ -327,7 +332,7 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 			     o->with_request ? (const uint8_t *)p->req : NULL,
 			     o->with_request ? p->req_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
-		warnx_line("send: %s", r->craft.err); /* the peer times out; not fatal */
+		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
 
 static void arm_timer(struct run *r, struct probe *p, int64_t at)
@@ -380,6 +385,8 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 	summary_add(&f->sum, &p->res);
 	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
 	r->out.ops->probe(&r->out, &rep);
+	if (ferror(r->out.f) && !r->write_errno)
+		r->write_errno = errno ? errno : EIO;
 	port_table_set(&r->ports, p->sport, NULL);
 	p->state = PS_FREE;
 	r->live--;
@@ -434,7 +441,7 @@ static void drain_captures(struct run *r)
 	for (size_t i = 0; i < r->ncaps; i++) {
 		struct dispatch_ctx d = { r, r->caps[i].linktype };
 		if (pcap_dispatch(r->caps[i].p, -1, on_frame, (u_char *)&d) == PCAP_ERROR) {
-			warnx_line("capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
+			diag_error(r->diag, "capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
 			r->fatal = EXIT_SYSTEM;
 		}
 	}
@@ -458,7 +465,8 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 
 static bool finished(const struct run *r)
 {
-	return r->fatal || stop_signal || (r->live == 0 && r->flows_left == 0);
+	return r->fatal || stop_signal || r->write_errno ||
+	       (r->live == 0 && r->flows_left == 0);
 }
 
 /* Sleep in poll() exactly until the next deadline or a frame. */
@@ -477,7 +485,7 @@ static void wait_for_work(struct run *r, const sigset_t *unblocked)
 	for (size_t i = 0; i < r->ncaps; i++)
 		pfd[i] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
 	if (ppoll(pfd, r->ncaps, &tmo, unblocked) < 0 && errno != EINTR) {
-		warnx_line("poll: %s", strerror(errno));
+		diag_error(r->diag, "poll: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;
 	}
 }
@@ -509,27 +517,83 @@ static void event_loop(struct run *r)
 
 /* ---- results ----------------------------------------------------------- */
 
+/* The exit-code policy (the same for every format but nagios): a system
+ * error, then a quorum met (--min-open), then names, then every open. */
 static int exit_code(const struct run *r)
 {
+	size_t open = 0;
 	if (r->fatal)
 		return r->fatal;
-	if (r->resolve_failed)
-		return EXIT_RESOLVE;
+	if (r->cfg->format == FORMAT_NAGIOS)
+		return (int)r->out.status;
 	for (size_t i = 0; i < r->nflows; i++)
-		if (!r->flows[i].ever_open)
-			return EXIT_NOT_OPEN;
-	return EXIT_ALL_OPEN;
+		open += r->flows[i].ever_open;
+	if (r->cfg->th.min_open)
+		return open >= (size_t)r->cfg->th.min_open ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	if (r->unresolved)
+		return EXIT_RESOLVE;
+	return open == r->nflows ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
 }
 
 static void report(struct run *r)
 {
-	struct run_summary rs = { r->sent, r->received, 0, mono_ns() - r->start_mono };
+	struct run_summary rs = { r->sent, r->received, 0, mono_ns() - r->start_mono,
+				  r->start_wall, r->unresolved, r->first_unresolved };
 	for (size_t i = 0; i < r->nflows; i++)
 		r->out.ops->summary(&r->out, &r->flows[i].sum);
 	for (size_t i = 0; i < r->ncaps; i++)
 		rs.pcap_drops += capture_drops(&r->caps[i]);
 	r->out.ops->run(&r->out, &rs);
-	fflush(r->out.f);
+	if ((fflush(r->out.f) != 0 || ferror(r->out.f)) && !r->write_errno)
+		r->write_errno = errno ? errno : EIO;
+}
+
+/* Where the report goes: stdout, or -o's temporary file. */
+static int open_output(struct run *r)
+{
+	char err[300];
+	const struct config *cfg = r->cfg;
+	r->out.ops = output_ops_for(cfg->format);
+	r->out.f = stdout;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a line as soon as a probe is done */
+	r->out.verbose = cfg->verbose;
+	r->out.quiet = cfg->quiet;
+	r->out.th = &cfg->th;
+	r->out.timeout_ns = cfg->timeout_ns;
+	if (cfg->output) {
+		if (output_file_open(&r->file, cfg->output, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_SYSTEM;
+		}
+		r->out.f = r->file.f;
+	}
+	return 0;
+}
+
+/* -o: rename the finished report into place. A failed write is exit 4;
+ * a reader that went away (| head) ends the run quietly. */
+static int close_output(struct run *r, int rc)
+{
+	char err[300];
+	if (!r->cfg->output) {
+		if (r->write_errno == EPIPE)
+			return rc;
+		if (r->write_errno) {
+			diag_error(r->diag, "standard output: %s", strerror(r->write_errno));
+			return EXIT_SYSTEM;
+		}
+		return rc;
+	}
+	if (r->write_errno) {
+		diag_error(r->diag, "%s: %s", r->cfg->output, strerror(r->write_errno));
+		output_file_abort(&r->file);
+		return EXIT_SYSTEM;
+	}
+	if (output_file_commit(&r->file, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "%s", err);
+		return EXIT_SYSTEM;
+	}
+	return rc;
 }
 
 static void teardown(struct run *r)
@@ -547,6 +611,8 @@ static void teardown(struct run *r)
 	free(r->probes);
 	free(r->free_ports);
 	free(r->waiting);
+	free(r->out.sums);
+	output_file_abort(&r->file);
 }
 
 static void install_signals(void)
@@ -560,39 +626,49 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int engine_run(const struct config *cfg)
+/* The run could not start: its code, or in nagios format an UNKNOWN line. */
+static int not_started(const struct run *r, int code)
+{
+	if (r->cfg->format != FORMAT_NAGIOS)
+		return code;
+	printf("TCPSHAKE UNKNOWN - %s\n", r->diag->first[0] ? r->diag->first : "nothing to probe");
+	return NAGIOS_UNKNOWN;
+}
+
+int engine_run(const struct config *cfg, struct diag *diag)
 {
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
 				      cfg->syn.wscale, cfg->syn.ts, WINDOW };
-	r.out.f = stdout;
-	r.out.verbose = cfg->verbose;
-	r.out.quiet = cfg->quiet;
-	r.out.ops = cfg->format == FORMAT_JSON ? &output_json_ops : &output_text_ops;
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
-		warnx_line("getrandom: %s", strerror(errno));
-		return EXIT_SYSTEM;
+		diag_error(r.diag, "getrandom: %s", strerror(errno));
+		return not_started(&r, EXIT_SYSTEM);
 	}
-	if ((rc = build_flows(&r)) != 0 || r.nflows == 0 || (rc = setup_ports(&r)) != 0 ||
+	if ((rc = open_output(&r)) != 0 || (rc = build_flows(&r)) != 0 || r.nflows == 0 ||
+	    (rc = setup_ports(&r)) != 0 ||
 	    (rc = open_raw(&r)) != 0 || (rc = install_guard(&r)) != 0 ||
 	    (rc = open_captures(&r)) != 0) {
 		teardown(&r);
-		return rc ? rc : EXIT_RESOLVE;
+		return not_started(&r, rc ? rc : EXIT_RESOLVE);
 	}
 	/* every socket, capture handle and the guard are open: no more privilege */
 	if (privs_drop_all() < 0) {
-		warnx_line("dropping capabilities: %s", strerror(errno));
+		diag_error(r.diag, "dropping capabilities: %s", strerror(errno));
 		teardown(&r);
-		return EXIT_SYSTEM;
+		return not_started(&r, EXIT_SYSTEM);
 	}
 	install_signals();
 	r.start_mono = mono_ns();
+	r.start_wall = wall_ns();
+	if (r.out.ops->begin)
+		r.out.ops->begin(&r.out);
 	event_loop(&r);
 	report(&r);
-	rc = exit_code(&r);
+	rc = close_output(&r, exit_code(&r));
 	teardown(&r);
 	return rc;
 }

@@ -8,7 +8,8 @@
 
 #include "options.h"
 
-/* Probe everything cfg names; returns the exit code (see util.h). */
-int engine_run(const struct config *cfg);
+/* Probe everything cfg names; returns the exit code (see util.h), or with
+ * --format nagios the plugin state. Error lines go through diag. */
+int engine_run(const struct config *cfg, struct diag *diag);
 
 #endif

@@ -2,26 +2,9 @@
 #include "guard.h"
 
 #include <nftables/libnftables.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* Append with a checked snprintf; -1 once the buffer is full. */
-static int put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len - *off)
-		return -1;
-	*off += (size_t)n;
-	return 0;
-}
 
 /* One rule for one family: "ip saddr { a, b }" or no address match. */
 static int family_rule(const struct guard_spec *s, int family, char *buf, size_t len, size_t *off)
@@ -32,25 +15,25 @@ static int family_rule(const struct guard_spec *s, int family, char *buf, size_t
 		n += s->srcs[i].family == family;
 	if (n == 0)
 		return 0;
-	if (put(buf, len, off, "\t\tmeta nfproto %s meta mark != 0x%08x tcp sport %u-%u "
+	if (buf_put(buf, len, off, "\t\tmeta nfproto %s meta mark != 0x%08x tcp sport %u-%u "
 			       "tcp flags & rst == rst",
 		family == AF_INET ? "ipv4" : "ipv6", (unsigned)s->mark, s->port_lo, s->port_hi) < 0)
 		return -1;
 	if (s->nsrcs <= GUARD_MAX_ADDRS) {
-		if (put(buf, len, off, " %s saddr { ", family == AF_INET ? "ip" : "ip6") < 0)
+		if (buf_put(buf, len, off, " %s saddr { ", family == AF_INET ? "ip" : "ip6") < 0)
 			return -1;
 		const char *sep = "";
 		for (size_t i = 0; i < s->nsrcs; i++) {
 			if (s->srcs[i].family != family)
 				continue;
-			if (put(buf, len, off, "%s%s", sep, addr_str(&s->srcs[i], a, sizeof(a))) < 0)
+			if (buf_put(buf, len, off, "%s%s", sep, addr_str(&s->srcs[i], a, sizeof(a))) < 0)
 				return -1;
 			sep = ", ";
 		}
-		if (put(buf, len, off, " }") < 0)
+		if (buf_put(buf, len, off, " }") < 0)
 			return -1;
 	}
-	return put(buf, len, off, " drop\n");
+	return buf_put(buf, len, off, " drop\n");
 }
 
 int guard_ruleset(const struct guard_spec *s, char *buf, size_t len)
@@ -58,14 +41,14 @@ int guard_ruleset(const struct guard_spec *s, char *buf, size_t len)
 	size_t off = 0;
 	if (len == 0)
 		return -1;
-	if (put(buf, len, &off,
+	if (buf_put(buf, len, &off,
 		"table inet tcpshake_%ld {\n"
 		"\tflags owner\n"
 		"\tchain rst_guard {\n"
 		"\t\ttype filter hook output priority raw; policy accept;\n",
 		s->pid) < 0 ||
 	    family_rule(s, AF_INET, buf, len, &off) < 0 ||
-	    family_rule(s, AF_INET6, buf, len, &off) < 0 || put(buf, len, &off, "\t}\n}\n") < 0)
+	    family_rule(s, AF_INET6, buf, len, &off) < 0 || buf_put(buf, len, &off, "\t}\n}\n") < 0)
 		return -1;
 	return 0;
 }

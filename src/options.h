@@ -11,7 +11,7 @@
 #include "craft.h"
 #include "probe.h"
 
-enum format { FORMAT_TEXT = 1, FORMAT_JSON };
+#include "output.h"
 
 struct config {
 	char **targets;       /* as given on the command line */
@@ -33,17 +33,23 @@ struct config {
 	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
 	bool numeric, quiet;
 	enum format format;
+	const char *output;   /* -o: written atomically; NULL: stdout */
+	struct thresholds th; /* --warning, --critical, --refused, --min-open */
+	char error[256];      /* PARSE_USAGE: "what: why" */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };
 
-/* Parse argv into cfg; on PARSE_USAGE one error line has been printed. */
+/* Parse argv into cfg; on PARSE_USAGE cfg->error says what is wrong. */
 enum parse_result options_parse(int argc, char **argv, struct config *cfg);
 void options_free(struct config *cfg);
 void options_help(FILE *f);
 
 /* "0.5" seconds -> ns, strictly positive and at most max_s; -1 if not. */
 int64_t parse_seconds(const char *s, double max_s);
+
+/* "RTT_MS[,LOSS%]" for --warning and --critical; -1 with a reason in err. */
+int parse_threshold(const char *s, double *rtt_ms, double *loss_pct, char *err, size_t errlen);
 
 /* "none", "linux" or "mss=1400,ws=7,sack,ts"; -1 with a reason in err. */
 int parse_syn_options(const char *s, struct syn_spec *out, char *err, size_t errlen);

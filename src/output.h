@@ -16,6 +16,22 @@
 #include "stats.h"
 
 #define FLAG_KINDS 8
+#define RTT_BUCKETS 14
+
+enum format { FORMAT_TEXT = 1, FORMAT_JSON, FORMAT_CSV, FORMAT_NAGIOS, FORMAT_PROMETHEUS };
+
+enum nagios_state { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 3 };
+
+/* The health-check policy: Nagios thresholds and the quorum. */
+struct thresholds {
+	double warn_rtt_ms, crit_rtt_ms;   /* alert when the average RTT is above */
+	double warn_loss, crit_loss;       /* alert when loss (%) is above */
+	enum nagios_state refused;         /* the state of a closed port */
+	long long min_open;                /* 0: every target:port must be open */
+};
+
+/* Upper bounds of the RTT histogram buckets, in seconds (the last is +Inf). */
+extern const double rtt_bucket_le[RTT_BUCKETS - 1];
 
 struct flag_count {
 	uint8_t flags;
@@ -54,17 +70,23 @@ struct flow_summary {
 	uint64_t established;
 	uint64_t closes[CLOSE_KINDS];        /* by enum close_kind */
 	struct status_count status[HTTP_KINDS];
-	struct rtt_stats ttfb;
+	struct rtt_stats ttfb, close_time;
+	uint32_t rtt_hist[RTT_BUCKETS];      /* counts per bucket, not cumulative */
+	uint8_t icmp_type, icmp_code;        /* the last ICMP error, if any */
 };
 
 struct run_summary {
 	uint64_t sent, received, pcap_drops;
 	int64_t elapsed_ns;
+	int64_t start_wall_ns;
+	uint64_t unresolved;          /* names that did not resolve */
+	const char *first_unresolved;
 };
 
 struct output;
 
 struct output_ops {
+	void (*begin)(struct output *o);   /* before the first probe; may be NULL */
 	void (*probe)(struct output *o, const struct probe_report *r);
 	void (*summary)(struct output *o, const struct flow_summary *s);
 	void (*run)(struct output *o, const struct run_summary *r);
@@ -75,10 +97,40 @@ struct output {
 	FILE *f;
 	bool quiet;    /* summaries only */
 	bool verbose;  /* the exchange, segment by segment */
+	const struct thresholds *th;
+	int64_t timeout_ns;
+	/* formats that speak after the run keep the summaries here */
+	const struct flow_summary **sums;
+	size_t nsums, capsums;
+	enum nagios_state status;  /* nagios: the state of the run, after run() */
 };
 
 extern const struct output_ops output_text_ops;
 extern const struct output_ops output_json_ops;
+extern const struct output_ops output_csv_ops;
+extern const struct output_ops output_nagios_ops;
+extern const struct output_ops output_prometheus_ops;
+
+const struct output_ops *output_ops_for(enum format f);
+
+/* Keep a summary (it must live until run()); -1 when out of memory. */
+int output_keep(struct output *o, const struct flow_summary *s);
+
+/* The Nagios state of one target:port, and why, into reason. Pure. */
+enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
+				    int64_t timeout_ns, char *reason, size_t len);
+
+/* -o FILE: written to a temporary file beside it and renamed into place at
+ * the end, so a reader never sees half a file. */
+struct output_file {
+	char *path, *tmp;
+	FILE *f;
+};
+
+int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen);
+/* Flush, sync, rename; -1 with a reason (the temporary file is removed). */
+int output_file_commit(struct output_file *of, char *err, size_t errlen);
+void output_file_abort(struct output_file *of);
 
 /* Shared by the formats. */
 double loss_pct(const struct flow_summary *s);

@@ -165,4 +165,4 @@ static void json_run(struct output *o, const struct run_summary *r)
 		(double)r->elapsed_ns / 1e9, (unsigned long long)r->pcap_drops);
 }
 
-const struct output_ops output_json_ops = { json_probe, json_summary, json_run };
+const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run };

@@ -108,4 +108,4 @@ static void text_run(struct output *o, const struct run_summary *r)
 		fprintf(o->f, "capture dropped %llu packets\n", (unsigned long long)r->pcap_drops);
 }
 
-const struct output_ops output_text_ops = { text_probe, text_summary, text_run };
+const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run };

@@ -82,3 +82,29 @@ void warnx_line(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+void diag_error(struct diag *d, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "tcpshake: %s\n", line);
+	if (d && d->first[0] == '\0')
+		snprintf(d->first, sizeof(d->first), "%s", line);
+}
+
+int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	if (*off >= len)
+		return -1;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *off)
+		return -1;
+	*off += (size_t)n;
+	return 0;
+}

@@ -37,4 +37,16 @@ void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_stora
 /* One line on stderr: "tcpshake: what: why". */
 void warnx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Where a run's error lines go: stderr, and the first is kept for a
+ * status line (the Nagios format's UNKNOWN). */
+struct diag {
+	char first[256];
+};
+
+void diag_error(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append to buf at *off with a checked vsnprintf; -1 once it is full. */
+int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -175,3 +175,39 @@ Test(options, syn_option_lists)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		cr_assert_eq(parse_syn_options(bad[i], &s, err, sizeof(err)), -1, "'%s'", bad[i]);
 }
+
+Test(options, thresholds)
+{
+	double rtt = 0, loss = 7;
+	char err[128];
+	cr_assert_eq(parse_threshold("200", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(rtt, 200, 1e-9);
+	cr_assert_float_eq(loss, 7, 1e-9, "loss kept when not given");
+	cr_assert_eq(parse_threshold("0.5,20%", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(rtt, 0.5, 1e-9);
+	cr_assert_float_eq(loss, 20, 1e-9);
+	cr_assert_eq(parse_threshold("100,50", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(loss, 50, 1e-9);
+	const char *bad[] = { "", "-1", "abc", "100,", "100,101", "100,-1", "100,20%%", "1e999",
+			      "100;20", "nan" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse_threshold(bad[i], &rtt, &loss, err, sizeof(err)), -1, "'%s'", bad[i]);
+	cr_assert_eq(PARSE("--warning", "600", "x"), PARSE_USAGE, "warning above critical");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--format", "xml", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--refused", "maybe", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--min-open", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--format", "nagios", "--warning", "100,10%", "--critical", "300,30",
+			   "--refused", "warn", "--min-open", "1", "-o", "/tmp/x", "x"),
+		     PARSE_OK);
+	cr_assert_eq(cfg.format, FORMAT_NAGIOS);
+	cr_assert_float_eq(cfg.th.warn_rtt_ms, 100, 1e-9);
+	cr_assert_float_eq(cfg.th.crit_loss, 30, 1e-9);
+	cr_assert_eq(cfg.th.refused, NAGIOS_WARNING);
+	cr_assert_eq(cfg.th.min_open, 1);
+	cr_assert_str_eq(cfg.output, "/tmp/x");
+	options_free(&cfg);
+}

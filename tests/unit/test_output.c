@@ -165,3 +165,105 @@ Test(output, text_full_probe_verbose)
 			 "    < SA        0.117 ms\n");
 	free(text);
 }
+
+static struct flow_summary flow(uint64_t sent, uint64_t open, uint64_t closed, uint64_t filtered,
+				uint64_t unreachable, double rtt_us)
+{
+	static struct addr a;
+	char err[64];
+	target_resolve("198.18.0.2", AF_UNSPEC, 1, &a, err, sizeof(err));
+	struct flow_summary s = { .target = "198.18.0.2", .addr = &a, .port = 80, .sent = sent,
+				  .open = open, .closed = closed, .filtered = filtered,
+				  .unreachable = unreachable };
+	if (rtt_us > 0)
+		for (uint64_t i = 0; i < open; i++)
+			stats_add(&s.rtt, rtt_us);
+	return s;
+}
+
+static const struct thresholds th = { 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+
+Test(nagios, thresholds_and_their_edges)
+{
+	char why[200];
+	struct flow_summary s = flow(10, 10, 0, 0, 0, 200000); /* exactly 200 ms */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK,
+		     "at the threshold is within it");
+	s = flow(10, 10, 0, 0, 0, 200001);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	s = flow(10, 10, 0, 0, 0, 500000);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	s = flow(10, 10, 0, 0, 0, 500001);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	s = flow(10, 8, 0, 2, 0, 100); /* loss 20%: at the threshold */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK);
+	s = flow(10, 7, 0, 3, 0, 100); /* loss only */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	cr_assert_str_eq(why, "198.18.0.2:80 open, rtt 0.100 ms, loss 30%");
+	s = flow(10, 3, 0, 7, 0, 100);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+}
+
+Test(nagios, not_open)
+{
+	char why[200];
+	struct flow_summary s = flow(1, 0, 1, 0, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 closed (connection refused)");
+	struct thresholds ok = th;
+	ok.refused = NAGIOS_OK;
+	cr_assert_eq(nagios_flow_state(&s, &ok, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK);
+	s = flow(1, 0, 0, 1, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC / 2, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 filtered (no answer in 0.5 s)");
+	s = flow(1, 0, 0, 0, 1, 0);
+	s.icmp_type = 3;
+	s.icmp_code = 13;
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 unreachable (admin-prohibited)");
+	s = flow(0, 0, 0, 0, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_UNKNOWN);
+}
+
+Test(nagios, one_line_with_perfdata)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE OK - 198.18.0.2:80 open, rtt 0.117 ms, loss 0%"
+					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
+	cr_assert_eq(o.status, NAGIOS_OK);
+	free(o.sums);
+	free(text);
+}
+
+Test(csv, quoting_rfc4180)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_FILTERED };
+	struct probe_report rep = { "a,\"b\"", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN,
+				    false };
+	struct output o = open_out(&output_csv_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o), "\"a,\"\"b\"\"\",198.18.0.2,80,0,61000,filtered,,,,,,,,,,,"
+					"0.000000,syn,false,,,,,,\r\n");
+	free(text);
+}
+
+Test(prometheus, label_values_escaped)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.target = "we\"ird\\name\n";
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_prometheus_ops);
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert(strstr(close_out(&o), "tcpshake_up{target=\"we\\\"ird\\\\name\\n\",addr=\"198.18.0.2\","
+					"port=\"80\"} 1\n"), "%s", text);
+	free(o.sums);
+	free(text);
+}
