@@ -28,6 +28,18 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'linux none mss= ws= sack ts' -- "$cur"))
 		return
 		;;
+	--format)
+		COMPREPLY=($(compgen -W 'text json csv nagios prometheus' -- "$cur"))
+		return
+		;;
+	--refused)
+		COMPREPLY=($(compgen -W 'ok warn crit' -- "$cur"))
+		return
+		;;
+	-o | --output)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
 	-I | --interface)
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return
@@ -36,7 +48,8 @@ _tcpshake()
 		COMPREPLY=($(compgen -W "$(ip -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}')" -- "$cur"))
 		return
 		;;
-	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port)
+	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
+		--warning | --critical | --min-open)
 		return
 		;;
 	esac
@@ -49,7 +62,8 @@ _tcpshake()
 		COMPREPLY=($(compgen -W '-p --port -c --count -i --interval -W --timeout
 			-M --mode --close --http --http= --http-method --syn-options
 			-I --interface -S --source -s --source-port -4 --ipv4 -6 --ipv6
-			-n --numeric -q --quiet -j --json -v --verbose -V --version
+			-n --numeric -q --quiet -j --json --format -o --output --warning
+			--critical --refused --min-open -v --verbose -V --version
 			-h --help' -- "$cur"))
 		return
 		;;
