@@ -9,6 +9,7 @@ bed_up
 bed_rules
 in_server nft add rule inet bed input tcp dport 92 tcp flags syn numgen inc mod 2 == 0 drop
 bed_listen 80 92
+bed_http 8080
 CHECK_TCP=/usr/lib/nagios/plugins/check_tcp
 NAGIOS_PARSE="python3 $TOPSRC/tests/lib/nagios_parse.py"
 nagios() { $NAGIOS_PARSE; }
@@ -24,8 +25,8 @@ for fam in 4 6; do
 		"$(python3 "$TOPSRC/tests/lib/csv_check.py" "$BED_DIR/o$fam.csv" | tr '\n' ';')" \
 		"4;80 open SA - fin -;81 closed RA - - -;82 filtered - - - -;83 unreachable - admin-prohibited - -;"
 	check "IPv$fam csv: CRLF line ends (RFC 4180)" sh -c "head -n1 '$BED_DIR/o$fam.csv' | od -c | grep -q '\\\\r  \\\\n'"
-	in_client "$TCPSHAKE" --format csv -c 1 --http -p 80 "$addr" >"$BED_DIR/h$fam.csv" 2>&1
-	check "IPv$fam csv: http columns present" sh -c "python3 $TOPSRC/tests/lib/csv_check.py $BED_DIR/h$fam.csv | grep -q \"^80 open SA - peer-fin 200\$\""
+	in_client "$TCPSHAKE" --format csv -c 1 --http -p 8080 "$addr" >"$BED_DIR/h$fam.csv" 2>&1
+	check "IPv$fam csv: http columns present" sh -c "python3 $TOPSRC/tests/lib/csv_check.py $BED_DIR/h$fam.csv | grep -q \"^8080 open SA - peer-fin 200\$\""
 
 	# Prometheus, checked by promtool
 	in_client "$TCPSHAKE" --format prometheus -c 2 -i 0.05 -W 0.3 -p 80-83 -o "$BED_DIR/m$fam.prom" "$addr" \

@@ -8,13 +8,7 @@
 bed_up
 bed_rules
 bed_listen 80 90:linger:0.2 2525:banner 2526:close 2527:reset
-in_server python3 -m http.server 8080 --bind :: --directory "$TOPSRC/tests/lib" \
-	>"$BED_DIR/http.log" 2>&1 &
-for i in $(seq 100); do
-	in_client python3 -c "import socket; socket.create_connection(('$S4', 8080), 0.2)" \
-		2>/dev/null && break
-	sleep 0.1
-done
+bed_http 8080
 : >"$BED_DIR/listener.log.base"
 
 count() { grep -c "^$1 $2\$" "$BED_DIR/listener.log"; }

@@ -106,6 +106,21 @@ bed_listen() {
 	exit 99
 }
 
+# A real HTTP server on the server side (Python's http.server, serving
+# tests/lib), its log in $BED_DIR/http.log; waits until it answers.
+bed_http() {
+	ip netns exec "$BED_S" python3 -m http.server "$1" --bind :: --directory "$TOPSRC/tests/lib" \
+		>"$BED_DIR/http.log" 2>&1 &
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$BED_C" python3 -c \
+			"import socket; socket.create_connection(('$S4', $1), 0.2)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "HTTP server did not start"
+	exit 99
+}
+
 in_client() { ip netns exec "$BED_C" "$@"; }
 in_server() { ip netns exec "$BED_S" "$@"; }
 

@@ -1,0 +1,31 @@
+/* sched.h - the deadline queue: a binary min-heap of timed events.
+ * At equal deadlines timeouts come before sends, so a due timeout frees its
+ * source port before the next probe wants one. */
+#ifndef TCPSHAKE_SCHED_H
+#define TCPSHAKE_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1 };
+
+struct event {
+	int64_t when_ns;  /* monotonic */
+	enum ev_kind kind;
+	uint32_t id;      /* probe slot (timeout) or flow (send) */
+	uint32_t gen;     /* the probe generation a timeout was armed for */
+};
+
+struct sched {
+	struct event *v;
+	size_t n, cap;
+};
+
+int sched_push(struct sched *s, struct event e);
+/* The earliest event, or NULL when empty. */
+const struct event *sched_peek(const struct sched *s);
+/* Remove the earliest event into *e; -1 when empty. */
+int sched_pop(struct sched *s, struct event *e);
+void sched_free(struct sched *s);
+
+#endif

@@ -1,0 +1,17 @@
+/* stats.h - RTT statistics (min/avg/max/mdev, as ping prints them),
+ * accumulated in one pass with Welford's method. */
+#ifndef TCPSHAKE_STATS_H
+#define TCPSHAKE_STATS_H
+
+#include <stdint.h>
+
+struct rtt_stats {
+	uint64_t n;
+	double min, max, mean, m2; /* microseconds */
+};
+
+void stats_add(struct rtt_stats *s, double us);
+/* Population standard deviation (ping's mdev); 0 for fewer than 2 samples. */
+double stats_mdev(const struct rtt_stats *s);
+
+#endif
