@@ -17,7 +17,7 @@ tables() { in_client nft list tables 2>/dev/null | grep -c tcpshake_; }
 
 capture_start() {
 	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U \
-		--time-stamp-precision=nano -w "$BED_DIR/$1.pcap" tcp 2>"$BED_DIR/td.err" &
+		--time-stamp-precision=nano -w "$BED_DIR/$1.pcap" "tcp port 90" 2>"$BED_DIR/td.err" &
 	tdpid=$!
 	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
 }
