@@ -12,23 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "cookie.h"
-#include "craft.h"
 #include "decode.h"
-#include "guard.h"
-#include "match.h"
-#include "output.h"
 #include "privs.h"
-#include "probe.h"
-#include "route.h"
-#include "sched.h"
-#include "targets.h"
+#include "run.h"
 #include "util.h"
 
-#define MAX_CAPS 8
 #define RETRIES 3          /* sends again of our FIN or request */
 #define WINDOW 64240       /* the window we offer, in bytes */
+#define RTO_FLOOR_NS (10 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least */
+#define PROGRESS_NS (250 * INT64_C(1000000))
 
 /* The only mutable global: what the signal handler needs. */
 static volatile sig_atomic_t stop_signal;
@@ -38,129 +30,105 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-struct flow {
-	uint32_t target;        /* index into cfg->targets */
-	struct addr dst;
-	uint16_t port;
-	struct route rt;
-	uint8_t *req;           /* the HTTP request, with --http */
-	size_t req_len;
-	uint32_t next_seq;
-	bool ever_open;
-	struct flow_summary sum;
-};
-
-struct run {
-	const struct config *cfg;
-	struct diag *diag;
-	struct probe_params pp;
-	struct guard guard;
-	struct cookie_key key;
-	struct flow *flows;
-	size_t nflows;
-	struct addr *hosts;     /* unique target addresses, for the filter */
-	size_t nhosts;
-	uint64_t unresolved;    /* names that did not resolve */
-	const char *first_unresolved;
-	struct capture caps[MAX_CAPS];
-	size_t ncaps;
-	struct crafter craft;
-	struct port_table ports;
-	struct probe *probes;   /* one slot per source port */
-	uint16_t *free_ports;   /* FIFO ring: a port is reused as late as possible */
-	size_t free_head, free_n, nports;
-	uint32_t *waiting;      /* flows waiting for a free source port (ring) */
-	size_t wait_head, wait_n;
-	struct sched sched;
-	struct output out;
-	size_t live, flows_left;
-	uint64_t sent, received;
-	int64_t start_mono, start_wall;
-	struct output_file file;  /* -o */
-	int fatal;              /* an exit code once a system error stops the run */
-	int write_errno;        /* the report could not be written: stop */
-};
-
 /* ---- set-up ---------------------------------------------------------- */
 
-static int add_host(struct run *r, const struct addr *a)
+/* Every target of the command line, the files and the excludes. */
+static int load_targets(struct run *r)
 {
-	for (size_t i = 0; i < r->nhosts; i++)
-		if (addr_eq(&r->hosts[i], a))
-			return 0;
-	r->hosts[r->nhosts++] = *a;
+	const struct config *cfg = r->cfg;
+	char err[512];
+	struct tset *ts = &r->targets;
+	tset_init(ts, cfg->family, cfg->numeric, cfg->max_targets);
+	for (int t = 0; t < cfg->ntargets; t++) {
+		int rc = tset_add(ts, cfg->targets[t], err, sizeof(err));
+		if (rc == 1)
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+		else if (rc < 0) {
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < cfg->files.n; i++)
+		if (tset_add_file(ts, cfg->files.v[i], false, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_USAGE;
+		}
+	for (size_t i = 0; i < cfg->excludes.n; i++)
+		if (tset_exclude_list(ts, cfg->excludes.v[i], err, sizeof(err)) < 0) {
+			diag_error(r->diag, "--exclude: %s", err);
+			return EXIT_USAGE;
+		}
+	for (size_t i = 0; i < cfg->exclude_files.n; i++)
+		if (tset_add_file(ts, cfg->exclude_files.v[i], true, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_USAGE;
+		}
+	if (tset_finish(ts, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "targets: %s", err);
+		return EXIT_USAGE;
+	}
+	if (ts->total == 0) {
+		if (ts->unresolved == 0)
+			diag_error(r->diag, "targets: none to probe");
+		return ts->unresolved ? EXIT_RESOLVE : EXIT_USAGE;
+	}
 	return 0;
 }
 
-/* The HTTP request for a flow: Host as the user named the target. */
-static uint8_t *http_request(const struct config *cfg, const char *target, const struct addr *a,
-			  uint16_t port, size_t *len)
-{
-	char host[300], portsuffix[8] = "";
-	if (port != 80)
-		snprintf(portsuffix, sizeof(portsuffix), ":%u", port);
-	if (a->family == AF_INET6 && strchr(target, ':'))
-		snprintf(host, sizeof(host), "[%s]%s", target, portsuffix);
-	else
-		snprintf(host, sizeof(host), "%.255s%s", target, portsuffix);
-	char *req = NULL;
-	int n = asprintf(&req,
-			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tcpshake/%s\r\n"
-			 "Accept: */*\r\nConnection: close\r\n\r\n",
-			 cfg->http_method, cfg->http_path, host, PACKAGE_VERSION);
-	if (n < 0)
-		return NULL;
-	*len = (size_t)n;
-	return (uint8_t *)req;
-}
-
-/* Resolve every target and route to it; one flow per target x port. */
-static int build_flows(struct run *r)
+/* The index space, its order, and what a run of it means. */
+static int plan(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	char err[256];
-	size_t n = (size_t)cfg->ntargets * cfg->ports.n;
-	r->flows = calloc(n, sizeof(*r->flows));
-	r->hosts = calloc((size_t)cfg->ntargets, sizeof(*r->hosts));
-	if (!r->flows || !r->hosts) {
+	struct cookie_key order;
+	r->space = r->targets.total * cfg->ports.n;
+	r->fleet = r->space > 1;
+	r->count = cfg->count_given ? (uint64_t)cfg->count : r->fleet ? 1 : 0;
+	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
+	if (cfg->th.min_open > (long long)r->space) {
+		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
+			   (unsigned long long)r->space);
+		return EXIT_USAGE;
+	}
+	if (cfg->seed_given)
+		perm_key_from_seed(&order, cfg->seed);
+	else if (cookie_key_random(&order) < 0) {
+		diag_error(r->diag, "getrandom: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	perm_init(&r->perm, r->space, &order, cfg->no_shuffle);
+	return 0;
+}
+
+/* The route to each block (its first address stands for all of it), and
+ * the target addresses for the capture filter when there are few. */
+static int route_blocks(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[256], a[64];
+	struct tset *ts = &r->targets;
+	r->routes = calloc(ts->n, sizeof(*r->routes));
+	r->hosts = calloc(FILTER_MAX_HOSTS, sizeof(*r->hosts));
+	if (!r->routes || !r->hosts) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	for (int t = 0; t < cfg->ntargets; t++) {
-		struct addr a;
-		struct route rt;
-		if (target_resolve(cfg->targets[t], cfg->family, cfg->numeric, &a, err,
-				   sizeof(err)) < 0) {
-			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
-			if (r->unresolved++ == 0)
-				r->first_unresolved = cfg->targets[t];
-			continue;
-		}
-		if (route_lookup(&a, cfg->iface, cfg->source, &rt, err, sizeof(err)) < 0) {
-			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+	for (size_t k = 0; k < ts->n; k++) {
+		struct addr first;
+		const char *name;
+		size_t block;
+		tset_at(ts, ts->cum[k], &first, &name, &block);
+		if (route_lookup(&first, cfg->iface, cfg->source, &r->routes[k], err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s: %s", name ? name : addr_str(&first, a, sizeof(a)), err);
 			return strstr(err, "source") || strstr(err, "interface") ? EXIT_USAGE
 										  : EXIT_SYSTEM;
 		}
-		add_host(r, &a);
-		for (size_t p = 0; p < cfg->ports.n; p++) {
-			struct flow *f = &r->flows[r->nflows++];
-			f->target = (uint32_t)t;
-			f->dst = a;
-			f->port = cfg->ports.v[p];
-			f->rt = rt;
-			f->sum.target = cfg->targets[t];
-			f->sum.addr = &f->dst;
-			f->sum.port = f->port;
-			f->sum.mode = cfg->mode;
-			f->sum.http = cfg->http;
-			if (cfg->http &&
-			    !(f->req = http_request(cfg, cfg->targets[t], &a, f->port, &f->req_len))) {
-				diag_error(r->diag, "memory: %s", strerror(errno));
-				return EXIT_SYSTEM;
-			}
-		}
 	}
-	r->flows_left = r->nflows;
+	if (ts->total <= FILTER_MAX_HOSTS)
+		for (uint64_t i = 0; i < ts->total; i++) {
+			const char *name;
+			size_t block;
+			tset_at(ts, i, &r->hosts[r->nhosts++], &name, &block);
+		}
 	return 0;
 }
 
@@ -177,8 +145,7 @@ static int setup_ports(struct run *r)
 	r->nports = (size_t)(hi - lo) + 1;
 	r->probes = calloc(r->nports, sizeof(*r->probes));
 	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
-	r->waiting = calloc(r->nflows ? r->nflows : 1, sizeof(*r->waiting));
-	if (!r->probes || !r->free_ports || !r->waiting || port_table_init(&r->ports, lo, hi) < 0) {
+	if (!r->probes || !r->free_ports || port_table_init(&r->ports, lo, hi) < 0) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
@@ -196,8 +163,8 @@ static int open_raw(struct run *r)
 		return EXIT_SYSTEM;
 	}
 	bool fam[2] = { false, false };
-	for (size_t i = 0; i < r->nflows; i++)
-		fam[r->flows[i].dst.family == AF_INET6] = true;
+	for (size_t k = 0; k < r->targets.n; k++)
+		fam[r->targets.v[k].family == AF_INET6] = true;
 	for (int i = 0; i < 2; i++) {
 		if (!fam[i])
 			continue;
@@ -222,12 +189,12 @@ static int install_guard(struct run *r)
 		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
 		return EXIT_SYSTEM;
 	}
-	for (size_t i = 0; i < r->nflows && n <= GUARD_MAX_ADDRS; i++) {
+	for (size_t i = 0; i < r->targets.n && n <= GUARD_MAX_ADDRS; i++) {
 		bool have = false;
 		for (size_t k = 0; k < n; k++)
-			have |= addr_eq(&srcs[k], &r->flows[i].rt.src);
+			have |= addr_eq(&srcs[k], &r->routes[i].src);
 		if (!have)
-			srcs[n++] = r->flows[i].rt.src;
+			srcs[n++] = r->routes[i].src;
 	}
 	struct guard_spec gs = { (long)getpid(), r->ports.lo, r->ports.hi, srcs, n, GUARD_MARK };
 	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
@@ -244,7 +211,7 @@ static int install_guard(struct run *r)
 /* Room for every probe that can be in flight at once, and their answers. */
 static int ring_bytes(const struct run *r)
 {
-	size_t inflight = r->nflows < r->nports ? r->nflows : r->nports;
+	size_t inflight = r->space < r->nports ? (size_t)r->space : r->nports;
 	size_t bytes = inflight * 4 * 512;
 	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (8 << 20) ? (8 << 20) : bytes);
 }
@@ -260,8 +227,8 @@ static int open_captures(struct run *r)
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
 	}
-	for (size_t i = 0; i < r->nflows; i++) {
-		const char *dev = r->flows[i].rt.ifname;
+	for (size_t i = 0; i < r->targets.n; i++) {
+		const char *dev = r->routes[i].ifname;
 		bool have = false;
 		for (size_t c = 0; c < r->ncaps; c++)
 			have |= strcmp(r->caps[c].dev, dev) == 0;
@@ -282,7 +249,7 @@ static int open_captures(struct run *r)
 
 /* ---- probes ------------------------------------------------------------ */
 
-static void sched_or_die(struct run *r, struct event e)
+void engine_schedule(struct run *r, struct event e)
 {
 	if (sched_push(&r->sched, e) < 0 && !r->fatal) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
@@ -290,7 +257,7 @@ static void sched_or_die(struct run *r, struct event e)
 	}
 }
 
-static int64_t wall_ns(void)
+int64_t wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -306,7 +273,7 @@ static uint16_t syn_mss(const struct route *rt, int family)
 static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64_t now)
 {
 	struct syn_options opt;
-	craft_syn_options(&opt, &r->cfg->syn, syn_mss(&f->rt, f->dst.family),
+	craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family),
 			  (uint32_t)(now / 1000000));
 	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, WINDOW,
 			     opt.b, opt.len, NULL, 0 };
@@ -338,65 +305,48 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 static void arm_timer(struct run *r, struct probe *p, int64_t at)
 {
 	p->gen++;
-	sched_or_die(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p->sport - r->ports.lo), p->gen });
+	engine_schedule(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p->sport - r->ports.lo), p->gen });
 }
 
-/* Start the next probe of flow fi, or queue the flow for a free port. */
-static void start_probe(struct run *r, uint32_t fi, int64_t now)
+/* A SYN leaves: a free source port, a keyed ISN, the probe armed. The
+ * scheduler has checked that a port is free. */
+void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 {
-	struct flow *f = &r->flows[fi];
-	if (r->free_n == 0) {
-		r->waiting[(r->wait_head + r->wait_n++) % r->nflows] = fi;
-		return;
-	}
+	struct flow *f = &r->flows[q->flow];
 	uint16_t port = r->free_ports[r->free_head];
 	r->free_head = (r->free_head + 1) % r->nports;
 	r->free_n--;
 	struct probe *p = &r->probes[port - r->ports.lo];
-	p->src = f->rt.src;
+	p->src = f->rt->src;
 	p->dst = f->dst;
 	p->sport = port;
 	p->dport = f->port;
-	p->flow = fi;
-	p->seq = f->next_seq++;
-	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport, p->seq);
+	p->flow = q->flow;
+	p->seq = q->seq;
+	p->tries = q->tries;
+	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
+			    p->seq << 4 | (p->tries & 0xf));
 	p->req = f->req;
 	p->req_len = f->req_len;
-	int64_t timer = probe_start(p, &r->pp, now, wall_ns());
+	int64_t wait = r->fleet ? rto_value(&r->rto, RTO_FLOOR_NS, r->cfg->timeout_ns)
+				: r->cfg->timeout_ns;
+	int64_t timer = probe_start(p, &r->pp, wait, now, wall_ns());
 	port_table_set(&r->ports, port, p);
 	r->live++;
 	r->sent++;
 	send_syn(r, p, f, now);
 	arm_timer(r, p, timer);
-	if (r->cfg->count && f->next_seq >= (uint64_t)r->cfg->count)
-		r->flows_left--;
-	else
-		sched_or_die(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, fi, 0 });
 }
 
-/* A probe is done: report it, free its port, let a waiting flow have it. */
+/* A probe is done: the scheduler reports it; its port goes back. */
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
 {
-	struct flow *f = &r->flows[p->flow];
-	struct probe_report rep = { f->sum.target, &f->dst, f->port, p->sport, p->seq, &p->res,
-				    r->cfg->timeout_ns,
-				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
-				    r->cfg->mode, r->cfg->http };
-	summary_add(&f->sum, &p->res);
-	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
-	r->out.ops->probe(&r->out, &rep);
-	if (ferror(r->out.f) && !r->write_errno)
-		r->write_errno = errno ? errno : EIO;
+	flows_probe_done(r, p, now);
 	port_table_set(&r->ports, p->sport, NULL);
 	p->state = PS_FREE;
 	r->live--;
 	r->free_ports[(r->free_head + r->free_n++) % r->nports] = p->sport;
-	if (r->wait_n) {
-		uint32_t fi = r->waiting[r->wait_head];
-		r->wait_head = (r->wait_head + 1) % r->nflows;
-		r->wait_n--;
-		start_probe(r, fi, now);
-	}
+	flows_pump(r, now);
 }
 
 static void act(struct run *r, struct probe *p, const struct probe_actions *a, int64_t now)
@@ -451,9 +401,19 @@ static void drain_captures(struct run *r)
 
 static void handle_event(struct run *r, const struct event *e, int64_t now)
 {
-	if (e->kind == EV_SEND) {
-		start_probe(r, e->id, now);
+	switch (e->kind) {
+	case EV_SEND:
+		flows_send_due(r, e->id, now);
 		return;
+	case EV_PUMP:
+		flows_pump(r, now);
+		return;
+	case EV_PROGRESS:
+		flows_progress(r, now, false);
+		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0, 0 });
+		return;
+	case EV_TIMEOUT:
+		break;
 	}
 	struct probe *p = &r->probes[e->id];
 	struct probe_actions a;
@@ -465,8 +425,7 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 
 static bool finished(const struct run *r)
 {
-	return r->fatal || stop_signal || r->write_errno ||
-	       (r->live == 0 && r->flows_left == 0);
+	return r->fatal || stop_signal || r->write_errno || (r->live == 0 && flows_finished(r));
 }
 
 /* Sleep in poll() exactly until the next deadline or a frame. */
@@ -499,8 +458,9 @@ static void event_loop(struct run *r)
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
 	sigdelset(&unblocked, SIGINT);
 	sigdelset(&unblocked, SIGTERM);
-	for (uint32_t i = 0; i < r->nflows; i++)
-		sched_or_die(r, (struct event){ r->start_mono, EV_SEND, i, 0 });
+	flows_pump(r, mono_ns());
+	if (r->progress)
+		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0, 0 });
 	while (!finished(r)) {
 		wait_for_work(r, &unblocked);
 		/* 1. replies first: a frame already captured beats its timeout */
@@ -521,26 +481,25 @@ static void event_loop(struct run *r)
  * error, then a quorum met (--min-open), then names, then every open. */
 static int exit_code(const struct run *r)
 {
-	size_t open = 0;
 	if (r->fatal)
 		return r->fatal;
 	if (r->cfg->format == FORMAT_NAGIOS)
 		return (int)r->out.status;
-	for (size_t i = 0; i < r->nflows; i++)
-		open += r->flows[i].ever_open;
 	if (r->cfg->th.min_open)
-		return open >= (size_t)r->cfg->th.min_open ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
-	if (r->unresolved)
+		return r->flows_open >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	if (r->targets.unresolved)
 		return EXIT_RESOLVE;
-	return open == r->nflows ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	return r->flows_done > 0 && r->flows_open == r->flows_done ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
 }
 
 static void report(struct run *r)
 {
-	struct run_summary rs = { r->sent, r->received, 0, mono_ns() - r->start_mono,
-				  r->start_wall, r->unresolved, r->first_unresolved };
-	for (size_t i = 0; i < r->nflows; i++)
-		r->out.ops->summary(&r->out, &r->flows[i].sum);
+	flows_progress(r, 0, true);
+	flows_report_live(r); /* an interrupted run: what its target:ports saw so far */
+	struct run_summary rs = { r->sent, r->received, 0, r->retried, r->flows_done, r->flows_open,
+				  r->flows_closed, r->flows_filtered, r->flows_unreachable,
+				  r->excluded, mono_ns() - r->start_mono, r->start_wall,
+				  r->targets.unresolved, r->targets.first_unresolved };
 	for (size_t i = 0; i < r->ncaps; i++)
 		rs.pcap_drops += capture_drops(&r->caps[i]);
 	r->out.ops->run(&r->out, &rs);
@@ -558,6 +517,7 @@ static int open_output(struct run *r)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line as soon as a probe is done */
 	r->out.verbose = cfg->verbose;
 	r->out.quiet = cfg->quiet;
+	r->out.only = cfg->only;
 	r->out.th = &cfg->th;
 	r->out.timeout_ns = cfg->timeout_ns;
 	if (cfg->output) {
@@ -607,11 +567,14 @@ static void teardown(struct run *r)
 		free(r->flows[i].req);
 	sched_free(&r->sched);
 	free(r->flows);
+	free(r->free_flows);
+	free(r->queue);
 	free(r->hosts);
+	free(r->routes);
 	free(r->probes);
 	free(r->free_ports);
-	free(r->waiting);
 	free(r->out.sums);
+	tset_free(&r->targets);
 	output_file_abort(&r->file);
 }
 
@@ -648,12 +611,12 @@ int engine_run(const struct config *cfg, struct diag *diag)
 		diag_error(r.diag, "getrandom: %s", strerror(errno));
 		return not_started(&r, EXIT_SYSTEM);
 	}
-	if ((rc = open_output(&r)) != 0 || (rc = build_flows(&r)) != 0 || r.nflows == 0 ||
-	    (rc = setup_ports(&r)) != 0 ||
-	    (rc = open_raw(&r)) != 0 || (rc = install_guard(&r)) != 0 ||
-	    (rc = open_captures(&r)) != 0) {
+	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = plan(&r)) != 0 ||
+	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
+	    (rc = flows_setup(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
+	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0) {
 		teardown(&r);
-		return not_started(&r, rc ? rc : EXIT_RESOLVE);
+		return not_started(&r, rc);
 	}
 	/* every socket, capture handle and the guard are open: no more privilege */
 	if (privs_drop_all() < 0) {
@@ -664,6 +627,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	install_signals();
 	r.start_mono = mono_ns();
 	r.start_wall = wall_ns();
+	r.out.fleet = r.fleet;
 	if (r.out.ops->begin)
 		r.out.ops->begin(&r.out);
 	event_loop(&r);

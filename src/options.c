@@ -12,7 +12,8 @@
 #include "util.h"
 
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
-       OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN };
+       OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
+       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -33,6 +34,16 @@ static const struct option long_opts[] = {
 	{ "http-method", required_argument, NULL, OPT_HTTP_METHOD },
 	{ "syn-options", required_argument, NULL, OPT_SYN_OPTIONS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
+	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -48,7 +59,8 @@ void options_help(FILE *f)
 {
 	fputs("Usage: tcpshake [OPTIONS] TARGET...\n"
 	      "Probe TCP services by doing the three-way handshake on raw sockets.\n"
-	      "TARGET is a host name, an IPv4 or an IPv6 address.\n"
+	      "TARGET is a host name, an IPv4 or IPv6 address, a CIDR block\n"
+	      "(198.18.0.0/16) or a range (198.18.0.1-200).\n"
 	      "\n"
 	      "  -p, --port LIST         ports to probe: 80,443,8000-8010 (default 80)\n"
 	      "  -c, --count N           probes per target:port (default: one target:port is\n"
@@ -62,6 +74,18 @@ void options_help(FILE *f)
 	      "                          report the status code (implies -M full)\n"
 	      "      --http-method M     HEAD (default) or GET (reads and counts the body)\n"
 	      "      --syn-options LIST  linux (default), none, or mss=N,ws=N,sack,ts\n"
+	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
+	      "      --exclude LIST      leave out these targets (commas between them)\n"
+	      "      --exclude-file FILE leave out the targets in FILE\n"
+	      "      --max-targets N     refuse more targets than N (default 16777216)\n"
+	      "      --seed N            the same pseudo-random order for the same N\n"
+	      "      --no-shuffle        probe in the order given\n"
+	      "      --shard I/N         probe only share I of N (0 <= I < N)\n"
+	      "      --rate PPS          send at most PPS SYNs a second, evenly paced\n"
+	      "      --retries N         send a silent probe again N times (default 1 for\n"
+	      "                          several target:ports, 0 for one)\n"
+	      "      --only OUTCOME      print only open, closed, filtered or unreachable\n"
+	      "                          target:ports (repeatable)\n"
 	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
 	      "  -S, --source ADDR       source address (default: from the route)\n"
 	      "  -s, --source-port PORT  pin the source port (default: a port per probe\n"
@@ -211,9 +235,42 @@ static void defaults(struct config *cfg)
 	cfg->family = AF_UNSPEC;
 	cfg->format = FORMAT_TEXT;
 	cfg->th = (struct thresholds){ 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+	cfg->retries = -1;
 }
 
 /* One option; PARSE_OK to go on. */
+static enum parse_result strlist_add(struct config *cfg, struct strlist *l, const char *opt,
+				     const char *arg)
+{
+	if (*arg == '\0')
+		return usage_error(cfg, opt, "empty argument");
+	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return usage_error(cfg, opt, "out of memory");
+	v[l->n++] = arg;
+	l->v = v;
+	return PARSE_OK;
+}
+
+/* --shard I/N */
+static enum parse_result parse_shard(struct config *cfg, const char *arg)
+{
+	char buf[48];
+	long long i, n;
+	const char *slash = strchr(arg, '/');
+	if (!slash || (size_t)(slash - arg) >= sizeof(buf))
+		return usage_error(cfg, "--shard", "want I/N, like 0/4");
+	memcpy(buf, arg, (size_t)(slash - arg));
+	buf[slash - arg] = '\0';
+	if (parse_long(buf, 0, 1LL << 32, &i) < 0 || parse_long(slash + 1, 1, 1LL << 32, &n) < 0)
+		return usage_error(cfg, "--shard", "want I/N with whole numbers, like 0/4");
+	if (i >= n)
+		return usage_error(cfg, "--shard", "I must be less than N (0 <= I < N)");
+	cfg->shard_i = (uint64_t)i;
+	cfg->shard_n = (uint64_t)n;
+	return PARSE_OK;
+}
+
 struct seen {
 	bool fam4, fam6, close, method;
 };
@@ -320,6 +377,50 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		return usage_error(cfg, "--format", "unknown format (known: text, json, csv, nagios, "
 						    "prometheus)");
 	}
+	case 'f':
+		return strlist_add(cfg, &cfg->files, "--file", arg);
+	case OPT_EXCLUDE:
+		return strlist_add(cfg, &cfg->excludes, "--exclude", arg);
+	case OPT_EXCLUDE_FILE:
+		return strlist_add(cfg, &cfg->exclude_files, "--exclude-file", arg);
+	case OPT_MAX_TARGETS:
+		if (parse_long(arg, 1, 1LL << 40, &v) < 0)
+			return usage_error(cfg, "--max-targets", "must be a whole number from 1 to 2^40");
+		cfg->max_targets = (uint64_t)v;
+		return PARSE_OK;
+	case OPT_SEED:
+		if (parse_long(arg, 0, INT64_MAX, &v) < 0)
+			return usage_error(cfg, "--seed", "must be a whole number >= 0");
+		cfg->seed = (uint64_t)v;
+		cfg->seed_given = true;
+		return PARSE_OK;
+	case OPT_NO_SHUFFLE:
+		cfg->no_shuffle = true;
+		return PARSE_OK;
+	case OPT_SHARD:
+		return parse_shard(cfg, arg);
+	case OPT_RATE: {
+		char *end;
+		errno = 0;
+		double r = strtod(arg, &end);
+		if (errno || end == arg || *end != '\0' || !isfinite(r) || r <= 0 || r > 1e7)
+			return usage_error(cfg, "--rate", "must be a number of probes a second > 0 "
+							 "and <= 10000000");
+		cfg->rate = r;
+		return PARSE_OK;
+	}
+	case OPT_RETRIES:
+		if (parse_long(arg, 0, 10, &v) < 0)
+			return usage_error(cfg, "--retries", "must be a whole number from 0 to 10");
+		cfg->retries = (int)v;
+		return PARSE_OK;
+	case OPT_ONLY:
+		for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++)
+			if (strcmp(arg, outcome_name((enum outcome)o)) == 0) {
+				cfg->only |= 1u << o;
+				return PARSE_OK;
+			}
+		return usage_error(cfg, "--only", "open, closed, filtered or unreachable");
 	case 'o':
 		if (*arg == '\0')
 			return usage_error(cfg, "--output", "empty file name");
@@ -365,14 +466,14 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjo:vVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjo:f:vVh", long_opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char what[64];
 			if (optopt)
 				snprintf(what, sizeof(what), "-%c", optopt);
 			else
 				snprintf(what, sizeof(what), "%s", argv[optind - 1]);
-			return usage_error(cfg, what, c == ':' || (optopt && strchr("pciWMISso", optopt))
+			return usage_error(cfg, what, c == ':' || (optopt && strchr("pciWMISsof", optopt))
 						       ? "option needs an argument"
 						       : "unknown option");
 		}
@@ -397,7 +498,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 		return usage_error(cfg, "--http", "conflicts with --close rst");
 	if (cfg->th.warn_rtt_ms > cfg->th.crit_rtt_ms || cfg->th.warn_loss > cfg->th.crit_loss)
 		return usage_error(cfg, "--warning", "is above --critical");
-	if (optind >= argc)
+	if (optind >= argc && cfg->files.n == 0)
 		return usage_error(cfg, "target", "no target given");
 	cfg->targets = argv + optind;
 	cfg->ntargets = argc - optind;
@@ -406,15 +507,14 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 		if (ports_parse("80", &cfg->ports, err, sizeof(err)) < 0)
 			return usage_error(cfg, "--port", err);
 	}
-	if (cfg->th.min_open > (long long)((size_t)cfg->ntargets * cfg->ports.n))
-		return usage_error(cfg, "--min-open", "is more than the target:ports to probe");
-	/* like ping for one target:port, one probe each for several */
-	if (!cfg->count_given)
-		cfg->count = (size_t)cfg->ntargets * cfg->ports.n == 1 ? 0 : 1;
 	return PARSE_OK;
 }
 
 void options_free(struct config *cfg)
 {
 	ports_free(&cfg->ports);
+	free(cfg->files.v);
+	free(cfg->excludes.v);
+	free(cfg->exclude_files.v);
+	cfg->files.v = cfg->excludes.v = cfg->exclude_files.v = NULL;
 }

@@ -13,9 +13,23 @@
 
 #include "output.h"
 
+/* A list of strings from repeated options (-f, --exclude, --exclude-file). */
+struct strlist {
+	const char **v;
+	size_t n;
+};
+
 struct config {
 	char **targets;       /* as given on the command line */
 	int ntargets;
+	struct strlist files, excludes, exclude_files;
+	uint64_t max_targets; /* --max-targets */
+	bool seed_given, no_shuffle;
+	uint64_t seed;
+	uint64_t shard_i, shard_n; /* --shard I/N; N = 0: no sharding */
+	double rate;          /* --rate, probes per second; 0: as fast as ports allow */
+	int retries;          /* -1: the default (1 for a fleet, 0 for one target:port) */
+	unsigned only;        /* --only: a mask of 1 << outcome; 0: every outcome */
 	struct port_list ports;
 	long long count;      /* probes per target:port; 0: until interrupted */
 	bool count_given;

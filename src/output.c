@@ -33,14 +33,47 @@ int output_keep(struct output *o, const struct flow_summary *s)
 {
 	if (o->nsums == o->capsums) {
 		size_t cap = o->capsums ? o->capsums * 2 : 16;
-		const struct flow_summary **v = realloc(o->sums, cap * sizeof(*v));
+		struct flow_summary *v = realloc(o->sums, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		o->sums = v;
 		o->capsums = cap;
 	}
-	o->sums[o->nsums++] = s;
+	o->sums[o->nsums++] = *s;
 	return 0;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	const struct flow_summary *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void output_sort_kept(struct output *o)
+{
+	if (o->nsums > 1)
+		qsort(o->sums, o->nsums, sizeof(*o->sums), by_index);
+}
+
+const char *summary_target(const struct flow_summary *s)
+{
+	return s->name ? s->name : s->target_buf;
+}
+
+enum outcome summary_outcome(const struct flow_summary *s)
+{
+	if (s->open)
+		return OUTCOME_OPEN;
+	if (s->closed)
+		return OUTCOME_CLOSED;
+	if (s->unreachable)
+		return OUTCOME_UNREACHABLE;
+	return OUTCOME_FILTERED;
+}
+
+bool output_shows(const struct output *o, enum outcome oc)
+{
+	return o->only == 0 || (o->only & (1u << oc));
 }
 
 static void rtt_hist_add(uint32_t hist[RTT_BUCKETS], double seconds)
@@ -157,7 +190,7 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 				    int64_t timeout_ns, char *reason, size_t len)
 {
 	char ep[80], name[32];
-	endpoint_str(s->addr, s->port, ep, sizeof(ep));
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
 	if (s->sent == 0) {
 		snprintf(reason, len, "%s not probed", ep);
 		return NAGIOS_UNKNOWN;
@@ -169,7 +202,7 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 		}
 		if (s->unreachable) {
 			snprintf(reason, len, "%s unreachable (%s)", ep,
-				 icmp_name(s->addr->family, s->icmp_type, s->icmp_code, name,
+				 icmp_name(s->addr.family, s->icmp_type, s->icmp_code, name,
 					   sizeof(name)));
 			return NAGIOS_CRITICAL;
 		}

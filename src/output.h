@@ -59,8 +59,10 @@ struct status_count {
 };
 
 struct flow_summary {
-	const char *target;
-	const struct addr *addr;
+	const char *name;     /* the target as given when a name, else NULL */
+	char target_buf[64];  /* the address as text */
+	uint64_t index;       /* in the target x port space: the order given */
+	struct addr addr;
 	uint16_t port;
 	uint64_t sent, open, closed, filtered, unreachable;
 	struct rtt_stats rtt;
@@ -76,7 +78,9 @@ struct flow_summary {
 };
 
 struct run_summary {
-	uint64_t sent, received, pcap_drops;
+	uint64_t sent, received, pcap_drops, retried;
+	uint64_t flows, open, closed, filtered, unreachable; /* target:ports by outcome */
+	uint64_t excluded;
 	int64_t elapsed_ns;
 	int64_t start_wall_ns;
 	uint64_t unresolved;          /* names that did not resolve */
@@ -99,8 +103,10 @@ struct output {
 	bool verbose;  /* the exchange, segment by segment */
 	const struct thresholds *th;
 	int64_t timeout_ns;
-	/* formats that speak after the run keep the summaries here */
-	const struct flow_summary **sums;
+	bool fleet;    /* text: a line per target:port, no statistics blocks */
+	unsigned only; /* --only: a mask of 1 << outcome; 0: all */
+	/* formats that speak after the run keep copies of the summaries */
+	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
 };
@@ -113,8 +119,21 @@ extern const struct output_ops output_prometheus_ops;
 
 const struct output_ops *output_ops_for(enum format f);
 
-/* Keep a summary (it must live until run()); -1 when out of memory. */
+/* The target as given: its name, or its address. */
+const char *summary_target(const struct flow_summary *s);
+
+/* Sort the kept summaries into the order the targets were given. */
+void output_sort_kept(struct output *o);
+
+/* Keep a copy of a summary until run(); -1 when out of memory. */
 int output_keep(struct output *o, const struct flow_summary *s);
+
+/* The outcome of a target:port over its probes: open if any was, else
+ * closed, unreachable, filtered. */
+enum outcome summary_outcome(const struct flow_summary *s);
+
+/* Does --only let this outcome be printed? */
+bool output_shows(const struct output *o, enum outcome oc);
 
 /* The Nagios state of one target:port, and why, into reason. Pure. */
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,

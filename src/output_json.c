@@ -123,7 +123,7 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 {
 	char fl[9];
 	FILE *f = o->f;
-	json_head(f, "summary", s->target, s->addr, s->port);
+	json_head(f, "summary", summary_target(s), &s->addr, s->port);
 	fprintf(f, ",\"sent\":%llu,\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,"
 		   "\"unreachable\":%llu,\"loss_pct\":%.1f",
 		(unsigned long long)s->sent, (unsigned long long)s->open,
@@ -159,10 +159,17 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 
 static void json_run(struct output *o, const struct run_summary *r)
 {
+	double secs = (double)r->elapsed_ns / 1e9;
 	fprintf(o->f, "{\"type\":\"run\",\"sent\":%llu,\"received\":%llu,\"elapsed_s\":%.6f,"
-		      "\"pcap_drops\":%llu}\n",
-		(unsigned long long)r->sent, (unsigned long long)r->received,
-		(double)r->elapsed_ns / 1e9, (unsigned long long)r->pcap_drops);
+		      "\"pcap_drops\":%llu,\"retried\":%llu,\"rate_pps\":%.1f,\"targets\":%llu,"
+		      "\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,\"unreachable\":%llu,"
+		      "\"excluded\":%llu}\n",
+		(unsigned long long)r->sent, (unsigned long long)r->received, secs,
+		(unsigned long long)r->pcap_drops, (unsigned long long)r->retried,
+		secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->flows,
+		(unsigned long long)r->open, (unsigned long long)r->closed,
+		(unsigned long long)r->filtered, (unsigned long long)r->unreachable,
+		(unsigned long long)r->excluded);
 }
 
 const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run };

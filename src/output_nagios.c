@@ -30,7 +30,7 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 		     bool labelled)
 {
 	char ep[80];
-	endpoint_str(s->addr, s->port, ep, sizeof(ep));
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
 	if (labelled)
 		fprintf(f, "'rtt %s'=", ep);
 	else
@@ -54,8 +54,9 @@ static void nagios_run(struct output *o, const struct run_summary *r)
 	size_t not_ok = 0;
 	if (o->nsums)
 		worst = NAGIOS_OK;
+	output_sort_kept(o);
 	for (size_t i = 0; i < o->nsums; i++) {
-		enum nagios_state st = nagios_flow_state(o->sums[i], o->th, o->timeout_ns, reason,
+		enum nagios_state st = nagios_flow_state(&o->sums[i], o->th, o->timeout_ns, reason,
 							 sizeof(reason));
 		not_ok += st != NAGIOS_OK;
 		if (i == 0 || severity(st) > severity(worst)) {
@@ -76,7 +77,7 @@ static void nagios_run(struct output *o, const struct run_summary *r)
 		fprintf(o->f, "; %llu names did not resolve", (unsigned long long)r->unresolved);
 	for (size_t i = 0; i < o->nsums; i++) {
 		fputs(i ? " " : "|", o->f);
-		perfdata(o->f, o->sums[i], o->th, o->nsums > 1);
+		perfdata(o->f, &o->sums[i], o->th, o->nsums > 1);
 	}
 	fputc('\n', o->f);
 	o->status = worst;

@@ -24,9 +24,9 @@ static void labels(FILE *f, const struct flow_summary *s, const char *k, const c
 	char a[64], port[8];
 	snprintf(port, sizeof(port), "%u", s->port);
 	fputs("{target=", f);
-	label_value(f, s->target);
+	label_value(f, summary_target(s));
 	fputs(",addr=", f);
-	label_value(f, addr_str(s->addr, a, sizeof(a)));
+	label_value(f, addr_str(&s->addr, a, sizeof(a)));
 	fputs(",port=", f);
 	label_value(f, port);
 	if (k) {
@@ -57,12 +57,12 @@ static void up_and_probes(FILE *f, const struct output *o)
 	family(f, "tcpshake_up", "gauge", "1 if the target:port answered open in the last run, else 0.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		fputs("tcpshake_up", f);
-		labels(f, o->sums[i], NULL, NULL);
-		fprintf(f, " %d\n", o->sums[i]->open > 0);
+		labels(f, &o->sums[i], NULL, NULL);
+		fprintf(f, " %d\n", o->sums[i].open > 0);
 	}
 	family(f, "tcpshake_probes_total", "counter", "Probes of the last run by outcome.");
 	for (size_t i = 0; i < o->nsums; i++) {
-		const struct flow_summary *s = o->sums[i];
+		const struct flow_summary *s = &o->sums[i];
 		const uint64_t n[4] = { s->open, s->closed, s->filtered, s->unreachable };
 		for (int k = 0; k < 4; k++) {
 			fputs("tcpshake_probes_total", f);
@@ -78,7 +78,7 @@ static void rtt_histogram(FILE *f, const struct output *o)
 	family(f, "tcpshake_rtt_seconds", "histogram",
 	       "Round-trip time from our SYN to the answer, from capture timestamps.");
 	for (size_t i = 0; i < o->nsums; i++) {
-		const struct flow_summary *s = o->sums[i];
+		const struct flow_summary *s = &o->sums[i];
 		uint64_t cum = 0;
 		for (int b = 0; b < RTT_BUCKETS; b++) {
 			cum += s->rtt_hist[b];
@@ -104,7 +104,7 @@ static void phases(FILE *f, const struct output *o)
 	family(f, "tcpshake_phase_seconds", "gauge",
 	       "Average duration of each phase the last run measured, on the wire.");
 	for (size_t i = 0; i < o->nsums; i++) {
-		const struct flow_summary *s = o->sums[i];
+		const struct flow_summary *s = &o->sums[i];
 		const struct rtt_stats *st[3] = { &s->rtt, &s->close_time, &s->ttfb };
 		const char *name[3] = { "syn_ack", "close", "http_ttfb" };
 		for (int k = 0; k < 3; k++) {
@@ -120,6 +120,7 @@ static void phases(FILE *f, const struct output *o)
 static void prom_run(struct output *o, const struct run_summary *r)
 {
 	FILE *f = o->f;
+	output_sort_kept(o);
 	up_and_probes(f, o);
 	rtt_histogram(f, o);
 	phases(f, o);

@@ -31,7 +31,7 @@ static void text_probe(struct output *o, const struct probe_report *r)
 {
 	char ep[80], fl[9], name[32], from[64];
 	const struct probe_result *res = r->res;
-	if (o->quiet)
+	if (o->quiet || (o->fleet && !o->verbose))
 		return;
 	fprintf(o->f, "%s seq=%u %s", endpoint_str(r->addr, r->port, ep, sizeof(ep)), r->seq,
 		outcome_name(res->outcome));
@@ -63,10 +63,34 @@ static void text_probe(struct output *o, const struct probe_report *r)
 		text_segments(o->f, res);
 }
 
+/* A fleet: one line per target:port. */
+static void text_fleet_line(struct output *o, const struct flow_summary *s)
+{
+	char ep[80], fl[9], name[32];
+	enum outcome oc = summary_outcome(s);
+	fprintf(o->f, "%s %s", endpoint_str(&s->addr, s->port, ep, sizeof(ep)), outcome_name(oc));
+	if ((oc == OUTCOME_OPEN || oc == OUTCOME_CLOSED) && s->flags[0].n)
+		fprintf(o->f, " flags=%s", tcp_flags_str(s->flags[0].flags, fl));
+	if (oc == OUTCOME_UNREACHABLE)
+		fprintf(o->f, " %s", icmp_name(s->addr.family, s->icmp_type, s->icmp_code, name,
+					      sizeof(name)));
+	if (s->rtt.n)
+		fprintf(o->f, " rtt=%.3f ms", s->rtt.mean / 1e3);
+	if (s->http && s->status[0].n)
+		fprintf(o->f, " http=%d", s->status[0].status);
+	if (s->sent > 1)
+		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
+	fputc('\n', o->f);
+}
+
 static void text_summary(struct output *o, const struct flow_summary *s)
 {
 	char ep[80], fl[9];
-	endpoint_str(s->addr, s->port, ep, sizeof(ep));
+	if (o->fleet) {
+		text_fleet_line(o, s);
+		return;
+	}
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
 	fprintf(o->f, "--- %s tcpshake statistics ---\n", ep);
 	fprintf(o->f,
 		"%llu probes, %llu open, %llu closed, %llu filtered, %llu unreachable, %g%% loss\n",
@@ -104,6 +128,19 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 
 static void text_run(struct output *o, const struct run_summary *r)
 {
+	if (o->fleet) {
+		double secs = (double)r->elapsed_ns / 1e9;
+		fprintf(o->f,
+			"--- tcpshake: %llu target:ports in %.3f s: %llu open, %llu closed, "
+			"%llu filtered, %llu unreachable; %llu probes sent (%.0f/s), %llu sent again",
+			(unsigned long long)r->flows, secs, (unsigned long long)r->open,
+			(unsigned long long)r->closed, (unsigned long long)r->filtered,
+			(unsigned long long)r->unreachable, (unsigned long long)r->sent,
+			secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->retried);
+		if (r->excluded)
+			fprintf(o->f, ", %llu excluded", (unsigned long long)r->excluded);
+		fputs(" ---\n", o->f);
+	}
 	if (r->pcap_drops)
 		fprintf(o->f, "capture dropped %llu packets\n", (unsigned long long)r->pcap_drops);
 }

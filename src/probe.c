@@ -22,8 +22,8 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t now_mono,
-		    int64_t now_wall)
+int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_timeout_ns,
+		    int64_t now_mono, int64_t now_wall)
 {
 	p->pp = pp;
 	p->state = PS_SYN_SENT;
@@ -38,7 +38,7 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t now_
 	p->peer_ws = 0;
 	p->fin_sent = p->fin_acked = p->peer_fin = false;
 	p->our_fin_wire_ns = p->req_wire_ns = 0;
-	p->phase_deadline = now_mono + pp->timeout_ns;
+	p->phase_deadline = now_mono + syn_timeout_ns;
 	p->rto_ns = RTO_MIN_NS;
 	p->rtx_left = pp->retries;
 	memset(&p->res, 0, sizeof(p->res));

@@ -92,6 +92,7 @@ struct probe {
 	uint32_t flow;              /* index of its target:port */
 	uint32_t seq;               /* probe number within the flow */
 	uint32_t gen;               /* bumped on reuse and on every new timer */
+	uint8_t tries;              /* sends of this probe number so far, 0 first */
 	int64_t sent_mono_ns, sent_wall_ns;
 	int64_t syn_wire_ns;        /* capture time of our own SYN; 0 until seen */
 	/* the connection, in full mode */
@@ -126,9 +127,10 @@ struct probe_actions {
 
 enum probe_event { PEV_OWN_SYN = 1, PEV_OWN_SEG, PEV_TCP, PEV_ICMP, PEV_TIMER };
 
-/* Arm a probe that has just sent its SYN; returns the first timer. */
-int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t now_mono,
-		    int64_t now_wall);
+/* Arm a probe that has just sent its SYN; returns the first timer, in
+ * syn_timeout_ns (the wait for an answer to the SYN). */
+int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_timeout_ns,
+		    int64_t now_mono, int64_t now_wall);
 
 /* Advance on one event; seg is NULL for PEV_TIMER. now_mono is the
  * monotonic clock when the event is handled. */

@@ -73,3 +73,17 @@ void sched_free(struct sched *s)
 	s->v = NULL;
 	s->n = s->cap = 0;
 }
+
+bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when)
+{
+	*when = p->next_ns;
+	return p->gap_ns == 0 || now >= p->next_ns;
+}
+
+void pacer_take(struct pacer *p, int64_t now)
+{
+	/* from the later of the schedule and now: a late send does not
+	 * entitle the next ones to a burst */
+	int64_t base = p->next_ns > now ? p->next_ns : now;
+	p->next_ns = base + p->gap_ns;
+}

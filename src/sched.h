@@ -4,10 +4,11 @@
 #ifndef TCPSHAKE_SCHED_H
 #define TCPSHAKE_SCHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1 };
+enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1, EV_PUMP = 2, EV_PROGRESS = 3 };
 
 struct event {
 	int64_t when_ns;  /* monotonic */
@@ -27,5 +28,16 @@ const struct event *sched_peek(const struct sched *s);
 /* Remove the earliest event into *e; -1 when empty. */
 int sched_pop(struct sched *s, struct event *e);
 void sched_free(struct sched *s);
+
+/* Even pacing for --rate: one send every gap_ns, never a burst to catch up. */
+struct pacer {
+	int64_t gap_ns;   /* 0: no pacing */
+	int64_t next_ns;  /* monotonic: the earliest next send */
+};
+
+/* May a send go now? If not, *when says when it may. */
+bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when);
+/* A send went now. */
+void pacer_take(struct pacer *p, int64_t now);
 
 #endif

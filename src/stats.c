@@ -21,3 +21,24 @@ double stats_mdev(const struct rtt_stats *s)
 		return 0.0;
 	return sqrt(s->m2 / (double)s->n);
 }
+
+void rto_sample(struct rto *r, int64_t rtt_ns)
+{
+	double x = (double)rtt_ns;
+	if (!r->have) {
+		r->srtt = x;
+		r->rttvar = x / 2;
+		r->have = true;
+		return;
+	}
+	r->rttvar = 0.75 * r->rttvar + 0.25 * fabs(r->srtt - x);
+	r->srtt = 0.875 * r->srtt + 0.125 * x;
+}
+
+int64_t rto_value(const struct rto *r, int64_t floor_ns, int64_t ceil_ns)
+{
+	if (!r->have)
+		return ceil_ns;
+	int64_t v = (int64_t)(r->srtt + 4 * r->rttvar);
+	return v < floor_ns ? floor_ns : v > ceil_ns ? ceil_ns : v;
+}

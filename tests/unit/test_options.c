@@ -45,11 +45,9 @@ Test(options, defaults)
 
 Test(options, several_targets_get_one_probe_each)
 {
+	/* the engine decides once it knows how many target:ports there are */
 	cr_assert_eq(PARSE("-p", "80,443", "198.18.0.2"), PARSE_OK);
-	cr_assert_eq(cfg.count, 1);
-	options_free(&cfg);
-	cr_assert_eq(PARSE("198.18.0.2", "198.18.0.3"), PARSE_OK);
-	cr_assert_eq(cfg.count, 1);
+	cr_assert_not(cfg.count_given);
 	options_free(&cfg);
 }
 
@@ -210,4 +208,34 @@ Test(options, thresholds)
 	cr_assert_eq(cfg.th.min_open, 1);
 	cr_assert_str_eq(cfg.output, "/tmp/x");
 	options_free(&cfg);
+}
+
+Test(options, fleet_options)
+{
+	cr_assert_eq(PARSE("-f", "a.txt", "-f", "-", "--exclude", "198.18.0.9", "--exclude-file", "x",
+			   "--seed", "42", "--no-shuffle", "--shard", "1/4", "--rate", "2000.5",
+			   "--retries", "2", "--max-targets", "1000", "--only", "open", "--only",
+			   "filtered"),
+		     PARSE_OK, "files alone are targets enough");
+	cr_assert_eq(cfg.files.n, 2);
+	cr_assert_str_eq(cfg.files.v[1], "-");
+	cr_assert_eq(cfg.excludes.n, 1);
+	cr_assert_eq(cfg.exclude_files.n, 1);
+	cr_assert(cfg.seed_given && cfg.seed == 42 && cfg.no_shuffle);
+	cr_assert_eq(cfg.shard_i, 1);
+	cr_assert_eq(cfg.shard_n, 4);
+	cr_assert_float_eq(cfg.rate, 2000.5, 1e-9);
+	cr_assert_eq(cfg.retries, 2);
+	cr_assert_eq(cfg.max_targets, 1000);
+	cr_assert_eq(cfg.only, (1u << OUTCOME_OPEN) | (1u << OUTCOME_FILTERED));
+	options_free(&cfg);
+	const char *bad[][2] = { { "--shard", "4/4" }, { "--shard", "1" }, { "--shard", "a/b" },
+				 { "--shard", "0/0" }, { "--rate", "0" }, { "--rate", "-5" },
+				 { "--retries", "11" }, { "--seed", "-1" }, { "--only", "up" },
+				 { "--max-targets", "0" }, { "--exclude", "" }, { "-f", "" } };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_eq(PARSE((char *)bad[i][0], (char *)bad[i][1], "x"), PARSE_USAGE, "%s %s",
+			     bad[i][0], bad[i][1]);
+		options_free(&cfg);
+	}
 }

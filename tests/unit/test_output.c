@@ -83,7 +83,7 @@ Test(output, json_unreachable_and_filtered)
 Test(output, json_control_bytes_escaped)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct flow_summary s = { .target = "a\tb\x01", .addr = &a, .port = 80 };
+	struct flow_summary s = { .name = "a\tb\x01", .addr = a, .port = 80 };
 	struct output o = open_out(&output_json_ops);
 	o.ops->summary(&o, &s);
 	cr_assert(strstr(close_out(&o), "\"target\":\"a\\u0009b\\u0001\""), "%s", text);
@@ -93,7 +93,7 @@ Test(output, json_control_bytes_escaped)
 Test(output, text_summary)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct flow_summary s = { .target = "198.18.0.2", .addr = &a, .port = 80, .sent = 10,
+	struct flow_summary s = { .name = "198.18.0.2", .addr = a, .port = 80, .sent = 10,
 				  .open = 10 };
 	for (int i = 0; i < 10; i++)
 		stats_add(&s.rtt, 100 + i);
@@ -172,7 +172,7 @@ static struct flow_summary flow(uint64_t sent, uint64_t open, uint64_t closed, u
 	static struct addr a;
 	char err[64];
 	target_resolve("198.18.0.2", AF_UNSPEC, 1, &a, err, sizeof(err));
-	struct flow_summary s = { .target = "198.18.0.2", .addr = &a, .port = 80, .sent = sent,
+	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = sent,
 				  .open = open, .closed = closed, .filtered = filtered,
 				  .unreachable = unreachable };
 	if (rtt_us > 0)
@@ -257,13 +257,56 @@ Test(csv, quoting_rfc4180)
 Test(prometheus, label_values_escaped)
 {
 	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
-	s.target = "we\"ird\\name\n";
+	s.name = "we\"ird\\name\n";
 	struct run_summary rs = { 0 };
 	struct output o = open_out(&output_prometheus_ops);
 	o.ops->summary(&o, &s);
 	o.ops->run(&o, &rs);
 	cr_assert(strstr(close_out(&o), "tcpshake_up{target=\"we\\\"ird\\\\name\\n\",addr=\"198.18.0.2\","
 					"port=\"80\"} 1\n"), "%s", text);
+	free(o.sums);
+	free(text);
+}
+
+Test(output, fleet_lines)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	flag_count_add(s.flags, 0x12);
+	struct run_summary rs = { .sent = 2, .flows = 2, .open = 1, .filtered = 1, .retried = 1,
+				  .elapsed_ns = NS_PER_SEC };
+	struct output o = open_out(&output_text_ops);
+	o.fleet = true;
+	o.ops->summary(&o, &s);
+	s = flow(2, 0, 0, 2, 0, 0);
+	s.port = 81;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:80 open flags=SA rtt=0.117 ms\n"
+			 "198.18.0.2:81 filtered probes=2 loss=100%\n"
+			 "--- tcpshake: 2 target:ports in 1.000 s: 1 open, 0 closed, 1 filtered, "
+			 "0 unreachable; 2 probes sent (2/s), 1 sent again ---\n");
+	free(text);
+}
+
+Test(output, kept_summaries_sorted_and_own_their_names)
+{
+	struct output o = open_out(&output_text_ops);
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 1);
+	s.index = 5;
+	output_keep(&o, &s);
+	s.index = 2;
+	snprintf(s.target_buf, sizeof(s.target_buf), "second");
+	output_keep(&o, &s);
+	output_sort_kept(&o);
+	cr_assert_eq(o.sums[0].index, 2);
+	cr_assert_str_eq(summary_target(&o.sums[0]), "second");
+	cr_assert_str_eq(summary_target(&o.sums[1]), "198.18.0.2");
+	cr_assert_eq(summary_outcome(&o.sums[0]), OUTCOME_OPEN);
+	o.only = 1u << OUTCOME_CLOSED;
+	cr_assert(output_shows(&o, OUTCOME_CLOSED));
+	cr_assert_not(output_shows(&o, OUTCOME_OPEN));
+	close_out(&o);
 	free(o.sums);
 	free(text);
 }

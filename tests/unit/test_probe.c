@@ -24,7 +24,7 @@ static void start(const struct probe_params *pp)
 	p.isn = ISN;
 	p.req = req;
 	p.req_len = sizeof(req) - 1;
-	probe_start(&p, pp, 0, 5000);
+	probe_start(&p, pp, pp->timeout_ns, 0, 5000);
 }
 
 /* A segment from the peer. */
