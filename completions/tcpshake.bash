@@ -36,7 +36,11 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'ok warn crit' -- "$cur"))
 		return
 		;;
-	-o | --output)
+	--only)
+		COMPREPLY=($(compgen -W 'open closed filtered unreachable' -- "$cur"))
+		return
+		;;
+	-o | --output | -f | --file | --exclude-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -49,7 +53,8 @@ _tcpshake()
 		return
 		;;
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
-		--warning | --critical | --min-open)
+		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
+		--rate | --retries)
 		return
 		;;
 	esac
@@ -63,7 +68,9 @@ _tcpshake()
 			-M --mode --close --http --http= --http-method --syn-options
 			-I --interface -S --source -s --source-port -4 --ipv4 -6 --ipv6
 			-n --numeric -q --quiet -j --json --format -o --output --warning
-			--critical --refused --min-open -v --verbose -V --version
+			--critical --refused --min-open -f --file --exclude --exclude-file
+			--max-targets --seed --no-shuffle --shard --rate --retries --only
+			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return
 		;;

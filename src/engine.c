@@ -82,7 +82,9 @@ static int plan(struct run *r)
 	struct cookie_key order;
 	r->space = r->targets.total * cfg->ports.n;
 	r->fleet = r->space > 1;
-	r->count = cfg->count_given ? (uint64_t)cfg->count : r->fleet ? 1 : 0;
+	/* like ping for one target:port named on the command line; else one each */
+	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
+	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
 	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
 	if (cfg->th.min_open > (long long)r->space) {
 		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",

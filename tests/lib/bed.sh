@@ -49,7 +49,8 @@ bed_up() {
 			net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.veth0.accept_dad=0
 	done
 	# the kernel rate-limits ICMP errors per peer; the bed answers every probe
-	ip netns exec "$BED_S" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	ip netns exec "$BED_S" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+		net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000
 	ip -n "$BED_C" addr add $C4/24 dev veth0
 	ip -n "$BED_C" addr add $C6/64 dev veth0 nodad
 	ip -n "$BED_S" addr add $S4/24 dev veth0
@@ -65,6 +66,33 @@ bed_up() {
 		"$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')" dev veth0
 	ip netns exec "$BED_S" ip neigh replace $C6 lladdr \
 		"$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')" dev veth0
+}
+
+# A whole block answered by the server (AnyIP: a local route to a prefix),
+# IPv4 198.19.0.0/16 and IPv6 2001:db8:1::/112, reached through the veth.
+# Sub-blocks are built to answer differently (the rest is open on 80):
+#   198.19.1.0/24  2001:db8:1::100/120  dropped      (filtered)
+#   198.19.2.0/24  2001:db8:1::200/120  TCP reset    (closed)
+#   198.19.3.0/24  2001:db8:1::300/120  ICMP admin-prohibited (unreachable)
+bed_anyip() {
+	ip -n "$BED_S" route add local 198.19.0.0/16 dev lo
+	ip -n "$BED_S" -6 route add local 2001:db8:1::/112 dev lo
+	ip -n "$BED_C" route add 198.19.0.0/16 via $S4
+	ip -n "$BED_C" -6 route add 2001:db8:1::/112 via $S6
+	ip netns exec "$BED_S" sysctl -qw net.ipv4.tcp_max_syn_backlog=65536 net.core.somaxconn=65535
+	ip netns exec "$BED_S" nft -f - <<'NFT' || exit 99
+table inet anyip {
+	chain input {
+		type filter hook input priority -10; policy accept;
+		ip daddr 198.19.1.0/24 tcp dport 80 drop
+		ip daddr 198.19.2.0/24 tcp dport 80 reject with tcp reset
+		ip daddr 198.19.3.0/24 tcp dport 80 reject with icmp type admin-prohibited
+		ip6 daddr 2001:db8:1::100/120 tcp dport 80 drop
+		ip6 daddr 2001:db8:1::200/120 tcp dport 80 reject with tcp reset
+		ip6 daddr 2001:db8:1::300/120 tcp dport 80 reject with icmpv6 type admin-prohibited
+	}
+}
+NFT
 }
 
 # The server's firewall: port 80 listens, 81 is closed (the kernel resets),
