@@ -146,13 +146,18 @@ static int setup_ports(struct run *r)
 	}
 	r->nports = (size_t)(hi - lo) + 1;
 	r->probes = calloc(r->nports, sizeof(*r->probes));
+	r->free_probes = calloc(r->nports, sizeof(*r->free_probes));
 	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
-	if (!r->probes || !r->free_ports || port_table_init(&r->ports, lo, hi) < 0) {
+	if (!r->probes || !r->free_probes || !r->free_ports ||
+	    port_table_init(&r->ports, lo, hi) < 0) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	for (size_t i = 0; i < r->nports; i++)
 		r->free_ports[i] = (uint16_t)(lo + i);
+	for (size_t i = 0; i < r->nports; i++)
+		r->free_probes[i] = (uint32_t)(r->nports - 1 - i);
+	r->free_nprobes = r->nports;
 	r->free_n = r->nports;
 	return 0;
 }
@@ -210,12 +215,17 @@ static int install_guard(struct run *r)
 	return 0;
 }
 
-/* Room for every probe that can be in flight at once, and their answers. */
+/* The kernel ring holds what arrives between two drains of the loop: with
+ * the snap length at the headers, 256 KiB is some 700 frames, 1 MiB (from
+ * 20000 probes a second, three frames each) some 2900. A ring is memory
+ * the process keeps: no bigger than the rate needs. */
 static int ring_bytes(const struct run *r)
 {
-	size_t inflight = r->space < r->nports ? (size_t)r->space : r->nports;
-	size_t bytes = inflight * 4 * 512;
-	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (8 << 20) ? (8 << 20) : bytes);
+	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
+	if (!r->fleet)
+		return 256 << 10;
+	double bytes = rate * 3 * 384 * 0.02; /* 20 ms of the run's frames */
+	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (4 << 20) ? (4 << 20) : bytes);
 }
 
 static int open_captures(struct run *r)
@@ -307,7 +317,7 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 static void arm_timer(struct run *r, struct probe *p, int64_t at)
 {
 	p->gen++;
-	engine_schedule(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p->sport - r->ports.lo), p->gen });
+	engine_schedule(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p - r->probes), p->gen });
 }
 
 /* A SYN leaves: a free source port, a keyed ISN, the probe armed. The
@@ -318,7 +328,7 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 	uint16_t port = r->free_ports[r->free_head];
 	r->free_head = (r->free_head + 1) % r->nports;
 	r->free_n--;
-	struct probe *p = &r->probes[port - r->ports.lo];
+	struct probe *p = &r->probes[r->free_probes[--r->free_nprobes]];
 	p->src = f->rt->src;
 	p->dst = f->dst;
 	p->sport = port;
@@ -348,6 +358,7 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 	p->state = PS_FREE;
 	r->live--;
 	r->free_ports[(r->free_head + r->free_n++) % r->nports] = p->sport;
+	r->free_probes[r->free_nprobes++] = (uint32_t)(p - r->probes);
 	flows_pump(r, now);
 }
 
@@ -408,6 +419,8 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 		flows_send_due(r, e->id, now);
 		return;
 	case EV_PUMP:
+		if (e->when_ns == r->pump_at)
+			r->pump_at = 0;
 		flows_pump(r, now);
 		return;
 	case EV_PROGRESS:
@@ -575,6 +588,7 @@ static void teardown(struct run *r)
 	free(r->routes);
 	free(r->probes);
 	free(r->free_ports);
+	free(r->free_probes);
 	free(r->out.sums);
 	tset_free(&r->targets);
 	output_file_abort(&r->file);

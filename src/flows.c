@@ -134,8 +134,12 @@ static bool admit(struct run *r)
 	return false;
 }
 
+/* At most one pump waits for the pacer: one event a send, not one a caller. */
 static void schedule_pump(struct run *r, int64_t when)
 {
+	if (r->pump_at && r->pump_at <= when)
+		return;
+	r->pump_at = when;
 	engine_schedule(r, (struct event){ when, EV_PUMP, 0, 0 });
 }
 

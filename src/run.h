@@ -67,6 +67,7 @@ struct run {
 	struct send_req *queue;   /* FIFO ring */
 	size_t q_head, q_n, q_cap;
 	struct pacer pacer;
+	int64_t pump_at;          /* the one pending EV_PUMP, or 0 */
 	struct rto rto;           /* the adaptive timeout of a fleet */
 	/* sockets and capture */
 	struct addr *hosts;       /* target addresses for the filter, when few */
@@ -75,7 +76,9 @@ struct run {
 	size_t ncaps;
 	struct crafter craft;
 	struct port_table ports;
-	struct probe *probes;     /* one slot per source port */
+	struct probe *probes;     /* as many slots as source ports */
+	uint32_t *free_probes;    /* LIFO: a hot slot is reused, memory stays small */
+	size_t free_nprobes;
 	uint16_t *free_ports;     /* FIFO ring: a port is reused as late as possible */
 	size_t free_head, free_n, nports;
 	struct sched sched;

@@ -82,8 +82,7 @@ bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when)
 
 void pacer_take(struct pacer *p, int64_t now)
 {
-	/* from the later of the schedule and now: a late send does not
-	 * entitle the next ones to a burst */
-	int64_t base = p->next_ns > now ? p->next_ns : now;
-	p->next_ns = base + p->gap_ns;
+	if (now - p->next_ns > PACER_LAG_NS)
+		p->next_ns = now - PACER_LAG_NS; /* missed slots older than that are lost */
+	p->next_ns += p->gap_ns;
 }

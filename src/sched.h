@@ -29,11 +29,15 @@ const struct event *sched_peek(const struct sched *s);
 int sched_pop(struct sched *s, struct event *e);
 void sched_free(struct sched *s);
 
-/* Even pacing for --rate: one send every gap_ns, never a burst to catch up. */
+/* Even pacing for --rate: one send every gap_ns. A loop that wakes late
+ * sends the slots it missed, but never more than PACER_LAG_NS' worth: a
+ * run never bursts to make up for an idle spell. */
 struct pacer {
 	int64_t gap_ns;   /* 0: no pacing */
-	int64_t next_ns;  /* monotonic: the earliest next send */
+	int64_t next_ns;  /* monotonic: the next send's slot */
 };
+
+#define PACER_LAG_NS (2 * INT64_C(1000000))
 
 /* May a send go now? If not, *when says when it may. */
 bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when);
