@@ -82,6 +82,8 @@ bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when)
 
 void pacer_take(struct pacer *p, int64_t now)
 {
+	if (p->next_ns == 0)
+		p->next_ns = now; /* the first send starts the schedule */
 	if (now - p->next_ns > PACER_LAG_NS)
 		p->next_ns = now - PACER_LAG_NS; /* missed slots older than that are lost */
 	p->next_ns += p->gap_ns;

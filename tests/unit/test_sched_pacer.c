@@ -10,6 +10,10 @@ Test(pacer, evenly_spaced_and_bounded_catch_up)
 	int64_t when;
 	cr_assert(pacer_ready(&p, 0, &when));
 	pacer_take(&p, 0);
+	struct pacer late = { 1000, 0 };
+	pacer_take(&late, 7000000); /* a first send late in the clock: no catch-up */
+	cr_assert_not(pacer_ready(&late, 7000000, &when));
+	cr_assert_eq(when, 7001000);
 	cr_assert_not(pacer_ready(&p, 999, &when));
 	cr_assert_eq(when, 1000);
 	cr_assert(pacer_ready(&p, 1000, &when));
