@@ -166,8 +166,10 @@ static int build_and_send(struct crafter *c, struct craft_ctx *x, const struct t
 	}
 	if (x->ip == -1)
 		goto fail;
-	if (libnet_write(l) == -1)
+	if (libnet_write(l) == -1) {
+		c->err_no = errno;
 		goto fail;
+	}
 	return 0;
 fail:
 	snprintf(c->err, sizeof(c->err), "%s", libnet_geterror(l));

@@ -45,6 +45,7 @@ struct crafter {
 	struct craft_ctx syn[2], ctl[2]; /* [0] IPv4, [1] IPv6 */
 	const char *device;
 	char err[LIBNET_ERRBUF_SIZE + 64];
+	int err_no;   /* errno of the last failed send */
 };
 
 /* Open the raw sockets for a family; -1 with the reason in c->err. */

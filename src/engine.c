@@ -291,8 +291,12 @@ static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64
 			     opt.b, opt.len, NULL, 0 };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
-		diag_error(r->diag, "send to %s: %s", endpoint_str(&p->dst, p->dport, ep, sizeof(ep)),
-			   r->craft.err);
+		endpoint_str(&p->dst, p->dport, ep, sizeof(ep));
+		if (!route_iface_up(f->rt->ifname))
+			diag_error(r->diag, "send to %s: interface %s went down", ep, f->rt->ifname);
+		else
+			diag_error(r->diag, "send to %s: %s", ep,
+				   r->craft.err_no ? strerror(r->craft.err_no) : r->craft.err);
 		r->fatal = EXIT_SYSTEM;
 	}
 }

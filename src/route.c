@@ -146,3 +146,17 @@ void route_ephemeral_range(int *lo, int *hi)
 	}
 	fclose(f);
 }
+
+bool route_iface_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return true;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	bool up = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) &&
+		  (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return up;
+}

@@ -5,6 +5,7 @@
 #define TCPSHAKE_ROUTE_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -26,6 +27,9 @@ int route_lookup(const struct addr *dst, const char *iface, const char *source,
  * span outside it, so the kernel's own connections never collide with
  * ours. Pure: takes the kernel's range. */
 void route_our_ports(int eph_lo, int eph_hi, uint16_t *lo, uint16_t *hi);
+
+/* Is the interface there and up? */
+bool route_iface_up(const char *ifname);
 
 /* Read /proc/sys/net/ipv4/ip_local_port_range; 32768-60999 if unreadable. */
 void route_ephemeral_range(int *lo, int *hi);

@@ -61,6 +61,26 @@ bad 3 "not an IPv4 address" -S 2001:db8::1 $S4
 bad 2 "not a numeric" -n localhost.invalid
 bad 2 "198.18.0.300" 198.18.0.300 -n
 bad 2 "no-such-host.invalid" no-such-host.invalid
+bad 3 "prefix length must be 0-32" 198.18.0.0/33
+bad 3 "prefix length must be 0-128" 2001:db8::/129
+bad 3 "--max-targets" 2001:db8::/100
+bad 3 "reversed range" 198.18.0.9-198.18.0.1
+bad 3 "No such file" -f "$BED_DIR/missing.txt"
+printf '198.18.0.2\nnot a target line\n' >"$BED_DIR/garbage.txt"
+bad 3 "garbage.txt:2: one target per line" -f "$BED_DIR/garbage.txt"
+chmod 000 "$BED_DIR/garbage.txt"
+[ "$(id -u)" = 0 ] || bad 3 "Permission denied" -f "$BED_DIR/garbage.txt"
+bad 3 "--shard" --shard 4/4 $S4
+bad 3 "--shard" --shard x $S4
+bad 3 "--warning" --warning 10,abc $S4
+bad 3 "--critical" --critical -5 $S4
+bad 3 "-M syn: conflicts with --http" -M syn --http $S4
+bad 3 "--close" --close rst --http $S4
+bad 3 "--rate" --rate 0 $S4
+bad 3 "--exclude" --exclude 198.18.0.0/40 $S4
+bad 3 "--format" --format xml $S4
+bad 3 "--min-open" --min-open 2 $S4
+bad 3 "--only" --only up $S4
 
 sleep 0.3
 kill -TERM $tdpid

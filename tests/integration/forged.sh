@@ -24,4 +24,27 @@ for fam in 4 6; do
 		"$(jq -r 'select(.type=="run") | .received' "$BED_DIR/f$fam.json")" 1
 done
 
+# Full mode: out-of-window and corrupt RSTs, a duplicate SYN/ACK and a
+# segment acking what we never sent, mid-connection: ignored (the
+# duplicate is acked again), and the connection ends with a clean FIN.
+bed_listen 90:linger:0.3
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$S4; else addr=$S6; fi
+	rm -f "$BED_DIR/ready"
+	: >"$BED_DIR/listener.log"
+	ip netns exec "$BED_S" python3 "$TOPSRC/tests/lib/forge.py" veth0 90 0 "$BED_DIR/ready" \
+		established >"$BED_DIR/forge.out" 2>&1 &
+	fpid=$!
+	for i in $(seq 50); do [ -f "$BED_DIR/ready" ] && break; sleep 0.05; done
+	in_client "$TCPSHAKE" -j -c 1 -W 2 -p 90 "$addr" >"$BED_DIR/e$fam.json" 2>&1
+	expect_eq "IPv$fam established: exit 0" "$?" 0
+	wait $fpid
+	expect_eq "IPv$fam established: the forger saw the handshake and forged" "$(cat "$BED_DIR/forge.out")" ""
+	expect_eq "IPv$fam established: forged RSTs ignored, closed with fin" \
+		"$(jq -r 'select(.type=="probe") | [.established,.close]|join(",")' "$BED_DIR/e$fam.json")" "true,fin"
+	sleep 0.5
+	expect_eq "IPv$fam established: the server saw a clean end of file" \
+		"$(grep -c '^eof 90' "$BED_DIR/listener.log"),$(grep -c '^rst 90' "$BED_DIR/listener.log")" "1,0"
+done
+
 bed_finish

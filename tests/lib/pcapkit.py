@@ -68,7 +68,7 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def ip_packet(src, dst, proto, payload, v6, ttl=64):
+def ip_packet(src, dst, proto, payload, v6, ttl=64, options=b""):
     """An IPv4 or IPv6 header (addresses as bytes) in front of payload,
     with the L4 checksum filled in at offset for TCP (16) or ICMP (2)."""
     if v6:
@@ -83,11 +83,14 @@ def ip_packet(src, dst, proto, payload, v6, ttl=64):
         payload = payload[:2] + struct.pack("!H", c) + payload[4:]
     if v6:
         return struct.pack("!IHBB", 6 << 28, len(payload), proto, ttl) + src + dst + payload
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, ttl, proto, 0, src, dst)
+    hl = 20 + len(options)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, hl + len(payload), 0, 0x4000, ttl, proto,
+                      0, src, dst) + options
     hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
     return hdr + payload
 
 
 def tcp_segment(sport, dport, seq, ack, flags, win=65535, options=b""):
+    options += b"\0" * (-len(options) % 4)
     doff = (20 + len(options)) // 4
     return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags, win, 0, 0) + options
