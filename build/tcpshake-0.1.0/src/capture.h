@@ -1,0 +1,50 @@
+/* capture.h - libpcap on one interface: immediate mode, nanosecond
+ * timestamps, both directions, and a BPF filter as narrow as the run. */
+#ifndef TCPSHAKE_CAPTURE_H
+#define TCPSHAKE_CAPTURE_H
+
+#include <pcap/pcap.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct capture {
+	pcap_t *p;
+	int fd;
+	int linktype;
+	char dev[32];
+};
+
+/* What the filter lets through: TCP between our port range and the
+ * targets, and ICMP/ICMPv6 errors. */
+struct filter_spec {
+	uint16_t port_lo, port_hi;
+	const struct addr *hosts; /* the targets; more than FILTER_MAX_HOSTS: ports only */
+	size_t nhosts;
+};
+
+#define FILTER_MAX_HOSTS 64
+
+/* Write the BPF program text into buf; -1 if it does not fit. Pure. */
+int capture_filter_text(const struct filter_spec *f, char *buf, size_t len);
+
+/* How much of each frame to keep, and the kernel ring's size in bytes: a
+ * ring is allocated and freed whole, so a short run wants a small one. */
+struct capture_size {
+	int snaplen;
+	int buffer;
+};
+
+/* Every header we read, IPv6 extension headers and an ICMPv6 quote included. */
+#define SNAPLEN_HEADERS 256
+
+/* Open dev; -1 with a reason in err. */
+int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
+		 const char *filter, char *err, size_t errlen);
+void capture_close(struct capture *c);
+
+/* Kernel drop counter since open (ps_drop + ps_ifdrop). */
+uint64_t capture_drops(struct capture *c);
+
+#endif

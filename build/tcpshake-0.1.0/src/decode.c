@@ -1,0 +1,288 @@
+/* decode.c - frame -> segment, with bounds checks at every step. */
+#include "decode.h"
+
+#include "checksum.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define ETH_HLEN 14
+#define SLL_HLEN 16
+#define SLL2_HLEN 20
+#define ETHERTYPE_IP 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void decode_tcp_options(const uint8_t *p, size_t len, struct tcp_info_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->wscale = -1;
+	size_t i = 0;
+	while (i < len) {
+		uint8_t kind = p[i];
+		if (kind == 0)
+			return;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return;
+		uint8_t olen = p[i + 1];
+		if (olen < 2 || i + olen > len)
+			return; /* a zero length would loop; a long one would overrun */
+		if (kind == 2 && olen == 4)
+			o->mss = rd16(p + i + 2);
+		else if (kind == 3 && olen == 3)
+			o->wscale = p[i + 2] > 14 ? 14 : p[i + 2];
+		else if (kind == 4 && olen == 2)
+			o->sack_ok = 1;
+		else if (kind == 8 && olen == 10) {
+			o->has_ts = 1;
+			o->ts_val = rd32(p + i + 2);
+			o->ts_ecr = rd32(p + i + 6);
+		}
+		i += olen;
+	}
+}
+
+/* The first 8 bytes of TCP quoted inside an ICMP error. */
+static int decode_quote(const uint8_t *p, size_t len, struct segment *seg)
+{
+	struct segment inner;
+	memset(&inner, 0, sizeof(inner));
+	if (len < 1)
+		return -1;
+	int ver = p[0] >> 4;
+	size_t hl;
+	uint8_t proto;
+	if (ver == 4) {
+		if (len < 20)
+			return -1;
+		hl = (size_t)(p[0] & 0x0f) * 4;
+		if (hl < 20 || len < hl + 8)
+			return -1;
+		if (rd16(p + 6) & 0x1fff)
+			return -1; /* a later fragment quotes no TCP header */
+		proto = p[9];
+		inner.src.family = inner.dst.family = AF_INET;
+		memcpy(inner.src.b, p + 12, 4);
+		memcpy(inner.dst.b, p + 16, 4);
+	} else if (ver == 6) {
+		if (len < 40 + 8)
+			return -1;
+		hl = 40;
+		proto = p[6];
+		inner.src.family = inner.dst.family = AF_INET6;
+		memcpy(inner.src.b, p + 8, 16);
+		memcpy(inner.dst.b, p + 24, 16);
+	} else {
+		return -1;
+	}
+	if (proto != IPPROTO_TCP)
+		return -1;
+	const uint8_t *t = p + hl;
+	seg->quote.src = inner.src;
+	seg->quote.dst = inner.dst;
+	seg->quote.sport = rd16(t);
+	seg->quote.dport = rd16(t + 2);
+	seg->quote.seq = rd32(t + 4);
+	return 0;
+}
+
+/* t: the captured bytes of the segment (cap of them), wire: its length on
+ * the wire as the IP header gives it; cap < wire when the snap length cut it. */
+static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment *seg)
+{
+	if (cap < 20)
+		return -1;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
+	if (doff < 20 || doff > cap)
+		return -1;
+	/* A corrupt segment is nobody's answer; one cut by the snap length
+	 * cannot be summed, and its ISN check still stands. */
+	if (cap == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_TCP, t, wire, 16, 1))
+		return -1;
+	seg->kind = SEG_TCP;
+	seg->sport = rd16(t);
+	seg->dport = rd16(t + 2);
+	seg->seq = rd32(t + 4);
+	seg->ack = rd32(t + 8);
+	seg->flags = t[13];
+	seg->win = rd16(t + 14);
+	decode_tcp_options(t + 20, doff - 20, &seg->opt);
+	seg->payload = t + doff;
+	seg->payload_cap = cap - doff;
+	seg->payload_len = wire - doff;
+	return 0;
+}
+
+static int decode_icmp4(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
+{
+	if (len < 8)
+		return -1;
+	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMP, p, len, 2, 0))
+		return -1;
+	uint8_t type = p[0];
+	if (type != 3 && type != 11)
+		return -1;
+	seg->kind = SEG_ICMP;
+	seg->icmp_type = type;
+	seg->icmp_code = p[1];
+	return decode_quote(p + 8, len - 8, seg);
+}
+
+static int decode_icmp6(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
+{
+	if (len < 8)
+		return -1;
+	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMPV6, p, len, 2, 1))
+		return -1;
+	uint8_t type = p[0];
+	if (type != 1 && type != 3)
+		return -1;
+	seg->kind = SEG_ICMP;
+	seg->icmp_type = type;
+	seg->icmp_code = p[1];
+	return decode_quote(p + 8, len - 8, seg);
+}
+
+static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
+{
+	if (len < 20)
+		return -1;
+	size_t hl = (size_t)(p[0] & 0x0f) * 4;
+	size_t tot = rd16(p + 2);
+	if (hl < 20 || tot < hl || hl > len)
+		return -1;
+	size_t cap = tot < len ? tot : len; /* Ethernet padding, or the snap length */
+	if (rd16(p + 6) & 0x3fff)
+		return -1; /* fragments: never ours, never reassembled */
+	seg->src.family = seg->dst.family = AF_INET;
+	memcpy(seg->src.b, p + 12, 4);
+	memcpy(seg->dst.b, p + 16, 4);
+	seg->ttl = p[8];
+	if (p[9] == IPPROTO_TCP)
+		return decode_tcp(p + hl, cap - hl, tot - hl, seg);
+	if (p[9] == IPPROTO_ICMP)
+		return decode_icmp4(p + hl, cap - hl, tot - hl, seg);
+	return -1;
+}
+
+static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
+{
+	if (len < 40)
+		return -1;
+	size_t wire = 40 + (size_t)rd16(p + 4);
+	if (wire < len)
+		len = wire; /* trailing padding is not the packet's */
+	seg->src.family = seg->dst.family = AF_INET6;
+	memcpy(seg->src.b, p + 8, 16);
+	memcpy(seg->dst.b, p + 24, 16);
+	seg->ttl = p[7];
+	uint8_t nh = p[6];
+	size_t off = 40;
+	/* Walk extension headers, bounded by the packet and a count. */
+	for (int n = 0; n < 8; n++) {
+		if (nh == IPPROTO_TCP)
+			return off <= wire ? decode_tcp(p + off, len - off, wire - off, seg) : -1;
+		if (nh == IPPROTO_ICMPV6)
+			return decode_icmp6(p + off, len - off, wire - off, seg);
+		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
+			if (off + 8 > len)
+				return -1;
+			size_t el = ((size_t)p[off + 1] + 1) * 8;
+			if (off + el > len)
+				return -1;
+			nh = p[off];
+			off += el;
+		} else if (nh == IPPROTO_FRAGMENT) {
+			return -1;
+		} else {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+int decode_ip(const uint8_t *p, size_t len, struct segment *seg)
+{
+	if (len < 1)
+		return -1;
+	switch (p[0] >> 4) {
+	case 4:
+		return decode_ipv4(p, len, seg);
+	case 6:
+		return decode_ipv6(p, len, seg);
+	default:
+		return -1;
+	}
+}
+
+static int decode_ethertype(uint16_t et, const uint8_t *p, size_t len, struct segment *seg)
+{
+	if (et == ETHERTYPE_IP || et == ETHERTYPE_IPV6)
+		return decode_ip(p, len, seg);
+	return -1;
+}
+
+int decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
+		 struct segment *seg)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->ts_ns = ts_ns;
+	switch (linktype) {
+	case LINK_EN10MB: {
+		if (caplen < ETH_HLEN)
+			return -1;
+		size_t off = 12;
+		uint16_t et = rd16(p + off);
+		for (int tags = 0; (et == ETHERTYPE_VLAN || et == ETHERTYPE_QINQ) && tags < 2;
+		     tags++) {
+			off += 4;
+			if (caplen < off + 2)
+				return -1;
+			et = rd16(p + off);
+		}
+		return decode_ethertype(et, p + off + 2, caplen - off - 2, seg);
+	}
+	case LINK_LINUX_SLL:
+		if (caplen < SLL_HLEN)
+			return -1;
+		return decode_ethertype(rd16(p + 14), p + SLL_HLEN, caplen - SLL_HLEN, seg);
+	case LINK_LINUX_SLL2:
+		if (caplen < SLL2_HLEN)
+			return -1;
+		return decode_ethertype(rd16(p), p + SLL2_HLEN, caplen - SLL2_HLEN, seg);
+	case LINK_RAW:
+	case LINK_RAW_ALT:
+		return decode_ip(p, caplen, seg);
+	default:
+		return -1;
+	}
+}
+
+const char *tcp_flags_str(uint8_t flags, char buf[9])
+{
+	/* hping3's order: S R F P A U E C, so a SYN/ACK reads "SA". */
+	static const uint8_t bit[] = { TCPF_SYN, TCPF_RST, TCPF_FIN, TCPF_PSH, TCPF_ACK, TCPF_URG,
+				       TCPF_ECE, TCPF_CWR };
+	static const char letter[] = "SRFPAUEC";
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(bit); i++)
+		if (flags & bit[i])
+			buf[n++] = letter[i];
+	buf[n] = '\0';
+	return buf;
+}

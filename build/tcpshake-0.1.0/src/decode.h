@@ -1,0 +1,71 @@
+/* decode.h - a captured frame becomes a segment: addresses, ports, flags,
+ * sequence numbers, options, or an ICMP error with its quoted header.
+ * Pure: no I/O, every length checked against the captured bytes. */
+#ifndef TCPSHAKE_DECODE_H
+#define TCPSHAKE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+enum { TCPF_FIN = 0x01, TCPF_SYN = 0x02, TCPF_RST = 0x04, TCPF_PSH = 0x08, TCPF_ACK = 0x10,
+       TCPF_URG = 0x20, TCPF_ECE = 0x40, TCPF_CWR = 0x80 };
+
+enum seg_kind { SEG_TCP = 1, SEG_ICMP = 2 };
+
+struct tcp_info_opts {
+	uint16_t mss;       /* 0: absent */
+	int16_t wscale;     /* -1: absent */
+	uint8_t sack_ok;
+	uint8_t has_ts;
+	uint32_t ts_val, ts_ecr;
+};
+
+/* The part of our SYN an ICMP error quotes back. */
+struct icmp_quote {
+	struct addr src, dst;
+	uint16_t sport, dport;
+	uint32_t seq;
+};
+
+struct segment {
+	int64_t ts_ns;          /* capture time, ns since the epoch */
+	enum seg_kind kind;
+	struct addr src, dst;
+	uint8_t ttl;            /* TTL or hop limit */
+	/* SEG_TCP */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	struct tcp_info_opts opt;
+	const uint8_t *payload;
+	size_t payload_len;     /* on the wire */
+	size_t payload_cap;     /* captured: at most payload_len */
+	/* SEG_ICMP: a destination-unreachable or time-exceeded quoting TCP */
+	uint8_t icmp_type, icmp_code;
+	struct icmp_quote quote;
+};
+
+/* Link types we read (values of pcap's DLT_*). */
+enum { LINK_EN10MB = 1, LINK_RAW = 12, LINK_RAW_ALT = 101, LINK_LINUX_SLL = 113,
+       LINK_LINUX_SLL2 = 276 };
+
+/* Decode one frame. Returns 0 and fills seg when the frame is TCP or an
+ * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed.
+ * A frame cut by the snap length decodes if every header is there; lengths
+ * then come from the IP header, and only captured bytes are ever read. */
+int decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
+		 struct segment *seg);
+
+/* Decode an IP packet (v4 or v6 by its version nibble). */
+int decode_ip(const uint8_t *p, size_t len, struct segment *seg);
+
+/* Parse a TCP option list; malformed lists stop the parse, never overrun. */
+void decode_tcp_options(const uint8_t *p, size_t len, struct tcp_info_opts *o);
+
+/* Flags as letters, hping3 style: "SA", "RA", "FPA" ... into buf[9]. */
+const char *tcp_flags_str(uint8_t flags, char buf[9]);
+
+#endif

@@ -1,0 +1,658 @@
+/* engine.c - run set-up, the event loop, and the actions probes ask for. */
+#include "engine.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "privs.h"
+#include "run.h"
+#include "util.h"
+
+#define RETRIES 3          /* sends again of our FIN or request */
+#define WINDOW 64240       /* the window we offer, in bytes */
+#define RTO_FLOOR_NS (10 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least */
+#define PROGRESS_NS (250 * INT64_C(1000000))
+
+/* The only mutable global: what the signal handler needs. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+/* Every target of the command line, the files and the excludes. */
+static int load_targets(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[512];
+	struct tset *ts = &r->targets;
+	tset_init(ts, cfg->family, cfg->numeric, cfg->max_targets);
+	for (int t = 0; t < cfg->ntargets; t++) {
+		int rc = tset_add(ts, cfg->targets[t], err, sizeof(err));
+		if (rc == 1)
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+		else if (rc < 0) {
+			diag_error(r->diag, "%s: %s", cfg->targets[t], err);
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < cfg->files.n; i++)
+		if (tset_add_file(ts, cfg->files.v[i], false, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_USAGE;
+		}
+	for (size_t i = 0; i < cfg->excludes.n; i++)
+		if (tset_exclude_list(ts, cfg->excludes.v[i], err, sizeof(err)) < 0) {
+			diag_error(r->diag, "--exclude: %s", err);
+			return EXIT_USAGE;
+		}
+	for (size_t i = 0; i < cfg->exclude_files.n; i++)
+		if (tset_add_file(ts, cfg->exclude_files.v[i], true, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_USAGE;
+		}
+	if (tset_finish(ts, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "targets: %s", err);
+		return EXIT_USAGE;
+	}
+	if (ts->total == 0) {
+		if (ts->unresolved == 0)
+			diag_error(r->diag, "targets: none to probe");
+		return ts->unresolved ? EXIT_RESOLVE : EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The index space, its order, and what a run of it means. */
+static int plan(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct cookie_key order;
+	r->space = r->targets.total * cfg->ports.n;
+	r->fleet = r->space > 1;
+	/* like ping for one target:port named on the command line; else one each */
+	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
+	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
+	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
+	if (cfg->th.min_open > (long long)r->space) {
+		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
+			   (unsigned long long)r->space);
+		return EXIT_USAGE;
+	}
+	if (cfg->seed_given)
+		perm_key_from_seed(&order, cfg->seed);
+	else if (cookie_key_random(&order) < 0) {
+		diag_error(r->diag, "getrandom: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	perm_init(&r->perm, r->space, &order, cfg->no_shuffle);
+	return 0;
+}
+
+/* The route to each block (its first address stands for all of it), and
+ * the target addresses for the capture filter when there are few. */
+static int route_blocks(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[256], a[64];
+	struct tset *ts = &r->targets;
+	r->routes = calloc(ts->n, sizeof(*r->routes));
+	r->hosts = calloc(FILTER_MAX_HOSTS, sizeof(*r->hosts));
+	if (!r->routes || !r->hosts) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (size_t k = 0; k < ts->n; k++) {
+		struct addr first;
+		const char *name;
+		size_t block;
+		tset_at(ts, ts->cum[k], &first, &name, &block);
+		if (route_lookup(&first, cfg->iface, cfg->source, &r->routes[k], err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s: %s", name ? name : addr_str(&first, a, sizeof(a)), err);
+			return strstr(err, "source") || strstr(err, "interface") ? EXIT_USAGE
+										  : EXIT_SYSTEM;
+		}
+	}
+	if (ts->total <= FILTER_MAX_HOSTS)
+		for (uint64_t i = 0; i < ts->total; i++) {
+			const char *name;
+			size_t block;
+			tset_at(ts, i, &r->hosts[r->nhosts++], &name, &block);
+		}
+	return 0;
+}
+
+static int setup_ports(struct run *r)
+{
+	uint16_t lo, hi;
+	if (r->cfg->source_port) {
+		lo = hi = (uint16_t)r->cfg->source_port;
+	} else {
+		int elo, ehi;
+		route_ephemeral_range(&elo, &ehi);
+		route_our_ports(elo, ehi, &lo, &hi);
+	}
+	r->nports = (size_t)(hi - lo) + 1;
+	r->probes = calloc(r->nports, sizeof(*r->probes));
+	r->free_probes = calloc(r->nports, sizeof(*r->free_probes));
+	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
+	if (!r->probes || !r->free_probes || !r->free_ports ||
+	    port_table_init(&r->ports, lo, hi) < 0) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < r->nports; i++)
+		r->free_ports[i] = (uint16_t)(lo + i);
+	for (size_t i = 0; i < r->nports; i++)
+		r->free_probes[i] = (uint32_t)(r->nports - 1 - i);
+	r->free_nprobes = r->nports;
+	r->free_n = r->nports;
+	return 0;
+}
+
+static int open_raw(struct run *r)
+{
+	if (!privs_have(CAP_NET_RAW)) {
+		diag_error(r->diag, "raw socket: tcpshake needs CAP_NET_RAW (run as root, or see "
+			   "'Privileges' in man tcpshake)");
+		return EXIT_SYSTEM;
+	}
+	bool fam[2] = { false, false };
+	for (size_t k = 0; k < r->targets.n; k++)
+		fam[r->targets.v[k].family == AF_INET6] = true;
+	for (int i = 0; i < 2; i++) {
+		if (!fam[i])
+			continue;
+		if (craft_open(&r->craft, i ? AF_INET6 : AF_INET, r->cfg->iface) < 0) {
+			diag_error(r->diag, "raw socket: %s%s", r->craft.err,
+				   strstr(r->craft.err, "ermi") ? " (tcpshake needs CAP_NET_RAW)" : "");
+			return EXIT_SYSTEM;
+		}
+	}
+	return 0;
+}
+
+/* Full mode: the kernel must not reset our connections (see guard.h). */
+static int install_guard(struct run *r)
+{
+	char err[320];
+	struct addr srcs[GUARD_MAX_ADDRS + 1];
+	size_t n = 0;
+	if (r->cfg->mode != PMODE_FULL)
+		return 0;
+	if (!privs_have(CAP_NET_ADMIN)) {
+		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < r->targets.n && n <= GUARD_MAX_ADDRS; i++) {
+		bool have = false;
+		for (size_t k = 0; k < n; k++)
+			have |= addr_eq(&srcs[k], &r->routes[i].src);
+		if (!have)
+			srcs[n++] = r->routes[i].src;
+	}
+	struct guard_spec gs = { (long)getpid(), r->ports.lo, r->ports.hi, srcs, n, GUARD_MARK };
+	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "firewall guard: %s", err);
+		return EXIT_SYSTEM;
+	}
+	if (craft_set_mark(&r->craft, GUARD_MARK) < 0) {
+		diag_error(r->diag, "firewall guard: %s", r->craft.err);
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+/* The kernel ring holds what arrives between two drains of the loop: with
+ * the snap length at the headers, 256 KiB is some 700 frames, 1 MiB (from
+ * 20000 probes a second, three frames each) some 2900. A ring is memory
+ * the process keeps: no bigger than the rate needs. */
+static int ring_bytes(const struct run *r)
+{
+	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
+	if (!r->fleet)
+		return 256 << 10;
+	double bytes = rate * 3 * 384 * 0.02; /* 20 ms of the run's frames */
+	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (4 << 20) ? (4 << 20) : bytes);
+}
+
+static int open_captures(struct run *r)
+{
+	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
+	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
+	/* with --http, room for a status line after the headers */
+	struct capture_size sz = { r->cfg->http ? SNAPLEN_HEADERS + 256 : SNAPLEN_HEADERS,
+				   ring_bytes(r) };
+	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
+		fs.nhosts = 0; /* too many hosts for one program: ports alone */
+		capture_filter_text(&fs, filter, sizeof(filter));
+	}
+	for (size_t i = 0; i < r->targets.n; i++) {
+		const char *dev = r->routes[i].ifname;
+		bool have = false;
+		for (size_t c = 0; c < r->ncaps; c++)
+			have |= strcmp(r->caps[c].dev, dev) == 0;
+		if (have)
+			continue;
+		if (r->ncaps == MAX_CAPS) {
+			diag_error(r->diag, "capture: more than %d interfaces", MAX_CAPS);
+			return EXIT_SYSTEM;
+		}
+		if (capture_open(&r->caps[r->ncaps], dev, &sz, filter, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_SYSTEM;
+		}
+		r->ncaps++;
+	}
+	return 0;
+}
+
+/* ---- probes ------------------------------------------------------------ */
+
+void engine_schedule(struct run *r, struct event e)
+{
+	if (sched_push(&r->sched, e) < 0 && !r->fatal) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts_to_ns(&ts);
+}
+
+static uint16_t syn_mss(const struct route *rt, int family)
+{
+	int mss = rt->mtu - (family == AF_INET ? 40 : 60);
+	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
+}
+
+static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64_t now)
+{
+	struct syn_options opt;
+	craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family),
+			  (uint32_t)(now / 1000000));
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, WINDOW,
+			     opt.b, opt.len, NULL, 0 };
+	if (craft_send_syn(&r->craft, &s) < 0) {
+		char ep[80];
+		endpoint_str(&p->dst, p->dport, ep, sizeof(ep));
+		if (!route_iface_up(f->rt->ifname))
+			diag_error(r->diag, "send to %s: interface %s went down", ep, f->rt->ifname);
+		else
+			diag_error(r->diag, "send to %s: %s", ep,
+				   r->craft.err_no ? strerror(r->craft.err_no) : r->craft.err);
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+/* A segment the state machine asked for: timestamps when negotiated (not
+ * on a RST, as Linux does), our window, the request as payload. */
+static void send_seg(struct run *r, const struct probe *p, const struct seg_out *o, int64_t now)
+{
+	uint8_t ts[TS_OPT_LEN];
+	bool rst = o->flags & TCPF_RST;
+	bool with_ts = p->ts_ok && !rst;
+	if (with_ts)
+		craft_ts_option(ts, (uint32_t)(now / 1000000), p->ts_recent);
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
+			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
+			     o->with_request ? (const uint8_t *)p->req : NULL,
+			     o->with_request ? p->req_len : 0 };
+	if (craft_send_ctl(&r->craft, &s) < 0)
+		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
+}
+
+static void arm_timer(struct run *r, struct probe *p, int64_t at)
+{
+	p->gen++;
+	engine_schedule(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p - r->probes), p->gen });
+}
+
+/* A SYN leaves: a free source port, a keyed ISN, the probe armed. The
+ * scheduler has checked that a port is free. */
+void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
+{
+	struct flow *f = &r->flows[q->flow];
+	uint16_t port = r->free_ports[r->free_head];
+	r->free_head = (r->free_head + 1) % r->nports;
+	r->free_n--;
+	struct probe *p = &r->probes[r->free_probes[--r->free_nprobes]];
+	p->src = f->rt->src;
+	p->dst = f->dst;
+	p->sport = port;
+	p->dport = f->port;
+	p->flow = q->flow;
+	p->seq = q->seq;
+	p->tries = q->tries;
+	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
+			    p->seq << 4 | (p->tries & 0xf));
+	p->req = f->req;
+	p->req_len = f->req_len;
+	int64_t wait = r->fleet ? rto_value(&r->rto, RTO_FLOOR_NS, r->cfg->timeout_ns)
+				: r->cfg->timeout_ns;
+	int64_t timer = probe_start(p, &r->pp, wait, now, wall_ns());
+	port_table_set(&r->ports, port, p);
+	r->live++;
+	r->sent++;
+	send_syn(r, p, f, now);
+	arm_timer(r, p, timer);
+}
+
+/* A probe is done: the scheduler reports it; its port goes back. */
+static void finish_probe(struct run *r, struct probe *p, int64_t now)
+{
+	flows_probe_done(r, p, now);
+	port_table_set(&r->ports, p->sport, NULL);
+	p->state = PS_FREE;
+	r->live--;
+	r->free_ports[(r->free_head + r->free_n++) % r->nports] = p->sport;
+	r->free_probes[r->free_nprobes++] = (uint32_t)(p - r->probes);
+	flows_pump(r, now);
+}
+
+static void act(struct run *r, struct probe *p, const struct probe_actions *a, int64_t now)
+{
+	for (int i = 0; i < a->n; i++)
+		send_seg(r, p, &a->out[i], now);
+	if (a->done)
+		finish_probe(r, p, now);
+	else if (a->timer_at)
+		arm_timer(r, p, a->timer_at);
+}
+
+/* ---- capture ----------------------------------------------------------- */
+
+struct dispatch_ctx {
+	struct run *r;
+	int linktype;
+};
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
+	struct segment seg;
+	enum probe_event ev;
+	/* nanosecond precision: tv_usec holds nanoseconds */
+	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
+	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
+		return;
+	struct probe_actions a;
+	struct probe *p = match_segment(&d->r->ports, &seg, &ev);
+	if (!p)
+		return;
+	if (ev != PEV_OWN_SYN && ev != PEV_OWN_SEG)
+		d->r->received++;
+	int64_t now = mono_ns();
+	probe_step(p, ev, &seg, now, &a);
+	act(d->r, p, &a, now);
+}
+
+static void drain_captures(struct run *r)
+{
+	for (size_t i = 0; i < r->ncaps; i++) {
+		struct dispatch_ctx d = { r, r->caps[i].linktype };
+		if (pcap_dispatch(r->caps[i].p, -1, on_frame, (u_char *)&d) == PCAP_ERROR) {
+			diag_error(r->diag, "capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
+			r->fatal = EXIT_SYSTEM;
+		}
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static void handle_event(struct run *r, const struct event *e, int64_t now)
+{
+	switch (e->kind) {
+	case EV_SEND:
+		flows_send_due(r, e->id, now);
+		return;
+	case EV_PUMP:
+		if (e->when_ns == r->pump_at)
+			r->pump_at = 0;
+		flows_pump(r, now);
+		return;
+	case EV_PROGRESS:
+		flows_progress(r, now, false);
+		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0, 0 });
+		return;
+	case EV_TIMEOUT:
+		break;
+	}
+	struct probe *p = &r->probes[e->id];
+	struct probe_actions a;
+	if (p->state != PS_FREE && p->state != PS_DONE && p->gen == e->gen) {
+		probe_step(p, PEV_TIMER, NULL, now, &a);
+		act(r, p, &a, now);
+	}
+}
+
+static bool finished(const struct run *r)
+{
+	return r->fatal || stop_signal || r->write_errno || (r->live == 0 && flows_finished(r));
+}
+
+/* Sleep in poll() exactly until the next deadline or a frame. */
+static void wait_for_work(struct run *r, const sigset_t *unblocked)
+{
+	struct pollfd pfd[MAX_CAPS];
+	const struct event *next = sched_peek(&r->sched);
+	struct timespec tmo = { 1, 0 };
+	if (next) {
+		int64_t d = next->when_ns - mono_ns();
+		if (d < 0)
+			d = 0;
+		tmo.tv_sec = (time_t)(d / NS_PER_SEC);
+		tmo.tv_nsec = (long)(d % NS_PER_SEC);
+	}
+	for (size_t i = 0; i < r->ncaps; i++)
+		pfd[i] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
+	if (ppoll(pfd, r->ncaps, &tmo, unblocked) < 0 && errno != EINTR) {
+		diag_error(r->diag, "poll: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+static void event_loop(struct run *r)
+{
+	sigset_t block, unblocked;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
+	sigdelset(&unblocked, SIGINT);
+	sigdelset(&unblocked, SIGTERM);
+	flows_pump(r, mono_ns());
+	if (r->progress)
+		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0, 0 });
+	while (!finished(r)) {
+		wait_for_work(r, &unblocked);
+		/* 1. replies first: a frame already captured beats its timeout */
+		drain_captures(r);
+		/* 2. every due deadline, timeouts before sends at equal times */
+		int64_t now = mono_ns();
+		struct event e;
+		while (!finished(r) && sched_peek(&r->sched) && sched_peek(&r->sched)->when_ns <= now) {
+			sched_pop(&r->sched, &e);
+			handle_event(r, &e, now);
+		}
+	}
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+/* The exit-code policy (the same for every format but nagios): a system
+ * error, then a quorum met (--min-open), then names, then every open. */
+static int exit_code(const struct run *r)
+{
+	if (r->fatal)
+		return r->fatal;
+	if (r->cfg->format == FORMAT_NAGIOS)
+		return (int)r->out.status;
+	if (r->cfg->th.min_open)
+		return r->flows_open >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	if (r->targets.unresolved)
+		return EXIT_RESOLVE;
+	return r->flows_done > 0 && r->flows_open == r->flows_done ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+}
+
+static void report(struct run *r)
+{
+	flows_progress(r, 0, true);
+	flows_report_live(r); /* an interrupted run: what its target:ports saw so far */
+	struct run_summary rs = { r->sent, r->received, 0, r->retried, r->flows_done, r->flows_open,
+				  r->flows_closed, r->flows_filtered, r->flows_unreachable,
+				  r->excluded, mono_ns() - r->start_mono, r->start_wall,
+				  r->targets.unresolved, r->targets.first_unresolved };
+	for (size_t i = 0; i < r->ncaps; i++)
+		rs.pcap_drops += capture_drops(&r->caps[i]);
+	r->out.ops->run(&r->out, &rs);
+	if ((fflush(r->out.f) != 0 || ferror(r->out.f)) && !r->write_errno)
+		r->write_errno = errno ? errno : EIO;
+}
+
+/* Where the report goes: stdout, or -o's temporary file. */
+static int open_output(struct run *r)
+{
+	char err[300];
+	const struct config *cfg = r->cfg;
+	r->out.ops = output_ops_for(cfg->format);
+	r->out.f = stdout;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a line as soon as a probe is done */
+	r->out.verbose = cfg->verbose;
+	r->out.quiet = cfg->quiet;
+	r->out.only = cfg->only;
+	r->out.th = &cfg->th;
+	r->out.timeout_ns = cfg->timeout_ns;
+	if (cfg->output) {
+		if (output_file_open(&r->file, cfg->output, err, sizeof(err)) < 0) {
+			diag_error(r->diag, "%s", err);
+			return EXIT_SYSTEM;
+		}
+		r->out.f = r->file.f;
+	}
+	return 0;
+}
+
+/* -o: rename the finished report into place. A failed write is exit 4;
+ * a reader that went away (| head) ends the run quietly. */
+static int close_output(struct run *r, int rc)
+{
+	char err[300];
+	if (!r->cfg->output) {
+		if (r->write_errno == EPIPE)
+			return rc;
+		if (r->write_errno) {
+			diag_error(r->diag, "standard output: %s", strerror(r->write_errno));
+			return EXIT_SYSTEM;
+		}
+		return rc;
+	}
+	if (r->write_errno) {
+		diag_error(r->diag, "%s: %s", r->cfg->output, strerror(r->write_errno));
+		output_file_abort(&r->file);
+		return EXIT_SYSTEM;
+	}
+	if (output_file_commit(&r->file, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "%s", err);
+		return EXIT_SYSTEM;
+	}
+	return rc;
+}
+
+static void teardown(struct run *r)
+{
+	for (size_t i = 0; i < r->ncaps; i++)
+		capture_close(&r->caps[i]);
+	craft_close(&r->craft);
+	guard_remove(&r->guard);
+	port_table_free(&r->ports);
+	for (size_t i = 0; i < r->nflows; i++)
+		free(r->flows[i].req);
+	sched_free(&r->sched);
+	free(r->flows);
+	free(r->free_flows);
+	free(r->queue);
+	free(r->hosts);
+	free(r->routes);
+	free(r->probes);
+	free(r->free_ports);
+	free(r->free_probes);
+	free(r->out.sums);
+	tset_free(&r->targets);
+	output_file_abort(&r->file);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The run could not start: its code, or in nagios format an UNKNOWN line. */
+static int not_started(const struct run *r, int code)
+{
+	if (r->cfg->format != FORMAT_NAGIOS)
+		return code;
+	printf("TCPSHAKE UNKNOWN - %s\n", r->diag->first[0] ? r->diag->first : "nothing to probe");
+	return NAGIOS_UNKNOWN;
+}
+
+int engine_run(const struct config *cfg, struct diag *diag)
+{
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.diag = diag;
+	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW };
+	int rc = 0;
+	if (cookie_key_random(&r.key) < 0) {
+		diag_error(r.diag, "getrandom: %s", strerror(errno));
+		return not_started(&r, EXIT_SYSTEM);
+	}
+	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = plan(&r)) != 0 ||
+	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
+	    (rc = flows_setup(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
+	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0) {
+		teardown(&r);
+		return not_started(&r, rc);
+	}
+	/* every socket, capture handle and the guard are open: no more privilege */
+	if (privs_drop_all() < 0) {
+		diag_error(r.diag, "dropping capabilities: %s", strerror(errno));
+		teardown(&r);
+		return not_started(&r, EXIT_SYSTEM);
+	}
+	install_signals();
+	r.start_mono = mono_ns();
+	r.start_wall = wall_ns();
+	r.out.fleet = r.fleet;
+	if (r.out.ops->begin)
+		r.out.ops->begin(&r.out);
+	event_loop(&r);
+	report(&r);
+	rc = close_output(&r, exit_code(&r));
+	teardown(&r);
+	return rc;
+}

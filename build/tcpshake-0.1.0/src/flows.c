@@ -1,0 +1,273 @@
+/* flows.c - the flow scheduler: which target:port comes next (a keyed
+ * permutation of the target x port space, sharded, minus excludes), when
+ * its SYNs may go (the pacer, a free source port), sends again of silent
+ * probes, and when a target:port is done. State is kept only for the
+ * target:ports in flight, so memory does not grow with the target count. */
+#include "run.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+/* The HTTP request for a flow: Host as the user named the target. */
+static uint8_t *http_request(const struct config *cfg, const char *target, const struct addr *a,
+			     uint16_t port, size_t *len)
+{
+	char host[300], portsuffix[8] = "";
+	if (port != 80)
+		snprintf(portsuffix, sizeof(portsuffix), ":%u", port);
+	if (a->family == AF_INET6 && strchr(target, ':'))
+		snprintf(host, sizeof(host), "[%s]%s", target, portsuffix);
+	else
+		snprintf(host, sizeof(host), "%.255s%s", target, portsuffix);
+	char *req = NULL;
+	int n = asprintf(&req,
+			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tcpshake/%s\r\n"
+			 "Accept: */*\r\nConnection: close\r\n\r\n",
+			 cfg->http_method, cfg->http_path, host, PACKAGE_VERSION);
+	if (n < 0)
+		return NULL;
+	*len = (size_t)n;
+	return (uint8_t *)req;
+}
+
+int flows_setup(struct run *r)
+{
+	size_t cap = r->space < r->nports ? (size_t)r->space : r->nports;
+	if (cap == 0)
+		cap = 1;
+	r->nflows = cap;
+	r->flows = calloc(cap, sizeof(*r->flows));
+	r->free_flows = calloc(cap, sizeof(*r->free_flows));
+	r->q_cap = cap + 16;
+	r->queue = calloc(r->q_cap, sizeof(*r->queue));
+	if (!r->flows || !r->free_flows || !r->queue) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < cap; i++)
+		r->free_flows[i] = (uint32_t)(cap - 1 - i);
+	r->free_nflows = cap;
+	r->pacer.gap_ns = r->cfg->rate > 0 ? (int64_t)(1e9 / r->cfg->rate) : 0;
+	r->progress = r->fleet && !r->cfg->quiet && isatty(STDERR_FILENO);
+	return 0;
+}
+
+static int enqueue(struct run *r, struct send_req q)
+{
+	if (r->q_n == r->q_cap) {
+		size_t cap = r->q_cap * 2;
+		struct send_req *v = malloc(cap * sizeof(*v));
+		if (!v) {
+			diag_error(r->diag, "memory: %s", strerror(errno));
+			r->fatal = EXIT_SYSTEM;
+			return -1;
+		}
+		for (size_t i = 0; i < r->q_n; i++)
+			v[i] = r->queue[(r->q_head + i) % r->q_cap];
+		free(r->queue);
+		r->queue = v;
+		r->q_cap = cap;
+		r->q_head = 0;
+	}
+	r->queue[(r->q_head + r->q_n++) % r->q_cap] = q;
+	return 0;
+}
+
+/* Fill a flow slot for target index t, port index pi. */
+static int open_flow(struct run *r, uint32_t slot, uint64_t t, size_t pi)
+{
+	struct flow *f = &r->flows[slot];
+	const char *name;
+	size_t block;
+	memset(f, 0, sizeof(*f));
+	tset_at(&r->targets, t, &f->dst, &name, &block);
+	f->live = true;
+	f->port = r->cfg->ports.v[pi];
+	f->rt = &r->routes[block];
+	struct flow_summary *s = &f->sum;
+	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
+	s->name = name;
+	s->index = t * r->cfg->ports.n + pi;
+	s->addr = f->dst;
+	s->port = f->port;
+	s->mode = r->cfg->mode;
+	s->http = r->cfg->http;
+	if (r->cfg->http &&
+	    !(f->req = http_request(r->cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* The next target:port of the order, as a flow with its first SYN queued. */
+static bool admit(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	if (r->free_nflows == 0)
+		return false;
+	while (r->pos < r->space) {
+		uint64_t i = perm_at(&r->perm, r->pos++);
+		if (cfg->shard_n && i % cfg->shard_n != cfg->shard_i)
+			continue;
+		uint32_t slot = r->free_flows[--r->free_nflows];
+		if (open_flow(r, slot, i / cfg->ports.n, (size_t)(i % cfg->ports.n)) < 0)
+			return false;
+		if (tset_excluded(&r->targets, &r->flows[slot].dst)) {
+			r->flows[slot].live = false;
+			free(r->flows[slot].req);
+			r->free_flows[r->free_nflows++] = slot;
+			r->excluded++;
+			continue;
+		}
+		r->live_flows++;
+		r->flows[slot].next_seq = 1;
+		r->flows[slot].busy = 1;
+		return enqueue(r, (struct send_req){ slot, 0, 0 }) == 0;
+	}
+	return false;
+}
+
+/* At most one pump waits for the pacer: one event a send, not one a caller. */
+static void schedule_pump(struct run *r, int64_t when)
+{
+	if (r->pump_at && r->pump_at <= when)
+		return;
+	r->pump_at = when;
+	engine_schedule(r, (struct event){ when, EV_PUMP, 0, 0 });
+}
+
+void flows_pump(struct run *r, int64_t now)
+{
+	while (!r->fatal && r->free_n > 0) {
+		if (r->q_n == 0 && !admit(r))
+			return;
+		int64_t when;
+		if (!pacer_ready(&r->pacer, now, &when)) {
+			schedule_pump(r, when);
+			return;
+		}
+		struct send_req q = r->queue[r->q_head];
+		r->q_head = (r->q_head + 1) % r->q_cap;
+		r->q_n--;
+		pacer_take(&r->pacer, now);
+		engine_start_probe(r, &q, now);
+		struct flow *f = &r->flows[q.flow];
+		/* the next probe number, an interval after this one started */
+		if (q.tries == 0 && q.seq + 1 == f->next_seq &&
+		    (r->count == 0 || f->next_seq < r->count))
+			engine_schedule(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, q.flow, 0 });
+	}
+}
+
+void flows_send_due(struct run *r, uint32_t flow, int64_t now)
+{
+	struct flow *f = &r->flows[flow];
+	if (!f->live)
+		return;
+	f->busy++;
+	if (enqueue(r, (struct send_req){ flow, f->next_seq++, 0 }) == 0)
+		flows_pump(r, now);
+}
+
+static void count_outcome(struct run *r, const struct flow *f)
+{
+	r->flows_done++;
+	switch (summary_outcome(&f->sum)) {
+	case OUTCOME_OPEN:
+		r->flows_open++;
+		break;
+	case OUTCOME_CLOSED:
+		r->flows_closed++;
+		break;
+	case OUTCOME_UNREACHABLE:
+		r->flows_unreachable++;
+		break;
+	default:
+		r->flows_filtered++;
+		break;
+	}
+}
+
+static void report_flow(struct run *r, struct flow *f)
+{
+	count_outcome(r, f);
+	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum)))
+		r->out.ops->summary(&r->out, &f->sum);
+}
+
+static void close_flow(struct run *r, uint32_t slot)
+{
+	struct flow *f = &r->flows[slot];
+	report_flow(r, f);
+	free(f->req);
+	f->req = NULL;
+	f->live = false;
+	r->free_flows[r->free_nflows++] = slot;
+	r->live_flows--;
+}
+
+void flows_probe_done(struct run *r, struct probe *p, int64_t now)
+{
+	struct flow *f = &r->flows[p->flow];
+	if (p->res.outcome == OUTCOME_FILTERED && p->tries < r->retries) {
+		r->retried++; /* silent: send it again before calling it filtered */
+		enqueue(r, (struct send_req){ p->flow, p->seq, (uint8_t)(p->tries + 1) });
+		return;
+	}
+	if (r->fleet && p->res.rtt_source == RTT_WIRE)
+		rto_sample(&r->rto, p->res.rtt_ns);
+	struct probe_report rep = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq, &p->res,
+				    p->phase_deadline - p->sent_mono_ns,
+				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
+				    r->cfg->mode, r->cfg->http };
+	summary_add(&f->sum, &p->res);
+	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
+	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, p->res.outcome))
+		r->out.ops->probe(&r->out, &rep);
+	if (ferror(r->out.f) && !r->write_errno)
+		r->write_errno = errno ? errno : EIO;
+	f->busy--;
+	f->done++;
+	if (r->count && f->done >= r->count && f->busy == 0)
+		close_flow(r, p->flow);
+	(void)now;
+}
+
+bool flows_finished(const struct run *r)
+{
+	return r->pos >= r->space && r->live_flows == 0 && r->q_n == 0;
+}
+
+void flows_report_live(struct run *r)
+{
+	for (size_t i = 0; i < r->nflows; i++)
+		if (r->flows[i].live && r->flows[i].sum.sent > 0)
+			report_flow(r, &r->flows[i]);
+}
+
+void flows_progress(struct run *r, int64_t now, bool last)
+{
+	if (!r->progress)
+		return;
+	if (last) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	double secs = (double)(now - r->start_mono) / 1e9;
+	uint64_t total = r->cfg->shard_n ? r->space / r->cfg->shard_n : r->space;
+	double rate = secs > 0 ? (double)r->sent / secs : 0;
+	double eta = rate > 0 && total > r->flows_done ? (double)(total - r->flows_done) / rate : 0;
+	fprintf(stderr,
+		"\r\033[K%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
+		"%llu filtered, %llu unreachable",
+		(unsigned long long)r->flows_done, (unsigned long long)total, rate, eta,
+		(unsigned long long)r->flows_open, (unsigned long long)r->flows_closed,
+		(unsigned long long)r->flows_filtered, (unsigned long long)r->flows_unreachable);
+}

@@ -1,0 +1,112 @@
+/* match.c - strict reply matching by port table lookup and ISN check. */
+#include "match.h"
+
+#include <stdlib.h>
+
+int port_table_init(struct port_table *t, uint16_t lo, uint16_t hi)
+{
+	t->lo = lo;
+	t->hi = hi;
+	t->slot = calloc((size_t)(hi - lo) + 1, sizeof(*t->slot));
+	return t->slot ? 0 : -1;
+}
+
+void port_table_free(struct port_table *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+}
+
+struct probe *port_table_get(const struct port_table *t, uint16_t port)
+{
+	if (port < t->lo || port > t->hi)
+		return NULL;
+	return t->slot[port - t->lo];
+}
+
+void port_table_set(struct port_table *t, uint16_t port, struct probe *p)
+{
+	if (port >= t->lo && port <= t->hi)
+		t->slot[port - t->lo] = p;
+}
+
+static int is_reply(const struct probe *p, const struct segment *s)
+{
+	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
+	       addr_eq(&s->dst, &p->src) && (s->flags & TCPF_ACK) && s->ack == p->isn + 1u &&
+	       ((s->flags & (TCPF_SYN | TCPF_RST)) == TCPF_SYN ||
+		(s->flags & (TCPF_SYN | TCPF_RST)) == TCPF_RST);
+}
+
+/* A segment of the connection once the peer has answered our SYN: it must
+ * acknowledge something we sent and nothing we did not. */
+static int is_later_reply(const struct probe *p, const struct segment *s)
+{
+	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
+	       addr_eq(&s->dst, &p->src) && (s->flags & TCPF_ACK) &&
+	       (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - p->snd_nxt) <= 0;
+}
+
+/* Our own ACK, data, FIN or RST after the SYN, as the capture saw it go. */
+static int is_own_later(const struct probe *p, const struct segment *s)
+{
+	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
+	       addr_eq(&s->dst, &p->dst) && !(s->flags & TCPF_SYN) &&
+	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - p->snd_nxt) <= 0;
+}
+
+static int is_own_syn(const struct probe *p, const struct segment *s)
+{
+	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
+	       addr_eq(&s->dst, &p->dst) && (s->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
+	       s->seq == p->isn;
+}
+
+static int is_icmp_for(const struct probe *p, const struct segment *s)
+{
+	const struct icmp_quote *q = &s->quote;
+	return q->sport == p->sport && q->dport == p->dport && q->seq == p->isn &&
+	       addr_eq(&q->src, &p->src) && addr_eq(&q->dst, &p->dst) &&
+	       addr_eq(&s->dst, &p->src);
+}
+
+enum probe_event match_probe(const struct probe *p, const struct segment *seg)
+{
+	if (seg->kind == SEG_ICMP)
+		return is_icmp_for(p, seg) ? PEV_ICMP : 0;
+	if (seg->kind != SEG_TCP)
+		return 0;
+	if (is_own_syn(p, seg))
+		return PEV_OWN_SYN;
+	if (p->state == PS_SYN_SENT || (p->state == PS_TIME_WAIT && p->rcv_nxt == 0))
+		return is_reply(p, seg) ? PEV_TCP : is_own_later(p, seg) ? PEV_OWN_SEG : 0;
+	if (is_own_later(p, seg))
+		return PEV_OWN_SEG;
+	if (is_later_reply(p, seg))
+		return PEV_TCP;
+	return 0;
+}
+
+struct probe *match_segment(const struct port_table *t, const struct segment *seg,
+			    enum probe_event *ev)
+{
+	uint16_t cand[2];
+	int n = 0;
+	if (seg->kind == SEG_ICMP) {
+		cand[n++] = seg->quote.sport;
+	} else {
+		cand[n++] = seg->dport; /* a reply to us */
+		cand[n++] = seg->sport; /* our own SYN going out */
+	}
+	for (int i = 0; i < n; i++) {
+		struct probe *p = port_table_get(t, cand[i]);
+		if (p && p->state != PS_FREE) {
+			enum probe_event e = match_probe(p, seg);
+			if (e) {
+				*ev = e;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,520 @@
+/* options.c - getopt_long table, validation and conflicts. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "util.h"
+
+enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
+       OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
+       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY };
+
+static const struct option long_opts[] = {
+	{ "port", required_argument, NULL, 'p' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "timeout", required_argument, NULL, 'W' },
+	{ "mode", required_argument, NULL, 'M' },
+	{ "interface", required_argument, NULL, 'I' },
+	{ "source", required_argument, NULL, 'S' },
+	{ "source-port", required_argument, NULL, 's' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "close", required_argument, NULL, OPT_CLOSE },
+	{ "http", optional_argument, NULL, OPT_HTTP },
+	{ "http-method", required_argument, NULL, OPT_HTTP_METHOD },
+	{ "syn-options", required_argument, NULL, OPT_SYN_OPTIONS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "warning", required_argument, NULL, OPT_WARNING },
+	{ "critical", required_argument, NULL, OPT_CRITICAL },
+	{ "refused", required_argument, NULL, OPT_REFUSED },
+	{ "min-open", required_argument, NULL, OPT_MIN_OPEN },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void options_help(FILE *f)
+{
+	fputs("Usage: tcpshake [OPTIONS] TARGET...\n"
+	      "Probe TCP services by doing the three-way handshake on raw sockets.\n"
+	      "TARGET is a host name, an IPv4 or IPv6 address, a CIDR block\n"
+	      "(198.18.0.0/16) or a range (198.18.0.1-200).\n"
+	      "\n"
+	      "  -p, --port LIST         ports to probe: 80,443,8000-8010 (default 80)\n"
+	      "  -c, --count N           probes per target:port (default: one target:port is\n"
+	      "                          probed until interrupted, several get one each)\n"
+	      "  -i, --interval SEC      seconds between probes to a target:port (default 1)\n"
+	      "  -W, --timeout SEC       seconds to wait for an answer (default 1)\n"
+	      "  -M, --mode MODE         full: complete the handshake, then close (default);\n"
+	      "                          syn: SYN, then our RST on SYN/ACK\n"
+	      "      --close KIND        how full mode ends: fin (default) or rst\n"
+	      "      --http[=PATH]       send HEAD PATH (default /) over the connection and\n"
+	      "                          report the status code (implies -M full)\n"
+	      "      --http-method M     HEAD (default) or GET (reads and counts the body)\n"
+	      "      --syn-options LIST  linux (default), none, or mss=N,ws=N,sack,ts\n"
+	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
+	      "      --exclude LIST      leave out these targets (commas between them)\n"
+	      "      --exclude-file FILE leave out the targets in FILE\n"
+	      "      --max-targets N     refuse more targets than N (default 16777216)\n"
+	      "      --seed N            the same pseudo-random order for the same N\n"
+	      "      --no-shuffle        probe in the order given\n"
+	      "      --shard I/N         probe only share I of N (0 <= I < N)\n"
+	      "      --rate PPS          send at most PPS SYNs a second, evenly paced\n"
+	      "      --retries N         send a silent probe again N times (default 1 for\n"
+	      "                          several target:ports, 0 for one)\n"
+	      "      --only OUTCOME      print only open, closed, filtered or unreachable\n"
+	      "                          target:ports (repeatable)\n"
+	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
+	      "  -S, --source ADDR       source address (default: from the route)\n"
+	      "  -s, --source-port PORT  pin the source port (default: a port per probe\n"
+	      "                          from outside the kernel's ephemeral range)\n"
+	      "  -4, --ipv4              IPv4 only\n"
+	      "  -6, --ipv6              IPv6 only\n"
+	      "  -n, --numeric           numeric addresses only, no name resolution\n"
+	      "  -q, --quiet             print the summaries only\n"
+	      "  -j, --json              JSON lines: probe, summary and run objects\n"
+	      "      --format FORMAT     text (default), json, csv, nagios or prometheus\n"
+	      "  -o, --output FILE       write to FILE, atomically (a temporary file renamed)\n"
+	      "      --warning RTT[,L%]  nagios: WARNING above RTT ms or L% loss (200,20%)\n"
+	      "      --critical RTT[,L%] nagios: CRITICAL above RTT ms or L% loss (500,60%)\n"
+	      "      --refused STATE     nagios: the state of a closed port: ok, warn, crit\n"
+	      "                          (default crit)\n"
+	      "      --min-open N        exit 0 when at least N target:ports are open\n"
+	      "  -v, --verbose           print each exchange, one line per segment\n"
+	      "  -V, --version           print the version and the libraries in use\n"
+	      "  -h, --help              print this help\n"
+	      "\n"
+	      "Outcomes: open (SYN/ACK), closed (RST), filtered (no answer in time),\n"
+	      "unreachable (ICMP error, named by its code).\n"
+	      "\n"
+	      "Exit status (nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN):\n"
+	      "  0  every target:port answered open at least once\n"
+	      "  1  some target:port was never open (closed, filtered, unreachable)\n"
+	      "  2  a name did not resolve (the others were still probed)\n"
+	      "  3  usage error, nothing sent\n"
+	      "  4  system error (privileges, interface, capture, send)\n",
+	      f);
+}
+
+static int parse_long(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One item of a --syn-options list. */
+static int syn_item(const char *it, size_t n, struct syn_spec *o, char *err, size_t errlen)
+{
+	char item[32];
+	long long v;
+	if (n == 0 || n >= sizeof(item)) {
+		snprintf(err, errlen, "empty or overlong item");
+		return -1;
+	}
+	memcpy(item, it, n);
+	item[n] = '\0';
+	if (strcmp(item, "sack") == 0)
+		o->sack = true;
+	else if (strcmp(item, "ts") == 0)
+		o->ts = true;
+	else if (strcmp(item, "mss") == 0)
+		o->mss = true;
+	else if (strncmp(item, "mss=", 4) == 0 && parse_long(item + 4, 88, 65535, &v) == 0)
+		o->mss = true, o->mss_value = (uint16_t)v;
+	else if (strncmp(item, "ws=", 3) == 0 && parse_long(item + 3, 0, 14, &v) == 0)
+		o->wscale = (int)v;
+	else {
+		snprintf(err, errlen, "'%s': not mss[=88-65535], ws=0-14, sack or ts", item);
+		return -1;
+	}
+	return 0;
+}
+
+int parse_syn_options(const char *s, struct syn_spec *out, char *err, size_t errlen)
+{
+	struct syn_spec o = { false, false, false, 0, -1 };
+	if (strcmp(s, "linux") == 0) {
+		*out = (struct syn_spec){ true, true, true, 0, 7 };
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		*out = o;
+		return 0;
+	}
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, ",");
+		if (syn_item(p, n, &o, err, errlen) < 0)
+			return -1;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	*out = o;
+	return 0;
+}
+
+int parse_threshold(const char *s, double *rtt_ms, double *loss_pct, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double rtt = strtod(s, &end);
+	if (errno || end == s || !isfinite(rtt) || rtt < 0 || (*end != '\0' && *end != ',')) {
+		snprintf(err, errlen, "'%s': want RTT_MS[,LOSS%%], like 200,20%%", s);
+		return -1;
+	}
+	double loss = *loss_pct;
+	if (*end == ',') {
+		const char *l = end + 1;
+		errno = 0;
+		loss = strtod(l, &end);
+		if (errno || end == l || !isfinite(loss) || loss < 0 || loss > 100 ||
+		    (*end != '\0' && strcmp(end, "%") != 0)) {
+			snprintf(err, errlen, "'%s': the loss must be a percentage 0-100", s);
+			return -1;
+		}
+	}
+	*rtt_ms = rtt;
+	*loss_pct = loss;
+	return 0;
+}
+
+int64_t parse_seconds(const char *s, double max_s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > max_s)
+		return -1;
+	int64_t ns = (int64_t)llround(v * 1e9);
+	return ns > 0 ? ns : -1;
+}
+
+
+static enum parse_result usage_error(struct config *cfg, const char *what, const char *why)
+{
+	snprintf(cfg->error, sizeof(cfg->error), "%s: %s (see tcpshake --help)", what, why);
+	return PARSE_USAGE;
+}
+
+static void defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_ns = NS_PER_SEC;
+	cfg->timeout_ns = NS_PER_SEC;
+	cfg->mode = PMODE_FULL;
+	cfg->close = CLOSE_FIN;
+	cfg->http_method = "HEAD";
+	cfg->syn = (struct syn_spec){ true, true, true, 0, 7 };
+	cfg->family = AF_UNSPEC;
+	cfg->format = FORMAT_TEXT;
+	cfg->th = (struct thresholds){ 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+	cfg->retries = -1;
+}
+
+/* One option; PARSE_OK to go on. */
+static enum parse_result strlist_add(struct config *cfg, struct strlist *l, const char *opt,
+				     const char *arg)
+{
+	if (*arg == '\0')
+		return usage_error(cfg, opt, "empty argument");
+	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return usage_error(cfg, opt, "out of memory");
+	v[l->n++] = arg;
+	l->v = v;
+	return PARSE_OK;
+}
+
+/* --shard I/N */
+static enum parse_result parse_shard(struct config *cfg, const char *arg)
+{
+	char buf[48];
+	long long i, n;
+	const char *slash = strchr(arg, '/');
+	if (!slash || (size_t)(slash - arg) >= sizeof(buf))
+		return usage_error(cfg, "--shard", "want I/N, like 0/4");
+	memcpy(buf, arg, (size_t)(slash - arg));
+	buf[slash - arg] = '\0';
+	if (parse_long(buf, 0, 1LL << 32, &i) < 0 || parse_long(slash + 1, 1, 1LL << 32, &n) < 0)
+		return usage_error(cfg, "--shard", "want I/N with whole numbers, like 0/4");
+	if (i >= n)
+		return usage_error(cfg, "--shard", "I must be less than N (0 <= I < N)");
+	cfg->shard_i = (uint64_t)i;
+	cfg->shard_n = (uint64_t)n;
+	return PARSE_OK;
+}
+
+struct seen {
+	bool fam4, fam6, close, method;
+};
+
+static enum parse_result take_option(int c, const char *arg, struct config *cfg, struct seen *sn)
+{
+	bool *fam4 = &sn->fam4, *fam6 = &sn->fam6, *close_given = &sn->close,
+	     *method_given = &sn->method;
+	char err[160];
+	long long v;
+	switch (c) {
+	case 'p':
+		ports_free(&cfg->ports);
+		if (ports_parse(arg, &cfg->ports, err, sizeof(err)) < 0)
+			return usage_error(cfg, "--port", err);
+		return PARSE_OK;
+	case 'c':
+		if (parse_long(arg, 1, 1000000000LL, &v) < 0)
+			return usage_error(cfg, "--count", "must be a whole number from 1 to 1000000000");
+		cfg->count = v;
+		cfg->count_given = true;
+		return PARSE_OK;
+	case 'i':
+		if ((cfg->interval_ns = parse_seconds(arg, 86400)) < 0)
+			return usage_error(cfg, "--interval", "must be a number of seconds > 0 and <= 86400");
+		return PARSE_OK;
+	case 'W':
+		if ((cfg->timeout_ns = parse_seconds(arg, 3600)) < 0)
+			return usage_error(cfg, "--timeout", "must be a number of seconds > 0 and <= 3600");
+		return PARSE_OK;
+	case 'M':
+		if (strcmp(arg, "syn") == 0)
+			cfg->mode = PMODE_SYN;
+		else if (strcmp(arg, "full") == 0)
+			cfg->mode = PMODE_FULL;
+		else
+			return usage_error(cfg, "--mode", "unknown mode (known: full, syn)");
+		return PARSE_OK;
+	case OPT_CLOSE:
+		if (strcmp(arg, "fin") == 0)
+			cfg->close = CLOSE_FIN;
+		else if (strcmp(arg, "rst") == 0)
+			cfg->close = CLOSE_RST;
+		else
+			return usage_error(cfg, "--close", "unknown kind (known: fin, rst)");
+		*close_given = true;
+		return PARSE_OK;
+	case OPT_HTTP:
+		cfg->http = true;
+		cfg->http_path = arg ? arg : "/";
+		if (cfg->http_path[0] != '/' || strpbrk(cfg->http_path, " \t\r\n") ||
+		    strlen(cfg->http_path) > 1024)
+			return usage_error(cfg, "--http", "PATH must start with / and hold no white space "
+						     "(1024 bytes at most)");
+		return PARSE_OK;
+	case OPT_HTTP_METHOD:
+		if (strcmp(arg, "HEAD") != 0 && strcmp(arg, "GET") != 0)
+			return usage_error(cfg, "--http-method", "HEAD or GET");
+		cfg->http_method = arg;
+		*method_given = true;
+		return PARSE_OK;
+	case OPT_SYN_OPTIONS:
+		if (parse_syn_options(arg, &cfg->syn, err, sizeof(err)) < 0)
+			return usage_error(cfg, "--syn-options", err);
+		return PARSE_OK;
+	case 'v':
+		cfg->verbose = true;
+		return PARSE_OK;
+	case 'I':
+		if (*arg == '\0' || strlen(arg) >= 16)
+			return usage_error(cfg, "--interface", "not a valid interface name");
+		cfg->iface = arg;
+		return PARSE_OK;
+	case 'S':
+		cfg->source = arg;
+		return PARSE_OK;
+	case 's':
+		if (parse_long(arg, 1, 65535, &v) < 0)
+			return usage_error(cfg, "--source-port", "must be a port from 1 to 65535");
+		cfg->source_port = (int)v;
+		return PARSE_OK;
+	case '4':
+		*fam4 = true;
+		return PARSE_OK;
+	case '6':
+		*fam6 = true;
+		return PARSE_OK;
+	case 'n':
+		cfg->numeric = true;
+		return PARSE_OK;
+	case 'q':
+		cfg->quiet = true;
+		return PARSE_OK;
+	case 'j':
+		cfg->format = FORMAT_JSON;
+		return PARSE_OK;
+	case OPT_FORMAT: {
+		static const char *const names[] = { "text", "json", "csv", "nagios", "prometheus" };
+		for (int i = 0; i < 5; i++)
+			if (strcmp(arg, names[i]) == 0) {
+				cfg->format = (enum format)(FORMAT_TEXT + i);
+				return PARSE_OK;
+			}
+		return usage_error(cfg, "--format", "unknown format (known: text, json, csv, nagios, "
+						    "prometheus)");
+	}
+	case 'f':
+		return strlist_add(cfg, &cfg->files, "--file", arg);
+	case OPT_EXCLUDE:
+		return strlist_add(cfg, &cfg->excludes, "--exclude", arg);
+	case OPT_EXCLUDE_FILE:
+		return strlist_add(cfg, &cfg->exclude_files, "--exclude-file", arg);
+	case OPT_MAX_TARGETS:
+		if (parse_long(arg, 1, 1LL << 40, &v) < 0)
+			return usage_error(cfg, "--max-targets", "must be a whole number from 1 to 2^40");
+		cfg->max_targets = (uint64_t)v;
+		return PARSE_OK;
+	case OPT_SEED:
+		if (parse_long(arg, 0, INT64_MAX, &v) < 0)
+			return usage_error(cfg, "--seed", "must be a whole number >= 0");
+		cfg->seed = (uint64_t)v;
+		cfg->seed_given = true;
+		return PARSE_OK;
+	case OPT_NO_SHUFFLE:
+		cfg->no_shuffle = true;
+		return PARSE_OK;
+	case OPT_SHARD:
+		return parse_shard(cfg, arg);
+	case OPT_RATE: {
+		char *end;
+		errno = 0;
+		double r = strtod(arg, &end);
+		if (errno || end == arg || *end != '\0' || !isfinite(r) || r <= 0 || r > 1e7)
+			return usage_error(cfg, "--rate", "must be a number of probes a second > 0 "
+							 "and <= 10000000");
+		cfg->rate = r;
+		return PARSE_OK;
+	}
+	case OPT_RETRIES:
+		if (parse_long(arg, 0, 10, &v) < 0)
+			return usage_error(cfg, "--retries", "must be a whole number from 0 to 10");
+		cfg->retries = (int)v;
+		return PARSE_OK;
+	case OPT_ONLY:
+		for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++)
+			if (strcmp(arg, outcome_name((enum outcome)o)) == 0) {
+				cfg->only |= 1u << o;
+				return PARSE_OK;
+			}
+		return usage_error(cfg, "--only", "open, closed, filtered or unreachable");
+	case 'o':
+		if (*arg == '\0')
+			return usage_error(cfg, "--output", "empty file name");
+		cfg->output = arg;
+		return PARSE_OK;
+	case OPT_WARNING:
+	case OPT_CRITICAL: {
+		double *rtt = c == OPT_WARNING ? &cfg->th.warn_rtt_ms : &cfg->th.crit_rtt_ms;
+		double *loss = c == OPT_WARNING ? &cfg->th.warn_loss : &cfg->th.crit_loss;
+		if (parse_threshold(arg, rtt, loss, err, sizeof(err)) < 0)
+			return usage_error(cfg, c == OPT_WARNING ? "--warning" : "--critical", err);
+		return PARSE_OK;
+	}
+	case OPT_REFUSED:
+		if (strcmp(arg, "ok") == 0)
+			cfg->th.refused = NAGIOS_OK;
+		else if (strcmp(arg, "warn") == 0)
+			cfg->th.refused = NAGIOS_WARNING;
+		else if (strcmp(arg, "crit") == 0)
+			cfg->th.refused = NAGIOS_CRITICAL;
+		else
+			return usage_error(cfg, "--refused", "ok, warn or crit");
+		return PARSE_OK;
+	case OPT_MIN_OPEN:
+		if (parse_long(arg, 1, 1LL << 40, &v) < 0)
+			return usage_error(cfg, "--min-open", "must be a whole number >= 1");
+		cfg->th.min_open = v;
+		return PARSE_OK;
+	case 'V':
+		return PARSE_EXIT_OK;
+	case 'h':
+		options_help(stdout);
+		return PARSE_EXIT_OK;
+	default:
+		return usage_error(cfg, "option", "unknown");
+	}
+}
+
+enum parse_result options_parse(int argc, char **argv, struct config *cfg)
+{
+	struct seen sn = { false, false, false, false };
+	defaults(cfg);
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjo:f:vVh", long_opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			char what[64];
+			if (optopt)
+				snprintf(what, sizeof(what), "-%c", optopt);
+			else
+				snprintf(what, sizeof(what), "%s", argv[optind - 1]);
+			return usage_error(cfg, what, c == ':' || (optopt && strchr("pciWMISsof", optopt))
+						       ? "option needs an argument"
+						       : "unknown option");
+		}
+		if (c == 'V') {
+			cfg->ntargets = -1; /* main prints the version */
+			return PARSE_EXIT_OK;
+		}
+		enum parse_result r = take_option(c, optarg, cfg, &sn);
+		if (r != PARSE_OK)
+			return r;
+	}
+	if (sn.fam4 && sn.fam6)
+		return usage_error(cfg, "-4 and -6", "cannot be used together");
+	cfg->family = sn.fam4 ? AF_INET : sn.fam6 ? AF_INET6 : AF_UNSPEC;
+	if (cfg->mode == PMODE_SYN && (cfg->http || sn.close || sn.method))
+		return usage_error(cfg, "-M syn", cfg->http ? "conflicts with --http (it needs -M full)"
+					 : sn.close ? "conflicts with --close (syn mode always resets)"
+						    : "conflicts with --http-method");
+	if (sn.method && !cfg->http)
+		return usage_error(cfg, "--http-method", "needs --http");
+	if (cfg->http && cfg->close == CLOSE_RST)
+		return usage_error(cfg, "--http", "conflicts with --close rst");
+	if (cfg->th.warn_rtt_ms > cfg->th.crit_rtt_ms || cfg->th.warn_loss > cfg->th.crit_loss)
+		return usage_error(cfg, "--warning", "is above --critical");
+	if (optind >= argc && cfg->files.n == 0)
+		return usage_error(cfg, "target", "no target given");
+	cfg->targets = argv + optind;
+	cfg->ntargets = argc - optind;
+	if (cfg->ports.n == 0) {
+		char err[64];
+		if (ports_parse("80", &cfg->ports, err, sizeof(err)) < 0)
+			return usage_error(cfg, "--port", err);
+	}
+	return PARSE_OK;
+}
+
+void options_free(struct config *cfg)
+{
+	ports_free(&cfg->ports);
+	free(cfg->files.v);
+	free(cfg->excludes.v);
+	free(cfg->exclude_files.v);
+	cfg->files.v = cfg->excludes.v = cfg->exclude_files.v = NULL;
+}

@@ -1,0 +1,71 @@
+/* options.h - the command line becomes a read-only configuration. */
+#ifndef TCPSHAKE_OPTIONS_H
+#define TCPSHAKE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "targets.h"
+
+#include "craft.h"
+#include "probe.h"
+
+#include "output.h"
+
+/* A list of strings from repeated options (-f, --exclude, --exclude-file). */
+struct strlist {
+	const char **v;
+	size_t n;
+};
+
+struct config {
+	char **targets;       /* as given on the command line */
+	int ntargets;
+	struct strlist files, excludes, exclude_files;
+	uint64_t max_targets; /* --max-targets */
+	bool seed_given, no_shuffle;
+	uint64_t seed;
+	uint64_t shard_i, shard_n; /* --shard I/N; N = 0: no sharding */
+	double rate;          /* --rate, probes per second; 0: as fast as ports allow */
+	int retries;          /* -1: the default (1 for a fleet, 0 for one target:port) */
+	unsigned only;        /* --only: a mask of 1 << outcome; 0: every outcome */
+	struct port_list ports;
+	long long count;      /* probes per target:port; 0: until interrupted */
+	bool count_given;
+	int64_t interval_ns, timeout_ns;
+	enum probe_mode mode;
+	enum close_kind close;
+	bool http;
+	const char *http_path;
+	const char *http_method;  /* "HEAD" or "GET" */
+	struct syn_spec syn;
+	bool verbose;
+	const char *iface;    /* -I, or NULL: from the route */
+	const char *source;   /* -S, or NULL: from the route */
+	int source_port;      /* -s, or 0: from our own range */
+	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
+	bool numeric, quiet;
+	enum format format;
+	const char *output;   /* -o: written atomically; NULL: stdout */
+	struct thresholds th; /* --warning, --critical, --refused, --min-open */
+	char error[256];      /* PARSE_USAGE: "what: why" */
+};
+
+enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };
+
+/* Parse argv into cfg; on PARSE_USAGE cfg->error says what is wrong. */
+enum parse_result options_parse(int argc, char **argv, struct config *cfg);
+void options_free(struct config *cfg);
+void options_help(FILE *f);
+
+/* "0.5" seconds -> ns, strictly positive and at most max_s; -1 if not. */
+int64_t parse_seconds(const char *s, double max_s);
+
+/* "RTT_MS[,LOSS%]" for --warning and --critical; -1 with a reason in err. */
+int parse_threshold(const char *s, double *rtt_ms, double *loss_pct, char *err, size_t errlen);
+
+/* "none", "linux" or "mss=1400,ws=7,sack,ts"; -1 with a reason in err. */
+int parse_syn_options(const char *s, struct syn_spec *out, char *err, size_t errlen);
+
+#endif

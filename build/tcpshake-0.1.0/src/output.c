@@ -1,0 +1,282 @@
+/* output.c - helpers the formats share. */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const double rtt_bucket_le[RTT_BUCKETS - 1] = { 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+						0.0025, 0.005, 0.01, 0.025, 0.05,
+						0.1, 0.25, 0.5 };
+
+const struct output_ops *output_ops_for(enum format f)
+{
+	switch (f) {
+	case FORMAT_JSON:
+		return &output_json_ops;
+	case FORMAT_CSV:
+		return &output_csv_ops;
+	case FORMAT_NAGIOS:
+		return &output_nagios_ops;
+	case FORMAT_PROMETHEUS:
+		return &output_prometheus_ops;
+	default:
+		return &output_text_ops;
+	}
+}
+
+int output_keep(struct output *o, const struct flow_summary *s)
+{
+	if (o->nsums == o->capsums) {
+		size_t cap = o->capsums ? o->capsums * 2 : 16;
+		struct flow_summary *v = realloc(o->sums, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		o->sums = v;
+		o->capsums = cap;
+	}
+	o->sums[o->nsums++] = *s;
+	return 0;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	const struct flow_summary *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void output_sort_kept(struct output *o)
+{
+	if (o->nsums > 1)
+		qsort(o->sums, o->nsums, sizeof(*o->sums), by_index);
+}
+
+const char *summary_target(const struct flow_summary *s)
+{
+	return s->name ? s->name : s->target_buf;
+}
+
+enum outcome summary_outcome(const struct flow_summary *s)
+{
+	if (s->open)
+		return OUTCOME_OPEN;
+	if (s->closed)
+		return OUTCOME_CLOSED;
+	if (s->unreachable)
+		return OUTCOME_UNREACHABLE;
+	return OUTCOME_FILTERED;
+}
+
+bool output_shows(const struct output *o, enum outcome oc)
+{
+	return o->only == 0 || (o->only & (1u << oc));
+}
+
+static void rtt_hist_add(uint32_t hist[RTT_BUCKETS], double seconds)
+{
+	int b = 0;
+	while (b < RTT_BUCKETS - 1 && seconds > rtt_bucket_le[b])
+		b++;
+	hist[b]++;
+}
+
+double loss_pct(const struct flow_summary *s)
+{
+	if (s->sent == 0)
+		return 0.0;
+	return 100.0 * (double)(s->filtered + s->unreachable) / (double)s->sent;
+}
+
+void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags)
+{
+	for (int i = 0; i < FLAG_KINDS; i++) {
+		if (fc[i].n && fc[i].flags == flags) {
+			fc[i].n++;
+			return;
+		}
+		if (fc[i].n == 0) {
+			fc[i].flags = flags;
+			fc[i].n = 1;
+			return;
+		}
+	}
+}
+
+void status_count_add(struct status_count sc[HTTP_KINDS], int status)
+{
+	for (int i = 0; i < HTTP_KINDS; i++) {
+		if (sc[i].n && sc[i].status == status) {
+			sc[i].n++;
+			return;
+		}
+		if (sc[i].n == 0) {
+			sc[i].status = status;
+			sc[i].n = 1;
+			return;
+		}
+	}
+}
+
+void summary_add(struct flow_summary *s, const struct probe_result *res)
+{
+	s->sent++;
+	switch (res->outcome) {
+	case OUTCOME_OPEN:
+		s->open++;
+		break;
+	case OUTCOME_CLOSED:
+		s->closed++;
+		break;
+	case OUTCOME_FILTERED:
+		s->filtered++;
+		break;
+	case OUTCOME_UNREACHABLE:
+		s->unreachable++;
+		break;
+	default:
+		break;
+	}
+	if (res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED)
+		flag_count_add(s->flags, res->flags);
+	if (res->rtt_source != RTT_NONE) {
+		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
+		rtt_hist_add(s->rtt_hist, (double)res->rtt_ns / 1e9);
+	}
+	if (res->outcome == OUTCOME_UNREACHABLE) {
+		s->icmp_type = res->icmp_type;
+		s->icmp_code = res->icmp_code;
+	}
+	if (res->established && res->close != CLOSE_NONE && res->close_ns >= 0)
+		stats_add(&s->close_time, (double)res->close_ns / 1e3);
+	if (res->established) {
+		s->established++;
+		if (res->close < CLOSE_KINDS)
+			s->closes[res->close]++;
+	}
+	if (s->http && res->established) {
+		status_count_add(s->status, res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			stats_add(&s->ttfb, (double)res->http.ttfb_ns / 1e3);
+	}
+}
+
+const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len)
+{
+	char s[64];
+	addr_str(a, s, sizeof(s));
+	if (a->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", s, port);
+	else
+		snprintf(buf, len, "%s:%u", s, port);
+	return buf;
+}
+
+/* Above a threshold (strictly: a value at the threshold is within it, as
+ * the plugin guidelines' ranges read). */
+static enum nagios_state rate(double v, double warn, double crit)
+{
+	if (v > crit)
+		return NAGIOS_CRITICAL;
+	if (v > warn)
+		return NAGIOS_WARNING;
+	return NAGIOS_OK;
+}
+
+enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
+				    int64_t timeout_ns, char *reason, size_t len)
+{
+	char ep[80], name[32];
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
+	if (s->sent == 0) {
+		snprintf(reason, len, "%s not probed", ep);
+		return NAGIOS_UNKNOWN;
+	}
+	if (s->open == 0) {
+		if (s->closed) {
+			snprintf(reason, len, "%s closed (connection refused)", ep);
+			return th->refused;
+		}
+		if (s->unreachable) {
+			snprintf(reason, len, "%s unreachable (%s)", ep,
+				 icmp_name(s->addr.family, s->icmp_type, s->icmp_code, name,
+					   sizeof(name)));
+			return NAGIOS_CRITICAL;
+		}
+		snprintf(reason, len, "%s filtered (no answer in %g s)", ep, (double)timeout_ns / 1e9);
+		return NAGIOS_CRITICAL;
+	}
+	double rtt_ms = s->rtt.mean / 1e3, loss = loss_pct(s);
+	enum nagios_state a = rate(rtt_ms, th->warn_rtt_ms, th->crit_rtt_ms);
+	enum nagios_state b = rate(loss, th->warn_loss, th->crit_loss);
+	snprintf(reason, len, "%s open, rtt %.3f ms, loss %g%%", ep, rtt_ms, loss);
+	return a > b ? a : b;
+}
+
+int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen)
+{
+	memset(of, 0, sizeof(*of));
+	of->path = strdup(path);
+	if (!of->path || asprintf(&of->tmp, "%s.XXXXXX", path) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(of->path);
+		return -1;
+	}
+	int fd = mkstemp(of->tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		output_file_abort(of);
+		return -1;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	(void)fchmod(fd, 0666 & ~um);
+	of->f = fdopen(fd, "w");
+	if (!of->f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		output_file_abort(of);
+		return -1;
+	}
+	return 0;
+}
+
+int output_file_commit(struct output_file *of, char *err, size_t errlen)
+{
+	int rc = 0;
+	if (fflush(of->f) != 0 || ferror(of->f) || fsync(fileno(of->f)) != 0)
+		rc = -1;
+	int saved = errno;
+	if (fclose(of->f) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	of->f = NULL;
+	if (rc == 0 && rename(of->tmp, of->path) != 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", of->path, strerror(saved ? saved : EIO));
+		output_file_abort(of);
+		return -1;
+	}
+	free(of->tmp);
+	free(of->path);
+	of->tmp = of->path = NULL;
+	return 0;
+}
+
+void output_file_abort(struct output_file *of)
+{
+	if (of->f)
+		fclose(of->f);
+	if (of->tmp)
+		unlink(of->tmp);
+	free(of->tmp);
+	free(of->path);
+	memset(of, 0, sizeof(*of));
+}

@@ -1,0 +1,163 @@
+/* output.h - what a run reports, behind one small interface.
+ *
+ * Each format is a table of three callbacks. Contract: probe() is called
+ * once per finished probe, in the order probes finish; summary() once per
+ * target:port after the last probe; run() once, last. A format writes only
+ * to out->f and never fails the run: write errors are seen by the caller
+ * through ferror(). */
+#ifndef TCPSHAKE_OUTPUT_H
+#define TCPSHAKE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "probe.h"
+#include "stats.h"
+
+#define FLAG_KINDS 8
+#define RTT_BUCKETS 14
+
+enum format { FORMAT_TEXT = 1, FORMAT_JSON, FORMAT_CSV, FORMAT_NAGIOS, FORMAT_PROMETHEUS };
+
+enum nagios_state { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 3 };
+
+/* The health-check policy: Nagios thresholds and the quorum. */
+struct thresholds {
+	double warn_rtt_ms, crit_rtt_ms;   /* alert when the average RTT is above */
+	double warn_loss, crit_loss;       /* alert when loss (%) is above */
+	enum nagios_state refused;         /* the state of a closed port */
+	long long min_open;                /* 0: every target:port must be open */
+};
+
+/* Upper bounds of the RTT histogram buckets, in seconds (the last is +Inf). */
+extern const double rtt_bucket_le[RTT_BUCKETS - 1];
+
+struct flag_count {
+	uint8_t flags;
+	uint32_t n;
+};
+
+struct probe_report {
+	const char *target;   /* as given */
+	const struct addr *addr;
+	uint16_t port, sport;
+	uint32_t seq;
+	const struct probe_result *res;
+	int64_t timeout_ns;   /* the wait a filtered probe was given */
+	int64_t time_ns;      /* wall clock: the reply's capture time, or the send time */
+	enum probe_mode mode;
+	bool http;
+};
+
+#define CLOSE_KINDS 6
+#define HTTP_KINDS 8
+
+struct status_count {
+	int status;
+	uint32_t n;
+};
+
+struct flow_summary {
+	const char *name;     /* the target as given when a name, else NULL */
+	char target_buf[64];  /* the address as text */
+	uint64_t index;       /* in the target x port space: the order given */
+	struct addr addr;
+	uint16_t port;
+	uint64_t sent, open, closed, filtered, unreachable;
+	struct rtt_stats rtt;
+	struct flag_count flags[FLAG_KINDS];
+	enum probe_mode mode;
+	bool http;
+	uint64_t established;
+	uint64_t closes[CLOSE_KINDS];        /* by enum close_kind */
+	struct status_count status[HTTP_KINDS];
+	struct rtt_stats ttfb, close_time;
+	uint32_t rtt_hist[RTT_BUCKETS];      /* counts per bucket, not cumulative */
+	uint8_t icmp_type, icmp_code;        /* the last ICMP error, if any */
+};
+
+struct run_summary {
+	uint64_t sent, received, pcap_drops, retried;
+	uint64_t flows, open, closed, filtered, unreachable; /* target:ports by outcome */
+	uint64_t excluded;
+	int64_t elapsed_ns;
+	int64_t start_wall_ns;
+	uint64_t unresolved;          /* names that did not resolve */
+	const char *first_unresolved;
+};
+
+struct output;
+
+struct output_ops {
+	void (*begin)(struct output *o);   /* before the first probe; may be NULL */
+	void (*probe)(struct output *o, const struct probe_report *r);
+	void (*summary)(struct output *o, const struct flow_summary *s);
+	void (*run)(struct output *o, const struct run_summary *r);
+};
+
+struct output {
+	const struct output_ops *ops;
+	FILE *f;
+	bool quiet;    /* summaries only */
+	bool verbose;  /* the exchange, segment by segment */
+	const struct thresholds *th;
+	int64_t timeout_ns;
+	bool fleet;    /* text: a line per target:port, no statistics blocks */
+	unsigned only; /* --only: a mask of 1 << outcome; 0: all */
+	/* formats that speak after the run keep copies of the summaries */
+	struct flow_summary *sums;
+	size_t nsums, capsums;
+	enum nagios_state status;  /* nagios: the state of the run, after run() */
+};
+
+extern const struct output_ops output_text_ops;
+extern const struct output_ops output_json_ops;
+extern const struct output_ops output_csv_ops;
+extern const struct output_ops output_nagios_ops;
+extern const struct output_ops output_prometheus_ops;
+
+const struct output_ops *output_ops_for(enum format f);
+
+/* The target as given: its name, or its address. */
+const char *summary_target(const struct flow_summary *s);
+
+/* Sort the kept summaries into the order the targets were given. */
+void output_sort_kept(struct output *o);
+
+/* Keep a copy of a summary until run(); -1 when out of memory. */
+int output_keep(struct output *o, const struct flow_summary *s);
+
+/* The outcome of a target:port over its probes: open if any was, else
+ * closed, unreachable, filtered. */
+enum outcome summary_outcome(const struct flow_summary *s);
+
+/* Does --only let this outcome be printed? */
+bool output_shows(const struct output *o, enum outcome oc);
+
+/* The Nagios state of one target:port, and why, into reason. Pure. */
+enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
+				    int64_t timeout_ns, char *reason, size_t len);
+
+/* -o FILE: written to a temporary file beside it and renamed into place at
+ * the end, so a reader never sees half a file. */
+struct output_file {
+	char *path, *tmp;
+	FILE *f;
+};
+
+int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen);
+/* Flush, sync, rename; -1 with a reason (the temporary file is removed). */
+int output_file_commit(struct output_file *of, char *err, size_t errlen);
+void output_file_abort(struct output_file *of);
+
+/* Shared by the formats. */
+double loss_pct(const struct flow_summary *s);
+void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
+void status_count_add(struct status_count sc[HTTP_KINDS], int status);
+/* Count a finished probe into its target:port's summary. */
+void summary_add(struct flow_summary *s, const struct probe_result *res);
+/* "198.18.0.2:80" or "[2001:db8::2]:80" */
+const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,175 @@
+/* output_json.c - JSON lines: one object per probe, per target:port, per run. */
+#include "output.h"
+
+/* A JSON string, every control byte and quote escaped. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_head(FILE *f, const char *type, const char *target, const struct addr *a,
+		      uint16_t port)
+{
+	char s[64];
+	fprintf(f, "{\"type\":\"%s\",\"target\":", type);
+	json_str(f, target);
+	fprintf(f, ",\"addr\":\"%s\",\"port\":%u", addr_str(a, s, sizeof(s)), port);
+}
+
+static void json_opt_str(FILE *f, const char *key, const char *v)
+{
+	if (v)
+		fprintf(f, ",\"%s\":\"%s\"", key, v);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+/* The keys of the full handshake: mode, established, close, close_us,
+ * segments, http. */
+static void json_connection(FILE *f, const struct probe_report *r)
+{
+	const struct probe_result *res = r->res;
+	char fl[9];
+	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", r->mode == PMODE_FULL ? "full" : "syn",
+		res->established ? "true" : "false");
+	json_opt_str(f, "close", close_name(res->close));
+	if (res->close != CLOSE_NONE && res->close_ns >= 0)
+		fprintf(f, ",\"close_us\":%.3f", (double)res->close_ns / 1e3);
+	else
+		fputs(",\"close_us\":null", f);
+	fputs(",\"segments\":[", f);
+	for (int i = 0; i < res->nlog; i++)
+		fprintf(f, "%s\"%c%s\"", i ? "," : "", res->log[i].dir,
+			tcp_flags_str(res->log[i].flags, fl));
+	fputc(']', f);
+	if (r->http && res->established) {
+		fprintf(f, ",\"http\":{\"status\":%d,\"ttfb_us\":", res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			fprintf(f, "%.3f", (double)res->http.ttfb_ns / 1e3);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"bytes\":%llu}", (unsigned long long)res->http.bytes);
+	} else {
+		fputs(",\"http\":null", f);
+	}
+}
+
+static void json_stats(FILE *f, const char *key, const struct rtt_stats *st)
+{
+	if (st->n)
+		fprintf(f, ",\"%s\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f,\"mdev\":%.3f}", key,
+			st->min, st->mean, st->max, stats_mdev(st));
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+static void json_probe(struct output *o, const struct probe_report *r)
+{
+	const struct probe_result *res = r->res;
+	char fl[9], name[32], from[64];
+	FILE *f = o->f;
+	if (o->quiet)
+		return;
+	json_head(f, "probe", r->target, r->addr, r->port);
+	fprintf(f, ",\"seq\":%u,\"sport\":%u,\"outcome\":\"%s\"", r->seq, r->sport,
+		outcome_name(res->outcome));
+	bool tcp = res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED;
+	if (tcp)
+		fprintf(f, ",\"flags\":\"%s\"", tcp_flags_str(res->flags, fl));
+	else
+		fputs(",\"flags\":null", f);
+	if (res->rtt_source != RTT_NONE)
+		fprintf(f, ",\"rtt_us\":%.3f,\"rtt_source\":\"%s\"", (double)res->rtt_ns / 1e3,
+			res->rtt_source == RTT_WIRE ? "wire" : "clock");
+	else
+		fputs(",\"rtt_us\":null,\"rtt_source\":null", f);
+	if (res->outcome == OUTCOME_FILTERED)
+		fputs(",\"ttl\":null", f);
+	else
+		fprintf(f, ",\"ttl\":%u", res->ttl);
+	if (tcp) {
+		fprintf(f, ",\"win\":%u", res->win);
+		if (res->mss)
+			fprintf(f, ",\"mss\":%u", res->mss);
+		else
+			fputs(",\"mss\":null", f);
+	} else {
+		fputs(",\"win\":null,\"mss\":null", f);
+	}
+	if (res->outcome == OUTCOME_UNREACHABLE)
+		fprintf(f, ",\"icmp\":{\"type\":%u,\"code\":%u,\"name\":\"%s\",\"from\":\"%s\"}",
+			res->icmp_type, res->icmp_code,
+			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name,
+				  sizeof(name)),
+			addr_str(&res->icmp_from, from, sizeof(from)));
+	else
+		fputs(",\"icmp\":null", f);
+	fprintf(f, ",\"time\":%lld.%06lld", (long long)(r->time_ns / NS_PER_SEC),
+		(long long)(r->time_ns % NS_PER_SEC / 1000));
+	json_connection(f, r);
+	fputs("}\n", f);
+}
+
+static void json_summary(struct output *o, const struct flow_summary *s)
+{
+	char fl[9];
+	FILE *f = o->f;
+	json_head(f, "summary", summary_target(s), &s->addr, s->port);
+	fprintf(f, ",\"sent\":%llu,\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,"
+		   "\"unreachable\":%llu,\"loss_pct\":%.1f",
+		(unsigned long long)s->sent, (unsigned long long)s->open,
+		(unsigned long long)s->closed, (unsigned long long)s->filtered,
+		(unsigned long long)s->unreachable, loss_pct(s));
+	json_stats(f, "rtt_us", &s->rtt);
+	fputs(",\"flags\":{", f);
+	for (int i = 0; i < FLAG_KINDS && s->flags[i].n; i++)
+		fprintf(f, "%s\"%s\":%u", i ? "," : "", tcp_flags_str(s->flags[i].flags, fl),
+			s->flags[i].n);
+	fprintf(f, "},\"mode\":\"%s\",\"established\":%llu,\"close\":{",
+		s->mode == PMODE_FULL ? "full" : "syn", (unsigned long long)s->established);
+	const char *sep = "";
+	for (int k = 1; k < CLOSE_KINDS; k++)
+		if (s->closes[k]) {
+			fprintf(f, "%s\"%s\":%llu", sep, close_name((enum close_kind)k),
+				(unsigned long long)s->closes[k]);
+			sep = ",";
+		}
+	fputc('}', f);
+	if (s->http) {
+		fputs(",\"http\":{\"status\":{", f);
+		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)
+			fprintf(f, "%s\"%d\":%u", i ? "," : "", s->status[i].status, s->status[i].n);
+		fputc('}', f);
+		json_stats(f, "ttfb_us", &s->ttfb);
+		fputc('}', f);
+	} else {
+		fputs(",\"http\":null", f);
+	}
+	fputs("}\n", f);
+}
+
+static void json_run(struct output *o, const struct run_summary *r)
+{
+	double secs = (double)r->elapsed_ns / 1e9;
+	fprintf(o->f, "{\"type\":\"run\",\"sent\":%llu,\"received\":%llu,\"elapsed_s\":%.6f,"
+		      "\"pcap_drops\":%llu,\"retried\":%llu,\"rate_pps\":%.1f,\"targets\":%llu,"
+		      "\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,\"unreachable\":%llu,"
+		      "\"excluded\":%llu}\n",
+		(unsigned long long)r->sent, (unsigned long long)r->received, secs,
+		(unsigned long long)r->pcap_drops, (unsigned long long)r->retried,
+		secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->flows,
+		(unsigned long long)r->open, (unsigned long long)r->closed,
+		(unsigned long long)r->filtered, (unsigned long long)r->unreachable,
+		(unsigned long long)r->excluded);
+}
+
+const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run };

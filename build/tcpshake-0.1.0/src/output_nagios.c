@@ -1,0 +1,86 @@
+/* output_nagios.c - one status line with perfdata, in the conventions of
+ * the monitoring-plugins check_tcp and check_icmp: the worst target:port
+ * names the state; perfdata for every target:port, in seconds and %. */
+#include "output.h"
+
+#include <string.h>
+
+static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+/* CRITICAL is worst, then UNKNOWN, WARNING, OK. */
+static int severity(enum nagios_state s)
+{
+	static const int rank[] = { 0, 1, 3, 2 };
+	return rank[s];
+}
+
+static void nagios_probe(struct output *o, const struct probe_report *r)
+{
+	(void)o;
+	(void)r;
+}
+
+static void nagios_summary(struct output *o, const struct flow_summary *s)
+{
+	if (output_keep(o, s) < 0)
+		o->status = NAGIOS_UNKNOWN;
+}
+
+static void perfdata(FILE *f, const struct flow_summary *s, const struct thresholds *th,
+		     bool labelled)
+{
+	char ep[80];
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
+	if (labelled)
+		fprintf(f, "'rtt %s'=", ep);
+	else
+		fputs("rtt=", f);
+	if (s->rtt.n)
+		fprintf(f, "%.6fs", s->rtt.mean / 1e6);
+	else
+		fputs("U", f);
+	fprintf(f, ";%.6f;%.6f;0; ", th->warn_rtt_ms / 1e3, th->crit_rtt_ms / 1e3);
+	if (labelled)
+		fprintf(f, "'loss %s'=", ep);
+	else
+		fputs("loss=", f);
+	fprintf(f, "%g%%;%g;%g;0;100", loss_pct(s), th->warn_loss, th->crit_loss);
+}
+
+static void nagios_run(struct output *o, const struct run_summary *r)
+{
+	char reason[200], worst_reason[200] = "no target:port probed";
+	enum nagios_state worst = NAGIOS_UNKNOWN;
+	size_t not_ok = 0;
+	if (o->nsums)
+		worst = NAGIOS_OK;
+	output_sort_kept(o);
+	for (size_t i = 0; i < o->nsums; i++) {
+		enum nagios_state st = nagios_flow_state(&o->sums[i], o->th, o->timeout_ns, reason,
+							 sizeof(reason));
+		not_ok += st != NAGIOS_OK;
+		if (i == 0 || severity(st) > severity(worst)) {
+			worst = st;
+			snprintf(worst_reason, sizeof(worst_reason), "%s", reason);
+		}
+	}
+	if (r->unresolved && severity(NAGIOS_UNKNOWN) > severity(worst)) {
+		worst = NAGIOS_UNKNOWN;
+		snprintf(worst_reason, sizeof(worst_reason), "%s did not resolve", r->first_unresolved);
+	}
+	if (o->status == NAGIOS_UNKNOWN && o->nsums == 0)
+		worst = NAGIOS_UNKNOWN;
+	fprintf(o->f, "TCPSHAKE %s - %s", state_names[worst], worst_reason);
+	if (o->nsums > 1 && not_ok)
+		fprintf(o->f, "; %zu of %zu target:ports not OK", not_ok, o->nsums);
+	if (r->unresolved)
+		fprintf(o->f, "; %llu names did not resolve", (unsigned long long)r->unresolved);
+	for (size_t i = 0; i < o->nsums; i++) {
+		fputs(i ? " " : "|", o->f);
+		perfdata(o->f, &o->sums[i], o->th, o->nsums > 1);
+	}
+	fputc('\n', o->f);
+	o->status = worst;
+}
+
+const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run };

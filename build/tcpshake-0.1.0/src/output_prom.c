@@ -1,0 +1,135 @@
+/* output_prom.c - the Prometheus text exposition format, for the
+ * node_exporter textfile collector: every family's samples together. */
+#include "output.h"
+
+
+/* A label value: backslash, double quote and line feed escaped. */
+static void label_value(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* {target="..",addr="..",port=".." plus one more label, or none */
+static void labels(FILE *f, const struct flow_summary *s, const char *k, const char *v)
+{
+	char a[64], port[8];
+	snprintf(port, sizeof(port), "%u", s->port);
+	fputs("{target=", f);
+	label_value(f, summary_target(s));
+	fputs(",addr=", f);
+	label_value(f, addr_str(&s->addr, a, sizeof(a)));
+	fputs(",port=", f);
+	label_value(f, port);
+	if (k) {
+		fprintf(f, ",%s=", k);
+		label_value(f, v);
+	}
+	fputc('}', f);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_probe(struct output *o, const struct probe_report *r)
+{
+	(void)o;
+	(void)r;
+}
+
+static void prom_summary(struct output *o, const struct flow_summary *s)
+{
+	(void)output_keep(o, s);
+}
+
+static void up_and_probes(FILE *f, const struct output *o)
+{
+	family(f, "tcpshake_up", "gauge", "1 if the target:port answered open in the last run, else 0.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		fputs("tcpshake_up", f);
+		labels(f, &o->sums[i], NULL, NULL);
+		fprintf(f, " %d\n", o->sums[i].open > 0);
+	}
+	family(f, "tcpshake_probes_total", "counter", "Probes of the last run by outcome.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		const uint64_t n[4] = { s->open, s->closed, s->filtered, s->unreachable };
+		for (int k = 0; k < 4; k++) {
+			fputs("tcpshake_probes_total", f);
+			labels(f, s, "outcome", outcome_name((enum outcome)(OUTCOME_OPEN + k)));
+			fprintf(f, " %llu\n", (unsigned long long)n[k]);
+		}
+	}
+}
+
+static void rtt_histogram(FILE *f, const struct output *o)
+{
+	char le[32];
+	family(f, "tcpshake_rtt_seconds", "histogram",
+	       "Round-trip time from our SYN to the answer, from capture timestamps.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		uint64_t cum = 0;
+		for (int b = 0; b < RTT_BUCKETS; b++) {
+			cum += s->rtt_hist[b];
+			if (b < RTT_BUCKETS - 1)
+				snprintf(le, sizeof(le), "%g", rtt_bucket_le[b]);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			fputs("tcpshake_rtt_seconds_bucket", f);
+			labels(f, s, "le", le);
+			fprintf(f, " %llu\n", (unsigned long long)cum);
+		}
+		fputs("tcpshake_rtt_seconds_sum", f);
+		labels(f, s, NULL, NULL);
+		fprintf(f, " %.9f\n", s->rtt.mean * (double)s->rtt.n / 1e6);
+		fputs("tcpshake_rtt_seconds_count", f);
+		labels(f, s, NULL, NULL);
+		fprintf(f, " %llu\n", (unsigned long long)s->rtt.n);
+	}
+}
+
+static void phases(FILE *f, const struct output *o)
+{
+	family(f, "tcpshake_phase_seconds", "gauge",
+	       "Average duration of each phase the last run measured, on the wire.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		const struct rtt_stats *st[3] = { &s->rtt, &s->close_time, &s->ttfb };
+		const char *name[3] = { "syn_ack", "close", "http_ttfb" };
+		for (int k = 0; k < 3; k++) {
+			if (!st[k]->n)
+				continue;
+			fputs("tcpshake_phase_seconds", f);
+			labels(f, s, "phase", name[k]);
+			fprintf(f, " %.9f\n", st[k]->mean / 1e6);
+		}
+	}
+}
+
+static void prom_run(struct output *o, const struct run_summary *r)
+{
+	FILE *f = o->f;
+	output_sort_kept(o);
+	up_and_probes(f, o);
+	rtt_histogram(f, o);
+	phases(f, o);
+	family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
+	       "When the last run ended, in seconds since the epoch.");
+	fprintf(f, "tcpshake_last_run_timestamp_seconds %.3f\n",
+		(double)(r->start_wall_ns + r->elapsed_ns) / 1e9);
+	family(f, "tcpshake_run_duration_seconds", "gauge", "How long the last run took.");
+	fprintf(f, "tcpshake_run_duration_seconds %.6f\n", (double)r->elapsed_ns / 1e9);
+}
+
+const struct output_ops output_prometheus_ops = { NULL, prom_probe, prom_summary, prom_run };

@@ -1,0 +1,148 @@
+/* output_text.c - ping-like lines and statistics blocks. */
+#include "output.h"
+
+/* What the full handshake saw: the HTTP answer and how it ended. */
+static void text_connection(FILE *f, const struct probe_report *r)
+{
+	const struct probe_result *res = r->res;
+	if (r->http) {
+		fprintf(f, " http=%d", res->http.status);
+		if (res->http.ttfb_ns >= 0)
+			fprintf(f, " ttfb=%.3f ms", (double)res->http.ttfb_ns / 1e6);
+		fprintf(f, " bytes=%llu", (unsigned long long)res->http.bytes);
+	}
+	const char *c = close_name(res->close);
+	fprintf(f, " close=%s", c ? c : "none");
+	if (res->close != CLOSE_NONE && res->close_ns >= 0)
+		fprintf(f, " in %.3f ms", (double)res->close_ns / 1e6);
+}
+
+/* -v: the exchange as the capture saw it, times from our SYN. */
+static void text_segments(FILE *f, const struct probe_result *res)
+{
+	char fl[9];
+	int64_t t0 = res->nlog ? res->log[0].ts_ns : 0;
+	for (int i = 0; i < res->nlog; i++)
+		fprintf(f, "    %c %-4s %10.3f ms\n", res->log[i].dir,
+			tcp_flags_str(res->log[i].flags, fl), (double)(res->log[i].ts_ns - t0) / 1e6);
+}
+
+static void text_probe(struct output *o, const struct probe_report *r)
+{
+	char ep[80], fl[9], name[32], from[64];
+	const struct probe_result *res = r->res;
+	if (o->quiet || (o->fleet && !o->verbose))
+		return;
+	fprintf(o->f, "%s seq=%u %s", endpoint_str(r->addr, r->port, ep, sizeof(ep)), r->seq,
+		outcome_name(res->outcome));
+	switch (res->outcome) {
+	case OUTCOME_OPEN:
+	case OUTCOME_CLOSED:
+		fprintf(o->f, " flags=%s ttl=%u win=%u", tcp_flags_str(res->flags, fl), res->ttl,
+			res->win);
+		if (res->mss)
+			fprintf(o->f, " mss=%u", res->mss);
+		break;
+	case OUTCOME_UNREACHABLE:
+		fprintf(o->f, " %s from %s",
+			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name, sizeof(name)),
+			addr_str(&res->icmp_from, from, sizeof(from)));
+		break;
+	case OUTCOME_FILTERED:
+		fprintf(o->f, " no answer in %.3f s\n", (double)r->timeout_ns / 1e9);
+		return;
+	default:
+		break;
+	}
+	fprintf(o->f, " rtt=%.3f ms%s", (double)res->rtt_ns / 1e6,
+		res->rtt_source == RTT_CLOCK ? " (clock)" : "");
+	if (res->established)
+		text_connection(o->f, r);
+	fputc('\n', o->f);
+	if (o->verbose)
+		text_segments(o->f, res);
+}
+
+/* A fleet: one line per target:port. */
+static void text_fleet_line(struct output *o, const struct flow_summary *s)
+{
+	char ep[80], fl[9], name[32];
+	enum outcome oc = summary_outcome(s);
+	fprintf(o->f, "%s %s", endpoint_str(&s->addr, s->port, ep, sizeof(ep)), outcome_name(oc));
+	if ((oc == OUTCOME_OPEN || oc == OUTCOME_CLOSED) && s->flags[0].n)
+		fprintf(o->f, " flags=%s", tcp_flags_str(s->flags[0].flags, fl));
+	if (oc == OUTCOME_UNREACHABLE)
+		fprintf(o->f, " %s", icmp_name(s->addr.family, s->icmp_type, s->icmp_code, name,
+					      sizeof(name)));
+	if (s->rtt.n)
+		fprintf(o->f, " rtt=%.3f ms", s->rtt.mean / 1e3);
+	if (s->http && s->status[0].n)
+		fprintf(o->f, " http=%d", s->status[0].status);
+	if (s->sent > 1)
+		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
+	fputc('\n', o->f);
+}
+
+static void text_summary(struct output *o, const struct flow_summary *s)
+{
+	char ep[80], fl[9];
+	if (o->fleet) {
+		text_fleet_line(o, s);
+		return;
+	}
+	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
+	fprintf(o->f, "--- %s tcpshake statistics ---\n", ep);
+	fprintf(o->f,
+		"%llu probes, %llu open, %llu closed, %llu filtered, %llu unreachable, %g%% loss\n",
+		(unsigned long long)s->sent, (unsigned long long)s->open,
+		(unsigned long long)s->closed, (unsigned long long)s->filtered,
+		(unsigned long long)s->unreachable, loss_pct(s));
+	if (s->flags[0].n) {
+		fputs("flags", o->f);
+		for (int i = 0; i < FLAG_KINDS && s->flags[i].n; i++)
+			fprintf(o->f, " %s=%u", tcp_flags_str(s->flags[i].flags, fl), s->flags[i].n);
+		fputc('\n', o->f);
+	}
+	if (s->rtt.n)
+		fprintf(o->f, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt.min / 1e3,
+			s->rtt.mean / 1e3, s->rtt.max / 1e3, stats_mdev(&s->rtt) / 1e3);
+	if (s->mode == PMODE_FULL && s->open) {
+		fprintf(o->f, "established %llu, closes", (unsigned long long)s->established);
+		for (int k = 1; k < CLOSE_KINDS; k++)
+			if (s->closes[k])
+				fprintf(o->f, " %s=%llu", close_name((enum close_kind)k),
+					(unsigned long long)s->closes[k]);
+		fputc('\n', o->f);
+	}
+	if (s->http && s->status[0].n) {
+		fputs("http", o->f);
+		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)
+			fprintf(o->f, " %d=%u", s->status[i].status, s->status[i].n);
+		if (s->ttfb.n)
+			fprintf(o->f, ", ttfb min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms",
+				s->ttfb.min / 1e3, s->ttfb.mean / 1e3, s->ttfb.max / 1e3,
+				stats_mdev(&s->ttfb) / 1e3);
+		fputc('\n', o->f);
+	}
+}
+
+static void text_run(struct output *o, const struct run_summary *r)
+{
+	if (o->fleet) {
+		double secs = (double)r->elapsed_ns / 1e9;
+		fprintf(o->f,
+			"--- tcpshake: %llu target:ports in %.3f s: %llu open, %llu closed, "
+			"%llu filtered, %llu unreachable; %llu probes sent (%.0f/s), %llu sent again",
+			(unsigned long long)r->flows, secs, (unsigned long long)r->open,
+			(unsigned long long)r->closed, (unsigned long long)r->filtered,
+			(unsigned long long)r->unreachable, (unsigned long long)r->sent,
+			secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->retried);
+		if (r->excluded)
+			fprintf(o->f, ", %llu excluded", (unsigned long long)r->excluded);
+		fputs(" ---\n", o->f);
+	}
+	if (r->pcap_drops)
+		fprintf(o->f, "capture dropped %llu packets\n", (unsigned long long)r->pcap_drops);
+}
+
+const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run };

@@ -1,0 +1,111 @@
+/* run.h - the run context the engine and the flow scheduler share.
+ * Everything a run knows lives here and is passed explicitly. */
+#ifndef TCPSHAKE_RUN_H
+#define TCPSHAKE_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "cookie.h"
+#include "craft.h"
+#include "guard.h"
+#include "match.h"
+#include "options.h"
+#include "output.h"
+#include "permute.h"
+#include "probe.h"
+#include "route.h"
+#include "sched.h"
+#include "stats.h"
+#include "tset.h"
+
+#define MAX_CAPS 8
+
+/* One target:port being probed: alive from its first probe to its last. */
+struct flow {
+	bool live;
+	struct addr dst;
+	uint16_t port;
+	const struct route *rt;
+	uint8_t *req;             /* the HTTP request, with --http */
+	size_t req_len;
+	uint32_t next_seq;        /* the next probe number to start */
+	uint32_t done;            /* probe numbers finished */
+	uint32_t busy;            /* probes in flight or waiting to be sent */
+	bool ever_open;
+	struct flow_summary sum;
+};
+
+/* A SYN waiting for the pacer and a free source port. */
+struct send_req {
+	uint32_t flow;
+	uint32_t seq;
+	uint8_t tries;            /* sends of this probe number so far */
+};
+
+struct run {
+	const struct config *cfg;
+	struct diag *diag;
+	struct probe_params pp;
+	struct guard guard;
+	struct cookie_key key;
+	/* what to probe, and in which order */
+	struct tset targets;
+	struct route *routes;     /* one per target block */
+	struct perm perm;
+	uint64_t space;           /* targets x ports */
+	uint64_t pos;             /* the next position in the permuted order */
+	uint64_t count;           /* probes per target:port; 0: until interrupted */
+	int retries;
+	bool fleet;               /* more than one target:port */
+	uint64_t excluded;
+	/* flows alive, and the SYNs waiting to go */
+	struct flow *flows;
+	uint32_t *free_flows;
+	size_t nflows, free_nflows, live_flows;
+	struct send_req *queue;   /* FIFO ring */
+	size_t q_head, q_n, q_cap;
+	struct pacer pacer;
+	int64_t pump_at;          /* the one pending EV_PUMP, or 0 */
+	struct rto rto;           /* the adaptive timeout of a fleet */
+	/* sockets and capture */
+	struct addr *hosts;       /* target addresses for the filter, when few */
+	size_t nhosts;
+	struct capture caps[MAX_CAPS];
+	size_t ncaps;
+	struct crafter craft;
+	struct port_table ports;
+	struct probe *probes;     /* as many slots as source ports */
+	uint32_t *free_probes;    /* LIFO: a hot slot is reused, memory stays small */
+	size_t free_nprobes;
+	uint16_t *free_ports;     /* FIFO ring: a port is reused as late as possible */
+	size_t free_head, free_n, nports;
+	struct sched sched;
+	struct output out;
+	struct output_file file;  /* -o */
+	/* counters */
+	size_t live;              /* probes in flight */
+	uint64_t sent, received, retried;
+	uint64_t flows_done, flows_open, flows_closed, flows_filtered, flows_unreachable;
+	int64_t start_mono, start_wall;
+	int fatal;                /* an exit code once a system error stops the run */
+	int write_errno;          /* the report could not be written: stop */
+	bool progress;            /* a progress line on stderr */
+};
+
+/* flows.c: the flow scheduler */
+int flows_setup(struct run *r);
+void flows_pump(struct run *r, int64_t now);
+void flows_send_due(struct run *r, uint32_t flow, int64_t now);
+void flows_probe_done(struct run *r, struct probe *p, int64_t now);
+bool flows_finished(const struct run *r);
+void flows_report_live(struct run *r);
+void flows_progress(struct run *r, int64_t now, bool last);
+
+/* engine.c: what the scheduler asks of the engine */
+void engine_start_probe(struct run *r, const struct send_req *q, int64_t now);
+void engine_schedule(struct run *r, struct event e);
+int64_t wall_ns(void);
+
+#endif

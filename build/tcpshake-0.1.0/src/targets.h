@@ -1,0 +1,25 @@
+/* targets.h - what to probe: port lists and host names/addresses. */
+#ifndef TCPSHAKE_TARGETS_H
+#define TCPSHAKE_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct port_list {
+	uint16_t *v;
+	size_t n;
+};
+
+/* "80,443,8000-8010": each port 1..65535, ranges low-high, duplicates
+ * dropped, input order kept. 0 on success; -1 with a reason in err. */
+int ports_parse(const char *s, struct port_list *out, char *err, size_t errlen);
+void ports_free(struct port_list *pl);
+
+/* Resolve a host name or address. family: AF_UNSPEC, AF_INET or AF_INET6.
+ * numeric: refuse names (no DNS). 0 on success; -1 with a reason in err. */
+int target_resolve(const char *name, int family, int numeric, struct addr *out, char *err,
+		   size_t errlen);
+
+#endif

@@ -1,0 +1,52 @@
+/* util.h - small shared helpers: nanosecond time, addresses, error lines. */
+#ifndef TCPSHAKE_UTIL_H
+#define TCPSHAKE_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define NS_PER_SEC INT64_C(1000000000)
+
+/* Exit codes: a documented API (README, --help, man page). */
+enum exit_code {
+	EXIT_ALL_OPEN = 0,   /* every target:port answered open at least once */
+	EXIT_NOT_OPEN = 1,   /* some target:port never open */
+	EXIT_RESOLVE = 2,    /* a name did not resolve (the others were probed) */
+	EXIT_USAGE = 3,      /* usage error, nothing sent */
+	EXIT_SYSTEM = 4,     /* privileges, interface, capture, send */
+};
+
+/* An IPv4 or IPv6 address in 16 bytes (IPv4 in the first four). */
+struct addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t b[16];
+};
+
+int64_t mono_ns(void);
+int64_t ts_to_ns(const struct timespec *ts);
+bool addr_eq(const struct addr *a, const struct addr *b);
+size_t addr_len(const struct addr *a);
+/* Text form into buf (INET6_ADDRSTRLEN bytes at least); returns buf. */
+const char *addr_str(const struct addr *a, char *buf, size_t len);
+int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa);
+void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss,
+		      socklen_t *len);
+
+/* One line on stderr: "tcpshake: what: why". */
+void warnx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Where a run's error lines go: stderr, and the first is kept for a
+ * status line (the Nagios format's UNKNOWN). */
+struct diag {
+	char first[256];
+};
+
+void diag_error(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append to buf at *off with a checked vsnprintf; -1 once it is full. */
+int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,97 @@
+#!/bin/sh
+# Bad invocations: one line on stderr naming the problem, the documented
+# exit code, and not one packet sent (a tcpdump on the client's link stays
+# empty). Good ones: --help, --version.
+. "$TOPSRC/tests/lib/bed.sh"
+bed_up
+
+ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i any -nn -U -w "$BED_DIR/cli.pcap" "tcp or udp" \
+	2>"$BED_DIR/tcpdump.err" &
+tdpid=$!
+for i in $(seq 100); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.05; done
+
+# bad EXPECTED-EXIT WORD-IN-MESSAGE ARGS...
+bad() {
+	want=$1 word=$2
+	shift 2
+	in_client "$TCPSHAKE" "$@" >"$BED_DIR/out" 2>"$BED_DIR/err"
+	rc=$?
+	lines=$(wc -l <"$BED_DIR/err")
+	first=$(head -n1 "$BED_DIR/err")
+	BED_CHECKS=$((BED_CHECKS + 1))
+	case "$first" in
+	"tcpshake: "*"$word"*) ok_msg=1 ;;
+	*) ok_msg=0 ;;
+	esac
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ $ok_msg = 1 ] && [ ! -s "$BED_DIR/out" ]; then
+		echo "ok $BED_CHECKS - tcpshake $* -> exit $rc: $first"
+	else
+		echo "not ok $BED_CHECKS - tcpshake $*: exit $rc (want $want), $lines stderr lines: $(cat "$BED_DIR/err")"
+		BED_FAILS=$((BED_FAILS + 1))
+	fi
+}
+
+bad 3 port -p 0 $S4
+bad 3 port -p 65536 $S4
+bad 3 port -p abc $S4
+bad 3 reversed -p 90-80 $S4
+bad 3 port -p 80, $S4
+bad 3 port -p '' $S4
+bad 3 port -p 80-x $S4
+bad 3 count -c 0 $S4
+bad 3 count -c -1 $S4
+bad 3 count -c 1x $S4
+bad 3 interval -i 0 $S4
+bad 3 interval -i -1 $S4
+bad 3 interval -i nan $S4
+bad 3 timeout -W 0 $S4
+bad 3 timeout -W abc $S4
+bad 3 timeout -W inf $S4
+bad 3 mode -M bogus $S4
+bad 3 "-4 and -6" -4 -6 $S4
+bad 3 "no target" -p 80
+bad 3 "unknown" --bogus $S4
+bad 3 "-Z" -Z $S4
+bad 3 "needs an argument" -p
+bad 3 source-port -s 0 $S4
+bad 3 source-port -s 65536 $S4
+bad 3 "no such interface" -I nosuch0 $S4
+bad 3 "not an address of this host" -S 198.18.0.77 $S4
+bad 3 "not an IPv4 address" -S 2001:db8::1 $S4
+bad 2 "not a numeric" -n localhost.invalid
+bad 2 "198.18.0.300" 198.18.0.300 -n
+bad 2 "no-such-host.invalid" no-such-host.invalid
+bad 3 "prefix length must be 0-32" 198.18.0.0/33
+bad 3 "prefix length must be 0-128" 2001:db8::/129
+bad 3 "--max-targets" 2001:db8::/100
+bad 3 "reversed range" 198.18.0.9-198.18.0.1
+bad 3 "No such file" -f "$BED_DIR/missing.txt"
+printf '198.18.0.2\nnot a target line\n' >"$BED_DIR/garbage.txt"
+bad 3 "garbage.txt:2: one target per line" -f "$BED_DIR/garbage.txt"
+chmod 000 "$BED_DIR/garbage.txt"
+[ "$(id -u)" = 0 ] || bad 3 "Permission denied" -f "$BED_DIR/garbage.txt"
+bad 3 "--shard" --shard 4/4 $S4
+bad 3 "--shard" --shard x $S4
+bad 3 "--warning" --warning 10,abc $S4
+bad 3 "--critical" --critical -5 $S4
+bad 3 "-M syn: conflicts with --http" -M syn --http $S4
+bad 3 "--close" --close rst --http $S4
+bad 3 "--rate" --rate 0 $S4
+bad 3 "--exclude" --exclude 198.18.0.0/40 $S4
+bad 3 "--format" --format xml $S4
+bad 3 "--min-open" --min-open 2 $S4
+bad 3 "--only" --only up $S4
+
+sleep 0.3
+kill -TERM $tdpid
+wait $tdpid
+expect_eq "bad invocations sent no packet" "$(tcpdump -r "$BED_DIR/cli.pcap" 2>/dev/null | wc -l)" 0
+
+in_client "$TCPSHAKE" --help >"$BED_DIR/help" 2>&1
+expect_eq "--help exits 0" "$?" 0
+check "--help documents the exit codes" grep -q "3  usage error" "$BED_DIR/help"
+in_client "$TCPSHAKE" -V >"$BED_DIR/version" 2>&1
+expect_eq "--version exits 0" "$?" 0
+check "--version names tcpshake and libpcap" sh -c "grep -q '^tcpshake [0-9]' '$BED_DIR/version' && grep -q libpcap '$BED_DIR/version'"
+
+bed_finish

@@ -1,0 +1,120 @@
+/* Strict matching against real frames: ack == ISN + 1, ports, addresses,
+ * ICMP by its quoted header. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "decode.h"
+#include "frames.h"
+#include "match.h"
+
+static struct probe probe_for(int family, uint16_t dport, uint32_t isn)
+{
+	struct probe p;
+	memset(&p, 0, sizeof(p));
+	p.state = PS_SYN_SENT;
+	p.src.family = p.dst.family = family;
+	if (family == AF_INET) {
+		uint8_t s[4] = { 198, 18, 0, 1 }, d[4] = { 198, 18, 0, 2 };
+		memcpy(p.src.b, s, 4);
+		memcpy(p.dst.b, d, 4);
+	} else {
+		uint8_t s[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+		uint8_t d[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+		memcpy(p.src.b, s, 16);
+		memcpy(p.dst.b, d, 16);
+	}
+	p.sport = 61000;
+	p.dport = dport;
+	p.isn = isn;
+	return p;
+}
+
+static enum probe_event ev_of(const struct probe *p, const uint8_t *f, size_t n)
+{
+	struct segment s;
+	cr_assert_eq(decode_frame(LINK_EN10MB, f, n, 0, &s), 0);
+	return match_probe(p, &s);
+}
+
+#define EV(p, f) ev_of(&(p), f, sizeof(f))
+
+Test(match, v4_real_exchange)
+{
+	struct probe p = probe_for(AF_INET, 80, 2542258321u);
+	cr_assert_eq(EV(p, v4_syn), PEV_OWN_SYN);
+	cr_assert_eq(EV(p, v4_synack), PEV_TCP);
+	struct probe c = probe_for(AF_INET, 81, 4113662212u);
+	cr_assert_eq(EV(c, v4_rstack), PEV_TCP);
+	struct probe u = probe_for(AF_INET, 83, 237426307u);
+	cr_assert_eq(EV(u, v4_icmp_admin), PEV_ICMP);
+}
+
+Test(match, v6_real_exchange)
+{
+	struct probe p = probe_for(AF_INET6, 80, 971519268u);
+	cr_assert_eq(EV(p, v6_syn), PEV_OWN_SYN);
+	cr_assert_eq(EV(p, v6_synack), PEV_TCP);
+	struct probe c = probe_for(AF_INET6, 81, 3511940205u);
+	cr_assert_eq(EV(c, v6_rstack), PEV_TCP);
+	struct probe u = probe_for(AF_INET6, 83, 3760947485u);
+	cr_assert_eq(EV(u, v6_icmp_admin), PEV_ICMP);
+}
+
+Test(match, wrong_isn_ignored)
+{
+	struct probe p = probe_for(AF_INET, 80, 2542258321u + 1);
+	cr_assert_eq(EV(p, v4_synack), 0, "ack == ISN + 2 is not ours");
+	cr_assert_eq(EV(p, v4_syn), 0, "a SYN with another sequence is not ours");
+	struct probe u = probe_for(AF_INET, 83, 237426308u);
+	cr_assert_eq(EV(u, v4_icmp_admin), 0, "ICMP quoting another sequence");
+}
+
+Test(match, wrong_ports_or_addresses_ignored)
+{
+	struct probe p = probe_for(AF_INET, 8080, 2542258321u);
+	cr_assert_eq(EV(p, v4_synack), 0);
+	p = probe_for(AF_INET, 80, 2542258321u);
+	p.sport = 61001;
+	cr_assert_eq(EV(p, v4_synack), 0);
+	p = probe_for(AF_INET, 80, 2542258321u);
+	p.dst.b[3] = 9;
+	cr_assert_eq(EV(p, v4_synack), 0);
+	p = probe_for(AF_INET6, 80, 2542258321u);
+	cr_assert_eq(EV(p, v4_synack), 0, "other family");
+}
+
+Test(match, synack_without_ack_flag_ignored)
+{
+	struct probe p = probe_for(AF_INET, 80, 2542258321u);
+	struct segment s;
+	decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s);
+	s.flags = TCPF_SYN;
+	cr_assert_eq(match_probe(&p, &s), 0);
+	s.flags = TCPF_SYN | TCPF_RST | TCPF_ACK;
+	cr_assert_eq(match_probe(&p, &s), 0);
+	s.flags = TCPF_ACK;
+	cr_assert_eq(match_probe(&p, &s), 0, "a bare ACK answers no SYN");
+}
+
+Test(match, port_table_lookup)
+{
+	struct port_table t;
+	cr_assert_eq(port_table_init(&t, 61000, 61010), 0);
+	struct probe p = probe_for(AF_INET, 80, 2542258321u);
+	port_table_set(&t, 61000, &p);
+	struct segment s;
+	enum probe_event ev = 0;
+	decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s);
+	cr_assert_eq(match_segment(&t, &s, &ev), &p);
+	cr_assert_eq(ev, PEV_TCP);
+	decode_frame(LINK_EN10MB, v4_syn, sizeof(v4_syn), 0, &s);
+	cr_assert_eq(match_segment(&t, &s, &ev), &p);
+	cr_assert_eq(ev, PEV_OWN_SYN);
+	cr_assert_null(port_table_get(&t, 60999));
+	cr_assert_null(port_table_get(&t, 61011));
+	port_table_set(&t, 61000, NULL);
+	decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s);
+	cr_assert_null(match_segment(&t, &s, &ev), "no live probe on the port");
+	port_table_free(&t);
+}

@@ -1,0 +1,241 @@
+/* Option validation and conflicts. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <sys/socket.h>
+
+#include "options.h"
+#include "util.h"
+
+static struct config cfg;
+
+static enum parse_result parse(int argc, char **argv)
+{
+	return options_parse(argc, argv, &cfg);
+}
+
+#define ARGV(...) ((char *[]){ "tcpshake", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "tcpshake", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(...) parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void quiet(void)
+{
+	cr_redirect_stderr();
+	cr_redirect_stdout();
+}
+
+TestSuite(options, .init = quiet);
+
+Test(options, defaults)
+{
+	cr_assert_eq(PARSE("198.18.0.2"), PARSE_OK);
+	cr_assert_eq(cfg.ports.n, 1);
+	cr_assert_eq(cfg.ports.v[0], 80);
+	cr_assert_eq(cfg.count, 0, "one target:port: until interrupted");
+	cr_assert_eq(cfg.interval_ns, NS_PER_SEC);
+	cr_assert_eq(cfg.timeout_ns, NS_PER_SEC);
+	cr_assert_eq(cfg.mode, PMODE_FULL, "full mode is the default");
+	cr_assert_eq(cfg.close, CLOSE_FIN);
+	cr_assert_not(cfg.http);
+	cr_assert(cfg.syn.mss && cfg.syn.sack && cfg.syn.ts);
+	cr_assert_eq(cfg.syn.wscale, 7);
+	cr_assert_eq(cfg.family, AF_UNSPEC);
+	cr_assert_eq(cfg.format, FORMAT_TEXT);
+	options_free(&cfg);
+}
+
+Test(options, several_targets_get_one_probe_each)
+{
+	/* the engine decides once it knows how many target:ports there are */
+	cr_assert_eq(PARSE("-p", "80,443", "198.18.0.2"), PARSE_OK);
+	cr_assert_not(cfg.count_given);
+	options_free(&cfg);
+}
+
+Test(options, everything_set)
+{
+	cr_assert_eq(PARSE("-p", "22", "-c", "5", "-i", "0.25", "-W", "2.5", "-M", "syn", "-6", "-n",
+			   "-q", "-j", "-s", "40000", "-I", "lo", "-S", "::1", "::1"),
+		     PARSE_OK);
+	cr_assert_eq(cfg.count, 5);
+	cr_assert_eq(cfg.interval_ns, 250000000);
+	cr_assert_eq(cfg.timeout_ns, 2500000000);
+	cr_assert_eq(cfg.family, AF_INET6);
+	cr_assert(cfg.numeric && cfg.quiet);
+	cr_assert_eq(cfg.format, FORMAT_JSON);
+	cr_assert_eq(cfg.source_port, 40000);
+	cr_assert_str_eq(cfg.iface, "lo");
+	cr_assert_str_eq(cfg.source, "::1");
+	options_free(&cfg);
+}
+
+Test(options, options_after_targets)
+{
+	cr_assert_eq(PARSE("198.18.0.2", "-c", "3"), PARSE_OK);
+	cr_assert_eq(cfg.count, 3);
+	cr_assert_eq(cfg.ntargets, 1);
+	options_free(&cfg);
+}
+
+Test(options, refused)
+{
+	cr_assert_eq(PARSE("-4", "-6", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-c", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-i", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-W", "-1", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "fast", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "syn", "--http", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-M", "syn", "--close", "rst", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http", "--close", "rst", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http-method", "GET", "x"), PARSE_USAGE, "needs --http");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http-method", "POST", "--http", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http=index.html", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--close", "abort", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--syn-options", "mss=10", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-s", "65536", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-I", "0123456789abcdefg", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-q"), PARSE_USAGE, "no target");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--no-such-option", "x"), PARSE_USAGE);
+	options_free(&cfg);
+}
+
+Test(options, help_and_version)
+{
+	cr_assert_eq(PARSE("--help"), PARSE_EXIT_OK);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-V"), PARSE_EXIT_OK);
+	cr_assert_eq(cfg.ntargets, -1);
+	options_free(&cfg);
+}
+
+Test(options, seconds)
+{
+	cr_assert_eq(parse_seconds("1", 10), NS_PER_SEC);
+	cr_assert_eq(parse_seconds("0.000001", 10), 1000);
+	cr_assert_eq(parse_seconds("1e-3", 10), 1000000);
+	cr_assert_eq(parse_seconds("0", 10), -1);
+	cr_assert_eq(parse_seconds("-1", 10), -1);
+	cr_assert_eq(parse_seconds("11", 10), -1);
+	cr_assert_eq(parse_seconds("nan", 10), -1);
+	cr_assert_eq(parse_seconds("inf", 10), -1);
+	cr_assert_eq(parse_seconds("1s", 10), -1);
+	cr_assert_eq(parse_seconds("", 10), -1);
+	cr_assert_eq(parse_seconds("1e-12", 10), -1, "rounds to zero nanoseconds");
+}
+
+Test(options, modes_and_http)
+{
+	cr_assert_eq(PARSE("-M", "syn", "x"), PARSE_OK);
+	cr_assert_eq(cfg.mode, PMODE_SYN);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http", "--http-method", "GET", "-v", "x"), PARSE_OK);
+	cr_assert(cfg.http && cfg.verbose);
+	cr_assert_str_eq(cfg.http_path, "/");
+	cr_assert_str_eq(cfg.http_method, "GET");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--http=/health?full=1", "--close", "fin", "x"), PARSE_OK);
+	cr_assert_str_eq(cfg.http_path, "/health?full=1");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--close", "rst", "x"), PARSE_OK);
+	cr_assert_eq(cfg.close, CLOSE_RST);
+	options_free(&cfg);
+}
+
+Test(options, syn_option_lists)
+{
+	struct syn_spec s;
+	char err[128];
+	cr_assert_eq(parse_syn_options("none", &s, err, sizeof(err)), 0);
+	cr_assert(!s.mss && !s.sack && !s.ts && s.wscale == -1);
+	cr_assert_eq(parse_syn_options("linux", &s, err, sizeof(err)), 0);
+	cr_assert(s.mss && s.sack && s.ts && s.wscale == 7 && s.mss_value == 0);
+	cr_assert_eq(parse_syn_options("mss=1400,ws=7,sack,ts", &s, err, sizeof(err)), 0);
+	cr_assert(s.mss && s.sack && s.ts && s.wscale == 7 && s.mss_value == 1400);
+	cr_assert_eq(parse_syn_options("ts", &s, err, sizeof(err)), 0);
+	cr_assert(!s.mss && s.ts && s.wscale == -1);
+	const char *bad[] = { "", "mss=0", "mss=65536", "ws=15", "ws=-1", "sack,", ",ts", "foo",
+			      "mss=1400x", "ws" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse_syn_options(bad[i], &s, err, sizeof(err)), -1, "'%s'", bad[i]);
+}
+
+Test(options, thresholds)
+{
+	double rtt = 0, loss = 7;
+	char err[128];
+	cr_assert_eq(parse_threshold("200", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(rtt, 200, 1e-9);
+	cr_assert_float_eq(loss, 7, 1e-9, "loss kept when not given");
+	cr_assert_eq(parse_threshold("0.5,20%", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(rtt, 0.5, 1e-9);
+	cr_assert_float_eq(loss, 20, 1e-9);
+	cr_assert_eq(parse_threshold("100,50", &rtt, &loss, err, sizeof(err)), 0);
+	cr_assert_float_eq(loss, 50, 1e-9);
+	const char *bad[] = { "", "-1", "abc", "100,", "100,101", "100,-1", "100,20%%", "1e999",
+			      "100;20", "nan" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse_threshold(bad[i], &rtt, &loss, err, sizeof(err)), -1, "'%s'", bad[i]);
+	cr_assert_eq(PARSE("--warning", "600", "x"), PARSE_USAGE, "warning above critical");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--format", "xml", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--refused", "maybe", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--min-open", "0", "x"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--format", "nagios", "--warning", "100,10%", "--critical", "300,30",
+			   "--refused", "warn", "--min-open", "1", "-o", "/tmp/x", "x"),
+		     PARSE_OK);
+	cr_assert_eq(cfg.format, FORMAT_NAGIOS);
+	cr_assert_float_eq(cfg.th.warn_rtt_ms, 100, 1e-9);
+	cr_assert_float_eq(cfg.th.crit_loss, 30, 1e-9);
+	cr_assert_eq(cfg.th.refused, NAGIOS_WARNING);
+	cr_assert_eq(cfg.th.min_open, 1);
+	cr_assert_str_eq(cfg.output, "/tmp/x");
+	options_free(&cfg);
+}
+
+Test(options, fleet_options)
+{
+	cr_assert_eq(PARSE("-f", "a.txt", "-f", "-", "--exclude", "198.18.0.9", "--exclude-file", "x",
+			   "--seed", "42", "--no-shuffle", "--shard", "1/4", "--rate", "2000.5",
+			   "--retries", "2", "--max-targets", "1000", "--only", "open", "--only",
+			   "filtered"),
+		     PARSE_OK, "files alone are targets enough");
+	cr_assert_eq(cfg.files.n, 2);
+	cr_assert_str_eq(cfg.files.v[1], "-");
+	cr_assert_eq(cfg.excludes.n, 1);
+	cr_assert_eq(cfg.exclude_files.n, 1);
+	cr_assert(cfg.seed_given && cfg.seed == 42 && cfg.no_shuffle);
+	cr_assert_eq(cfg.shard_i, 1);
+	cr_assert_eq(cfg.shard_n, 4);
+	cr_assert_float_eq(cfg.rate, 2000.5, 1e-9);
+	cr_assert_eq(cfg.retries, 2);
+	cr_assert_eq(cfg.max_targets, 1000);
+	cr_assert_eq(cfg.only, (1u << OUTCOME_OPEN) | (1u << OUTCOME_FILTERED));
+	options_free(&cfg);
+	const char *bad[][2] = { { "--shard", "4/4" }, { "--shard", "1" }, { "--shard", "a/b" },
+				 { "--shard", "0/0" }, { "--rate", "0" }, { "--rate", "-5" },
+				 { "--retries", "11" }, { "--seed", "-1" }, { "--only", "up" },
+				 { "--max-targets", "0" }, { "--exclude", "" }, { "-f", "" } };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_eq(PARSE((char *)bad[i][0], (char *)bad[i][1], "x"), PARSE_USAGE, "%s %s",
+			     bad[i][0], bad[i][1]);
+		options_free(&cfg);
+	}
+}

@@ -1,0 +1,312 @@
+/* The JSON and text lines, byte for byte. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "targets.h"
+
+static char *text;
+static size_t len;
+
+static struct output open_out(const struct output_ops *ops)
+{
+	struct output o = { ops, open_memstream(&text, &len), false, false };
+	return o;
+}
+
+static const char *close_out(struct output *o)
+{
+	fclose(o->f);
+	return text;
+}
+
+static struct addr addr_of(const char *s)
+{
+	struct addr a;
+	char err[64];
+	target_resolve(s, AF_UNSPEC, 1, &a, err, sizeof(err));
+	return a;
+}
+
+Test(output, json_open_probe)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
+				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117412 };
+	struct probe_report rep = { "web \"1\"", &a, 80, 61234, 0, &r, NS_PER_SEC,
+				    INT64_C(1795663422869885123), PMODE_SYN, false };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "{\"type\":\"probe\",\"target\":\"web \\\"1\\\"\",\"addr\":\"198.18.0.2\","
+			 "\"port\":80,\"seq\":0,\"sport\":61234,\"outcome\":\"open\",\"flags\":\"SA\","
+			 "\"rtt_us\":117.412,\"rtt_source\":\"wire\",\"ttl\":64,\"win\":64240,"
+			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885,\"mode\":\"syn\","
+			 "\"established\":false,\"close\":null,\"close_us\":null,\"segments\":[],"
+			 "\"http\":null}\n");
+	free(text);
+}
+
+Test(output, json_unreachable_and_filtered)
+{
+	struct addr a = addr_of("2001:db8::2");
+	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 1, .icmp_code = 1,
+				  .icmp_from = a, .ttl = 64, .rtt_source = RTT_CLOCK,
+				  .rtt_ns = 80000 };
+	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC,
+				    PMODE_FULL, false };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	rep.res = &f;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
+			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"unreachable\","
+			 "\"flags\":null,\"rtt_us\":80.000,\"rtt_source\":\"clock\",\"ttl\":64,"
+			 "\"win\":null,\"mss\":null,\"icmp\":{\"type\":1,\"code\":1,"
+			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000,"
+			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
+			 "\"segments\":[],\"http\":null}\n"
+			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
+			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"filtered\","
+			 "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
+			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000,"
+			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
+			 "\"segments\":[],\"http\":null}\n");
+	free(text);
+}
+
+Test(output, json_control_bytes_escaped)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct flow_summary s = { .name = "a\tb\x01", .addr = a, .port = 80 };
+	struct output o = open_out(&output_json_ops);
+	o.ops->summary(&o, &s);
+	cr_assert(strstr(close_out(&o), "\"target\":\"a\\u0009b\\u0001\""), "%s", text);
+	free(text);
+}
+
+Test(output, text_summary)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct flow_summary s = { .name = "198.18.0.2", .addr = a, .port = 80, .sent = 10,
+				  .open = 10 };
+	for (int i = 0; i < 10; i++)
+		stats_add(&s.rtt, 100 + i);
+	flag_count_add(s.flags, 0x12);
+	s.flags[0].n = 10;
+	struct output o = open_out(&output_text_ops);
+	o.ops->summary(&o, &s);
+	cr_assert_str_eq(close_out(&o),
+			 "--- 198.18.0.2:80 tcpshake statistics ---\n"
+			 "10 probes, 10 open, 0 closed, 0 filtered, 0 unreachable, 0% loss\n"
+			 "flags SA=10\n"
+			 "rtt min/avg/max/mdev = 0.100/0.104/0.109/0.003 ms\n");
+	free(text);
+}
+
+Test(output, text_probe_lines)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
+				  .icmp_from = a, .rtt_source = RTT_WIRE, .rtt_ns = 80000 };
+	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0,
+				    PMODE_SYN, false };
+	struct output o = open_out(&output_text_ops);
+	o.ops->probe(&o, &rep);
+	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	rep.res = &f;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:83 seq=0 unreachable admin-prohibited from 198.18.0.2 rtt=0.080 ms\n"
+			 "198.18.0.2:83 seq=0 filtered no answer in 0.500 s\n");
+	free(text);
+}
+
+Test(output, json_full_http_probe)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+				  .rtt_source = RTT_WIRE, .rtt_ns = 1000, .established = true,
+				  .close = CLOSE_PEER_FIN, .close_ns = -1,
+				  .http = { 200, 2500, 180 }, .nlog = 2,
+				  .log = { { '>', 0x02, 0 }, { '<', 0x12, 1000 } } };
+	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_FULL,
+				    true };
+	struct output o = open_out(&output_json_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert(strstr(close_out(&o), ",\"mode\":\"full\",\"established\":true,\"close\":\"peer-fin\","
+					"\"close_us\":null,\"segments\":[\">S\",\"<SA\"],"
+					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180}}\n"),
+		  "%s", text);
+	free(text);
+}
+
+Test(output, text_full_probe_verbose)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117000,
+				  .established = true, .close = CLOSE_FIN, .close_ns = 50000,
+				  .nlog = 2, .log = { { '>', 0x02, 1000 }, { '<', 0x12, 118000 } } };
+	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 3, &r, NS_PER_SEC, 0, PMODE_FULL,
+				    false };
+	struct output o = open_out(&output_text_ops);
+	o.verbose = true;
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:80 seq=3 open flags=SA ttl=64 win=100 mss=1460 rtt=0.117 ms "
+			 "close=fin in 0.050 ms\n"
+			 "    > S         0.000 ms\n"
+			 "    < SA        0.117 ms\n");
+	free(text);
+}
+
+static struct flow_summary flow(uint64_t sent, uint64_t open, uint64_t closed, uint64_t filtered,
+				uint64_t unreachable, double rtt_us)
+{
+	static struct addr a;
+	char err[64];
+	target_resolve("198.18.0.2", AF_UNSPEC, 1, &a, err, sizeof(err));
+	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = sent,
+				  .open = open, .closed = closed, .filtered = filtered,
+				  .unreachable = unreachable };
+	if (rtt_us > 0)
+		for (uint64_t i = 0; i < open; i++)
+			stats_add(&s.rtt, rtt_us);
+	return s;
+}
+
+static const struct thresholds th = { 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+
+Test(nagios, thresholds_and_their_edges)
+{
+	char why[200];
+	struct flow_summary s = flow(10, 10, 0, 0, 0, 200000); /* exactly 200 ms */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK,
+		     "at the threshold is within it");
+	s = flow(10, 10, 0, 0, 0, 200001);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	s = flow(10, 10, 0, 0, 0, 500000);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	s = flow(10, 10, 0, 0, 0, 500001);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	s = flow(10, 8, 0, 2, 0, 100); /* loss 20%: at the threshold */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK);
+	s = flow(10, 7, 0, 3, 0, 100); /* loss only */
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	cr_assert_str_eq(why, "198.18.0.2:80 open, rtt 0.100 ms, loss 30%");
+	s = flow(10, 3, 0, 7, 0, 100);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+}
+
+Test(nagios, not_open)
+{
+	char why[200];
+	struct flow_summary s = flow(1, 0, 1, 0, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 closed (connection refused)");
+	struct thresholds ok = th;
+	ok.refused = NAGIOS_OK;
+	cr_assert_eq(nagios_flow_state(&s, &ok, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK);
+	s = flow(1, 0, 0, 1, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC / 2, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 filtered (no answer in 0.5 s)");
+	s = flow(1, 0, 0, 0, 1, 0);
+	s.icmp_type = 3;
+	s.icmp_code = 13;
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 unreachable (admin-prohibited)");
+	s = flow(0, 0, 0, 0, 0, 0);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_UNKNOWN);
+}
+
+Test(nagios, one_line_with_perfdata)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE OK - 198.18.0.2:80 open, rtt 0.117 ms, loss 0%"
+					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
+	cr_assert_eq(o.status, NAGIOS_OK);
+	free(o.sums);
+	free(text);
+}
+
+Test(csv, quoting_rfc4180)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_FILTERED };
+	struct probe_report rep = { "a,\"b\"", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN,
+				    false };
+	struct output o = open_out(&output_csv_ops);
+	o.ops->probe(&o, &rep);
+	cr_assert_str_eq(close_out(&o), "\"a,\"\"b\"\"\",198.18.0.2,80,0,61000,filtered,,,,,,,,,,,"
+					"0.000000,syn,false,,,,,,\r\n");
+	free(text);
+}
+
+Test(prometheus, label_values_escaped)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.name = "we\"ird\\name\n";
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_prometheus_ops);
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert(strstr(close_out(&o), "tcpshake_up{target=\"we\\\"ird\\\\name\\n\",addr=\"198.18.0.2\","
+					"port=\"80\"} 1\n"), "%s", text);
+	free(o.sums);
+	free(text);
+}
+
+Test(output, fleet_lines)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	flag_count_add(s.flags, 0x12);
+	struct run_summary rs = { .sent = 2, .flows = 2, .open = 1, .filtered = 1, .retried = 1,
+				  .elapsed_ns = NS_PER_SEC };
+	struct output o = open_out(&output_text_ops);
+	o.fleet = true;
+	o.ops->summary(&o, &s);
+	s = flow(2, 0, 0, 2, 0, 0);
+	s.port = 81;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_str_eq(close_out(&o),
+			 "198.18.0.2:80 open flags=SA rtt=0.117 ms\n"
+			 "198.18.0.2:81 filtered probes=2 loss=100%\n"
+			 "--- tcpshake: 2 target:ports in 1.000 s: 1 open, 0 closed, 1 filtered, "
+			 "0 unreachable; 2 probes sent (2/s), 1 sent again ---\n");
+	free(text);
+}
+
+Test(output, kept_summaries_sorted_and_own_their_names)
+{
+	struct output o = open_out(&output_text_ops);
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 1);
+	s.index = 5;
+	output_keep(&o, &s);
+	s.index = 2;
+	snprintf(s.target_buf, sizeof(s.target_buf), "second");
+	output_keep(&o, &s);
+	output_sort_kept(&o);
+	cr_assert_eq(o.sums[0].index, 2);
+	cr_assert_str_eq(summary_target(&o.sums[0]), "second");
+	cr_assert_str_eq(summary_target(&o.sums[1]), "198.18.0.2");
+	cr_assert_eq(summary_outcome(&o.sums[0]), OUTCOME_OPEN);
+	o.only = 1u << OUTCOME_CLOSED;
+	cr_assert(output_shows(&o, OUTCOME_CLOSED));
+	cr_assert_not(output_shows(&o, OUTCOME_OPEN));
+	close_out(&o);
+	free(o.sums);
+	free(text);
+}

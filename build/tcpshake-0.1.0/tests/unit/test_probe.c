@@ -1,0 +1,405 @@
+/* The probe state machine, one transition at a time. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "probe.h"
+
+#define MS INT64_C(1000000)
+#define ISN 1000u
+#define IRS 5000u
+
+static struct probe p;
+static struct segment s;
+static struct probe_actions a;
+static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240 };
+static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240 };
+static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240 };
+static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240 };
+static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
+
+static void start(const struct probe_params *pp)
+{
+	memset(&p, 0, sizeof(p));
+	p.isn = ISN;
+	p.req = req;
+	p.req_len = sizeof(req) - 1;
+	probe_start(&p, pp, pp->timeout_ns, 0, 5000);
+}
+
+/* A segment from the peer. */
+static void peer(uint8_t flags, uint32_t seq, uint32_t ack, size_t len, int64_t ts)
+{
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_TCP;
+	s.flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.payload_len = len;
+	s.ts_ns = ts;
+	s.ttl = 64;
+	s.win = 64240;
+	s.opt.mss = 1460;
+	s.opt.wscale = 7;
+	s.opt.has_ts = 1;
+	s.opt.ts_val = 777;
+}
+
+static void step(enum probe_event ev, int64_t now)
+{
+	probe_step(&p, ev, ev == PEV_TIMER ? NULL : &s, now, &a);
+}
+
+/* Our own segment, as the capture sees it leave. */
+static void own(uint8_t flags, uint32_t seq, size_t len, int64_t ts)
+{
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_TCP;
+	s.flags = flags;
+	s.seq = seq;
+	s.payload_len = len;
+	s.ts_ns = ts;
+	step(flags == TCPF_SYN ? PEV_OWN_SYN : PEV_OWN_SEG, ts);
+}
+
+static void synack(int64_t ts)
+{
+	own(TCPF_SYN, ISN, 0, 10000);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, ts);
+	step(PEV_TCP, ts);
+}
+
+Test(probe, syn_mode_open_with_wire_rtt_then_rst)
+{
+	start(&syn_pp);
+	synack(10117);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+	cr_assert_eq(p.res.rtt_ns, 117);
+	cr_assert_eq(p.res.rtt_source, RTT_WIRE);
+	cr_assert_eq(p.res.mss, 1460);
+	cr_assert_eq(p.res.reply_wall_ns, 10117);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_RST);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_not(a.done, "waits to see its RST leave");
+	cr_assert_eq(p.state, PS_TIME_WAIT);
+	own(TCPF_RST, ISN + 1, 0, 10200);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.nlog, 3);
+	cr_assert_eq(p.res.log[2].dir, '>');
+	cr_assert_eq(p.res.log[2].flags, TCPF_RST);
+	cr_assert_not(p.res.established);
+}
+
+Test(probe, time_wait_ends_on_its_timer_if_the_capture_misses_our_rst)
+{
+	start(&syn_pp);
+	synack(10117);
+	cr_assert_gt(a.timer_at, 0);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+}
+
+Test(probe, first_own_syn_stamp_kept)
+{
+	start(&syn_pp);
+	own(TCPF_SYN, ISN, 0, 10000);
+	own(TCPF_SYN, ISN, 0, 10050);
+	cr_assert_eq(p.syn_wire_ns, 10000);
+}
+
+Test(probe, clock_fallback_without_own_syn)
+{
+	start(&syn_pp);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10117);
+	step(PEV_TCP, 250);
+	cr_assert_eq(p.res.rtt_source, RTT_CLOCK);
+	cr_assert_eq(p.res.rtt_ns, 250);
+}
+
+Test(probe, closed_sends_nothing)
+{
+	start(&fin_pp);
+	peer(TCPF_RST | TCPF_ACK, 0, ISN + 1, 0, 10);
+	step(PEV_TCP, 20);
+	cr_assert(a.done);
+	cr_assert_eq(a.n, 0);
+	cr_assert_eq(p.res.outcome, OUTCOME_CLOSED);
+	cr_assert_not(p.res.established);
+}
+
+Test(probe, icmp_unreachable)
+{
+	start(&fin_pp);
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_ICMP;
+	s.icmp_type = 3;
+	s.icmp_code = 13;
+	s.src.family = AF_INET;
+	s.src.b[3] = 2;
+	step(PEV_ICMP, 2000);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.outcome, OUTCOME_UNREACHABLE);
+	cr_assert_eq(p.res.icmp_code, 13);
+	cr_assert_eq(p.res.icmp_from.b[3], 2);
+}
+
+Test(probe, timeout_is_filtered)
+{
+	start(&fin_pp);
+	step(PEV_TIMER, 1000 * MS);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED);
+	cr_assert_eq(p.res.rtt_source, RTT_NONE);
+}
+
+Test(probe, done_ignores_later_events)
+{
+	start(&fin_pp);
+	step(PEV_TIMER, 1000 * MS);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10);
+	step(PEV_TCP, 3000);
+	cr_assert_eq(a.n, 0);
+	cr_assert_not(a.done);
+	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED);
+}
+
+/* The seven segments: > S, < SA, > A, > FA, < A, < FA, > A. */
+Test(probe, full_fin_close_seven_segments)
+{
+	start(&fin_pp);
+	synack(10100);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+	cr_assert(p.res.established);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(a.out[0].ack, IRS + 1);
+	cr_assert_eq(a.out[1].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[1].seq, ISN + 1);
+	cr_assert_gt(a.timer_at, 0);
+	cr_assert(p.ts_ok && p.ws_ok);
+	cr_assert_eq(probe_window(&p), 64240 >> 7);
+	own(TCPF_ACK, ISN + 1, 0, 10120);
+	own(TCPF_FIN | TCPF_ACK, ISN + 1, 0, 10130);
+	peer(TCPF_ACK, IRS + 1, ISN + 2, 0, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_eq(a.n, 0, "a bare ACK is not acknowledged");
+	cr_assert_not(a.done);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 2);
+	cr_assert_eq(a.out[0].ack, IRS + 2);
+	own(TCPF_ACK, ISN + 2, 0, 10310);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+	cr_assert_eq(p.res.close_ns, 10300 - 10130);
+	const char *want = ">S<SA>A>FA<A<FA>A";
+	char got[64] = "", fl[9];
+	for (int i = 0; i < p.res.nlog; i++) {
+		strncat(got, (char[]){ p.res.log[i].dir, 0 }, 2);
+		strcat(got, tcp_flags_str(p.res.log[i].flags, fl));
+	}
+	cr_assert_str_eq(got, want);
+}
+
+Test(probe, full_fin_and_ack_in_one_segment)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(p.state, PS_TIME_WAIT);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+}
+
+Test(probe, peer_fin_before_our_fin_is_acked)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10300); /* does not ack our FIN */
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 2);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	peer(TCPF_ACK, IRS + 2, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(a.n, 0);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+}
+
+Test(probe, banner_is_acked_and_still_closed_cleanly)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_PSH | TCPF_ACK, IRS + 1, ISN + 1, 20, 10200); /* "220 service ready" */
+	step(PEV_TCP, 10200);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 21);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 21, ISN + 2, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.out[0].ack, IRS + 22);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+}
+
+Test(probe, out_of_order_data_gets_a_duplicate_ack)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_ACK, IRS + 100, ISN + 1, 10, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 1);
+	cr_assert_eq(p.rcv_nxt, IRS + 1);
+}
+
+Test(probe, duplicate_synack_is_acked_again)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10500);
+	step(PEV_TCP, 10500);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 1);
+}
+
+Test(probe, peer_rst_in_window_ends_it_out_of_window_ignored)
+{
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_RST | TCPF_ACK, IRS + 9999, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_not(a.done);
+	cr_assert_neq(p.state, PS_DONE);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 1, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+}
+
+Test(probe, close_rst)
+{
+	start(&rst_pp);
+	synack(10100);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[1].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(p.res.close, CLOSE_RST);
+}
+
+Test(probe, our_fin_sent_again_then_timeout)
+{
+	static struct probe_params long_pp = { PMODE_FULL, CLOSE_FIN, false, 10000 * MS, 3, 7,
+					       true, 64240 };
+	start(&long_pp);
+	synack(10100);
+	int64_t t = a.timer_at;
+	int sent_again = 0;
+	for (int i = 0; i < 20 && !a.done; i++) {
+		step(PEV_TIMER, t);
+		for (int k = 0; k < a.n; k++)
+			sent_again += a.out[k].flags == (TCPF_FIN | TCPF_ACK);
+		if (a.timer_at)
+			t = a.timer_at;
+		if (p.state == PS_TIME_WAIT) {
+			step(PEV_TIMER, t + 1000 * MS);
+			break;
+		}
+	}
+	cr_assert_eq(sent_again, 3, "retries bounded");
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_TIMEOUT);
+	cr_assert_leq(t, 10100 + 10000 * MS + 10000 * MS, "every wait bounded by the timeout");
+}
+
+Test(probe, retransmissions_stop_at_the_timeout)
+{
+	start(&fin_pp); /* 1 s: room for two before the deadline */
+	synack(10100);
+	int sent_again = 0;
+	for (int i = 0; i < 20 && !a.done && p.state != PS_TIME_WAIT; i++) {
+		int64_t t = a.timer_at;
+		cr_assert_leq(t, 10100 + 1000 * MS);
+		step(PEV_TIMER, t);
+		for (int k = 0; k < a.n; k++)
+			sent_again += a.out[k].flags == (TCPF_FIN | TCPF_ACK);
+	}
+	cr_assert_eq(sent_again, 2);
+	cr_assert_eq(p.res.close, CLOSE_TIMEOUT);
+}
+
+Test(probe, http_exchange)
+{
+	start(&http_pp);
+	synack(10100);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[1].flags, TCPF_PSH | TCPF_ACK);
+	cr_assert(a.out[1].with_request);
+	uint32_t after_req = ISN + 1 + (uint32_t)(sizeof(req) - 1);
+	own(TCPF_PSH | TCPF_ACK, ISN + 1, sizeof(req) - 1, 10150);
+	static const uint8_t resp[] = "HTTP/1.1 204 No Content\r\n\r\n";
+	peer(TCPF_PSH | TCPF_ACK, IRS + 1, after_req, sizeof(resp) - 1, 10400);
+	s.payload = resp;
+	s.payload_cap = sizeof(resp) - 1;
+	step(PEV_TCP, 10400);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 1 + sizeof(resp) - 1);
+	cr_assert_eq(p.res.http.status, 204);
+	cr_assert_eq(p.res.http.ttfb_ns, 250);
+	cr_assert_eq(p.res.http.bytes, sizeof(resp) - 1);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1 + (uint32_t)sizeof(resp) - 1, after_req, 0, 10500);
+	step(PEV_TCP, 10500);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	peer(TCPF_ACK, IRS + 1 + (uint32_t)sizeof(resp), after_req + 1, 0, 10600);
+	step(PEV_TCP, 10600);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_PEER_FIN);
+}
+
+Test(probe, http_status_lines)
+{
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/1.1 200 OK\r\n", 17), 200);
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/1.0 404 Not Found", 22), 404);
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/2 301 \r\n", 13), 301);
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/1.1 20", 11), 0);
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/1.1 2000 OK", 16), 0);
+	cr_assert_eq(http_status((const uint8_t *)"SSH-2.0-OpenSSH_9.2", 19), 0);
+	cr_assert_eq(http_status((const uint8_t *)"HTTP/1.1 0xx OK\r\n", 17), 0);
+	cr_assert_eq(http_status((const uint8_t *)"", 0), 0);
+}
+
+Test(probe, icmp_names)
+{
+	char b[32];
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 0, b, sizeof(b)), "net-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 1, b, sizeof(b)), "host-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 2, b, sizeof(b)), "protocol-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 3, b, sizeof(b)), "port-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 4, b, sizeof(b)), "frag-needed");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 9, b, sizeof(b)), "net-prohibited");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 10, b, sizeof(b)), "host-prohibited");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 13, b, sizeof(b)), "admin-prohibited");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 5, b, sizeof(b)), "code-5");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 200, b, sizeof(b)), "code-200");
+	cr_assert_str_eq(icmp_name(AF_INET, 11, 0, b, sizeof(b)), "ttl-exceeded");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 0, b, sizeof(b)), "net-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 1, b, sizeof(b)), "admin-prohibited");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 3, b, sizeof(b)), "host-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 4, b, sizeof(b)), "port-unreachable");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 5, b, sizeof(b)), "source-policy-failed");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 6, b, sizeof(b)), "reject-route");
+	cr_assert_str_eq(icmp_name(AF_INET6, 1, 2, b, sizeof(b)), "code-2");
+	cr_assert_str_eq(icmp_name(AF_INET6, 3, 0, b, sizeof(b)), "ttl-exceeded");
+	cr_assert_str_eq(outcome_name(OUTCOME_UNREACHABLE), "unreachable");
+	cr_assert_str_eq(close_name(CLOSE_PEER_FIN), "peer-fin");
+	cr_assert_null(close_name(CLOSE_NONE));
+}
