@@ -128,32 +128,28 @@ static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment 
 	return 0;
 }
 
-static int decode_icmp4(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
-{
-	if (len < 8)
-		return -1;
-	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMP, p, len, 2, 0))
-		return -1;
-	uint8_t type = p[0];
-	if (type != 3 && type != 11)
-		return -1;
-	seg->kind = SEG_ICMP;
-	seg->icmp_type = type;
-	seg->icmp_code = p[1];
-	return decode_quote(p + 8, len - 8, seg);
-}
+/* The ICMP or ICMPv6 error types we read: destination unreachable and time
+ * exceeded; ICMPv6's checksum covers a pseudo-header, ICMP's does not. */
+struct icmp_kind {
+	uint8_t proto, unreach, exceeded;
+	int with_pseudo;
+};
 
-static int decode_icmp6(const uint8_t *p, size_t len, size_t wire, struct segment *seg)
+static const struct icmp_kind icmp4 = { IPPROTO_ICMP, 3, 11, 0 };
+static const struct icmp_kind icmp6 = { IPPROTO_ICMPV6, 1, 3, 1 };
+
+static int decode_icmp(const uint8_t *p, size_t len, size_t wire, const struct icmp_kind *k,
+		       struct segment *seg)
 {
 	if (len < 8)
 		return -1;
-	if (len == wire && !csum_segment_ok(&seg->src, &seg->dst, IPPROTO_ICMPV6, p, len, 2, 1))
+	if (len == wire &&
+	    !csum_segment_ok(&seg->src, &seg->dst, k->proto, p, len, 2, k->with_pseudo))
 		return -1;
-	uint8_t type = p[0];
-	if (type != 1 && type != 3)
+	if (p[0] != k->unreach && p[0] != k->exceeded)
 		return -1;
 	seg->kind = SEG_ICMP;
-	seg->icmp_type = type;
+	seg->icmp_type = p[0];
 	seg->icmp_code = p[1];
 	return decode_quote(p + 8, len - 8, seg);
 }
@@ -176,7 +172,7 @@ static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
 	if (p[9] == IPPROTO_TCP)
 		return decode_tcp(p + hl, cap - hl, tot - hl, seg);
 	if (p[9] == IPPROTO_ICMP)
-		return decode_icmp4(p + hl, cap - hl, tot - hl, seg);
+		return decode_icmp(p + hl, cap - hl, tot - hl, &icmp4, seg);
 	return -1;
 }
 
@@ -198,7 +194,7 @@ static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
 		if (nh == IPPROTO_TCP)
 			return off <= wire ? decode_tcp(p + off, len - off, wire - off, seg) : -1;
 		if (nh == IPPROTO_ICMPV6)
-			return decode_icmp6(p + off, len - off, wire - off, seg);
+			return decode_icmp(p + off, len - off, wire - off, &icmp6, seg);
 		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
 			if (off + 8 > len)
 				return -1;
