@@ -1,6 +1,6 @@
 #!/bin/sh
 # One SYN probe to an open port on a local veth, whole process, side by
-# side: tcpshake -c 1 against hping3 -c 1 and nping -c 1, timed by hyperfine
+# side: tcpshake -M syn -c 1 against hping3 -S -c 1 and nping -c 1, timed by hyperfine
 # (warm-up, then repeated runs). Goal: tcpshake no slower than hping3 -c 1.
 # Needs root, and: apt-get install hping3 nmap hyperfine tcpdump jq python3
 set -u
@@ -13,7 +13,7 @@ bed_up
 bed_listen 80
 ns="ip netns exec $BED_C"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$BED_DIR/h.json" \
-	-n tcpshake "$ns $TCPSHAKE -q -c 1 -p 80 $S4" \
+	-n tcpshake "$ns $TCPSHAKE -M syn -q -c 1 -p 80 $S4" \
 	-n hping3 "$ns hping3 -q -S -c 1 -p 80 $S4" \
 	-n nping "$ns nping -q --tcp -c 1 -p 80 $S4" >/dev/null 2>&1
 python3 - "$BED_DIR/h.json" <<'PY'
