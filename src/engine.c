@@ -505,18 +505,22 @@ static int exit_code(const struct run *r)
 	if (r->cfg->format == FORMAT_NAGIOS)
 		return (int)r->out.status;
 	if (r->cfg->th.min_open)
-		return r->flows_open >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+		return r->flows_by[OUTCOME_OPEN] >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN
+										      : EXIT_NOT_OPEN;
 	if (r->targets.unresolved)
 		return EXIT_RESOLVE;
-	return r->flows_done > 0 && r->flows_open == r->flows_done ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	return r->flows_done > 0 && r->flows_by[OUTCOME_OPEN] == r->flows_done ? EXIT_ALL_OPEN
+										 : EXIT_NOT_OPEN;
 }
 
 static void report(struct run *r)
 {
 	flows_progress(r, 0, true);
 	flows_report_live(r); /* an interrupted run: what its target:ports saw so far */
-	struct run_summary rs = { r->sent, r->received, 0, r->retried, r->flows_done, r->flows_open,
-				  r->flows_closed, r->flows_filtered, r->flows_unreachable,
+	const uint64_t *by = r->flows_by;
+	struct run_summary rs = { r->sent, r->received, 0, r->retried, r->flows_done,
+				  by[OUTCOME_OPEN], by[OUTCOME_CLOSED], by[OUTCOME_FILTERED],
+				  by[OUTCOME_UNREACHABLE],
 				  r->excluded, mono_ns() - r->start_mono, r->start_wall,
 				  r->targets.unresolved, r->targets.first_unresolved };
 	for (size_t i = 0; i < r->ncaps; i++)

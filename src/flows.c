@@ -176,28 +176,10 @@ void flows_send_due(struct run *r, uint32_t flow, int64_t now)
 		flows_pump(r, now);
 }
 
-static void count_outcome(struct run *r, const struct flow *f)
-{
-	r->flows_done++;
-	switch (summary_outcome(&f->sum)) {
-	case OUTCOME_OPEN:
-		r->flows_open++;
-		break;
-	case OUTCOME_CLOSED:
-		r->flows_closed++;
-		break;
-	case OUTCOME_UNREACHABLE:
-		r->flows_unreachable++;
-		break;
-	default:
-		r->flows_filtered++;
-		break;
-	}
-}
-
 static void report_flow(struct run *r, struct flow *f)
 {
-	count_outcome(r, f);
+	r->flows_done++;
+	r->flows_by[summary_outcome(&f->sum)]++;
 	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum)))
 		r->out.ops->summary(&r->out, &f->sum);
 }
@@ -268,6 +250,8 @@ void flows_progress(struct run *r, int64_t now, bool last)
 		"\r\033[K%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
 		"%llu filtered, %llu unreachable",
 		(unsigned long long)r->flows_done, (unsigned long long)total, rate, eta,
-		(unsigned long long)r->flows_open, (unsigned long long)r->flows_closed,
-		(unsigned long long)r->flows_filtered, (unsigned long long)r->flows_unreachable);
+		(unsigned long long)r->flows_by[OUTCOME_OPEN],
+		(unsigned long long)r->flows_by[OUTCOME_CLOSED],
+		(unsigned long long)r->flows_by[OUTCOME_FILTERED],
+		(unsigned long long)r->flows_by[OUTCOME_UNREACHABLE]);
 }

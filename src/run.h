@@ -87,7 +87,8 @@ struct run {
 	/* counters */
 	size_t live;              /* probes in flight */
 	uint64_t sent, received, retried;
-	uint64_t flows_done, flows_open, flows_closed, flows_filtered, flows_unreachable;
+	uint64_t flows_done;
+	uint64_t flows_by[OUTCOME_UNREACHABLE + 1]; /* target:ports done, by outcome */
 	int64_t start_mono, start_wall;
 	int fatal;                /* an exit code once a system error stops the run */
 	int write_errno;          /* the report could not be written: stop */
