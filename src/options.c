@@ -271,6 +271,15 @@ static enum parse_result parse_shard(struct config *cfg, const char *arg)
 	return PARSE_OK;
 }
 
+/* The index of arg among n keywords, or -1. */
+static int pick(const char *arg, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 struct seen {
 	bool fam4, fam6, close, method;
 };
@@ -281,6 +290,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	     *method_given = &sn->method;
 	char err[160];
 	long long v;
+	int k;
 	switch (c) {
 	case 'p':
 		ports_free(&cfg->ports);
@@ -301,23 +311,21 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		if ((cfg->timeout_ns = parse_seconds(arg, 3600)) < 0)
 			return usage_error(cfg, "--timeout", "must be a number of seconds > 0 and <= 3600");
 		return PARSE_OK;
-	case 'M':
-		if (strcmp(arg, "syn") == 0)
-			cfg->mode = PMODE_SYN;
-		else if (strcmp(arg, "full") == 0)
-			cfg->mode = PMODE_FULL;
-		else
+	case 'M': {
+		static const char *const modes[] = { "syn", "full" };
+		if ((k = pick(arg, modes, 2)) < 0)
 			return usage_error(cfg, "--mode", "unknown mode (known: full, syn)");
+		cfg->mode = (enum probe_mode)(PMODE_SYN + k);
 		return PARSE_OK;
-	case OPT_CLOSE:
-		if (strcmp(arg, "fin") == 0)
-			cfg->close = CLOSE_FIN;
-		else if (strcmp(arg, "rst") == 0)
-			cfg->close = CLOSE_RST;
-		else
+	}
+	case OPT_CLOSE: {
+		static const char *const kinds[] = { "fin", "rst" };
+		if ((k = pick(arg, kinds, 2)) < 0)
 			return usage_error(cfg, "--close", "unknown kind (known: fin, rst)");
+		cfg->close = (enum close_kind)(CLOSE_FIN + k);
 		*close_given = true;
 		return PARSE_OK;
+	}
 	case OPT_HTTP:
 		cfg->http = true;
 		cfg->http_path = arg ? arg : "/";
@@ -369,13 +377,11 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		return PARSE_OK;
 	case OPT_FORMAT: {
 		static const char *const names[] = { "text", "json", "csv", "nagios", "prometheus" };
-		for (int i = 0; i < 5; i++)
-			if (strcmp(arg, names[i]) == 0) {
-				cfg->format = (enum format)(FORMAT_TEXT + i);
-				return PARSE_OK;
-			}
-		return usage_error(cfg, "--format", "unknown format (known: text, json, csv, nagios, "
-						    "prometheus)");
+		if ((k = pick(arg, names, 5)) < 0)
+			return usage_error(cfg, "--format", "unknown format (known: text, json, csv, "
+							    "nagios, prometheus)");
+		cfg->format = (enum format)(FORMAT_TEXT + k);
+		return PARSE_OK;
 	}
 	case 'f':
 		return strlist_add(cfg, &cfg->files, "--file", arg);
@@ -434,16 +440,13 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 			return usage_error(cfg, c == OPT_WARNING ? "--warning" : "--critical", err);
 		return PARSE_OK;
 	}
-	case OPT_REFUSED:
-		if (strcmp(arg, "ok") == 0)
-			cfg->th.refused = NAGIOS_OK;
-		else if (strcmp(arg, "warn") == 0)
-			cfg->th.refused = NAGIOS_WARNING;
-		else if (strcmp(arg, "crit") == 0)
-			cfg->th.refused = NAGIOS_CRITICAL;
-		else
+	case OPT_REFUSED: {
+		static const char *const states[] = { "ok", "warn", "crit" }; /* 0, 1, 2 */
+		if ((k = pick(arg, states, 3)) < 0)
 			return usage_error(cfg, "--refused", "ok, warn or crit");
+		cfg->th.refused = (enum nagios_state)k;
 		return PARSE_OK;
+	}
 	case OPT_MIN_OPEN:
 		if (parse_long(arg, 1, 1LL << 40, &v) < 0)
 			return usage_error(cfg, "--min-open", "must be a whole number >= 1");

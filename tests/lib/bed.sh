@@ -58,14 +58,11 @@ bed_up() {
 	ip -n "$BED_C" link set veth0 up
 	ip -n "$BED_S" link set veth0 up
 	# neighbours resolved up front so the first probe's RTT is the network's
-	ip netns exec "$BED_C" ip neigh replace $S4 lladdr \
-		"$(ip -n "$BED_S" -br link show veth0 | awk '{print $3}')" dev veth0
-	ip netns exec "$BED_C" ip neigh replace $S6 lladdr \
-		"$(ip -n "$BED_S" -br link show veth0 | awk '{print $3}')" dev veth0
-	ip netns exec "$BED_S" ip neigh replace $C4 lladdr \
-		"$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')" dev veth0
-	ip netns exec "$BED_S" ip neigh replace $C6 lladdr \
-		"$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')" dev veth0
+	local mac_c mac_s a
+	mac_c=$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')
+	mac_s=$(ip -n "$BED_S" -br link show veth0 | awk '{print $3}')
+	for a in $S4 $S6; do ip -n "$BED_C" neigh replace $a lladdr "$mac_s" dev veth0; done
+	for a in $C4 $C6; do ip -n "$BED_S" neigh replace $a lladdr "$mac_c" dev veth0; done
 }
 
 # A whole block answered by the server (AnyIP: a local route to a prefix),
