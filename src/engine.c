@@ -1,8 +1,6 @@
 /* engine.c - run set-up, the event loop, and the actions probes ask for. */
 #include "engine.h"
 
-#include "config.h"
-
 #include <errno.h>
 #include <linux/capability.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-/* util.c - nanosecond clocks, address helpers, the error line. */
+/* util.c - nanosecond clocks, address helpers, error lines, checked appends. */
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -71,16 +71,6 @@ void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_stora
 		memcpy(&in6->sin6_addr, a->b, 16);
 		*len = sizeof(*in6);
 	}
-}
-
-void warnx_line(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("tcpshake: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void diag_error(struct diag *d, const char *fmt, ...)

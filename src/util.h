@@ -34,11 +34,8 @@ int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa);
 void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss,
 		      socklen_t *len);
 
-/* One line on stderr: "tcpshake: what: why". */
-void warnx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Where a run's error lines go: stderr, and the first is kept for a
- * status line (the Nagios format's UNKNOWN). */
+/* Where a run's error lines go: stderr, one line "tcpshake: what: why",
+ * and the first is kept for a status line (the Nagios format's UNKNOWN). */
 struct diag {
 	char first[256];
 };
