@@ -13,7 +13,7 @@ static size_t len;
 
 static struct output open_out(const struct output_ops *ops)
 {
-	struct output o = { ops, open_memstream(&text, &len), false, false };
+	struct output o = { .ops = ops, .f = open_memstream(&text, &len) };
 	return o;
 }
 
