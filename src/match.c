@@ -39,12 +39,17 @@ static int is_reply(const struct probe *p, const struct segment *s)
 }
 
 /* A segment of the connection once the peer has answered our SYN: it must
- * acknowledge something we sent and nothing we did not. */
+ * acknowledge something we sent and nothing we did not. A reset without an
+ * ACK is what a peer whose socket is gone answers to a segment of ours (RFC
+ * 9293 3.10.7.1); the state machine believes it only at exactly rcv_nxt. */
 static int is_later_reply(const struct probe *p, const struct segment *s)
 {
-	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
-	       addr_eq(&s->dst, &p->src) && (s->flags & TCPF_ACK) &&
-	       (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - p->snd_nxt) <= 0;
+	if (s->dport != p->sport || s->sport != p->dport || !addr_eq(&s->src, &p->dst) ||
+	    !addr_eq(&s->dst, &p->src))
+		return 0;
+	if (!(s->flags & TCPF_ACK))
+		return (s->flags & (TCPF_RST | TCPF_SYN)) == TCPF_RST;
+	return (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - p->snd_nxt) <= 0;
 }
 
 /* Our own ACK, data, FIN or RST after the SYN, as the capture saw it go. */

@@ -118,3 +118,21 @@ Test(match, port_table_lookup)
 	cr_assert_null(match_segment(&t, &s, &ev), "no live probe on the port");
 	port_table_free(&t);
 }
+
+Test(match, bare_rst_is_a_later_reply_but_never_answers_a_syn)
+{
+	struct probe p = probe_for(AF_INET, 80, 2542258321u);
+	struct segment s;
+	decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s);
+	s.flags = TCPF_RST;
+	s.ack = 0;
+	cr_assert_eq(match_probe(&p, &s), 0, "a bare RST answers no SYN");
+	p.state = PS_HTTP;
+	p.snd_nxt = p.isn + 100;
+	cr_assert_eq(match_probe(&p, &s), PEV_TCP,
+		     "a bare RST from a peer whose socket is gone reaches the state machine");
+	s.flags = TCPF_RST | TCPF_SYN;
+	cr_assert_eq(match_probe(&p, &s), 0);
+	s.flags = TCPF_FIN;
+	cr_assert_eq(match_probe(&p, &s), 0, "anything else needs an acceptable ACK");
+}

@@ -403,3 +403,25 @@ Test(probe, icmp_names)
 	cr_assert_str_eq(close_name(CLOSE_PEER_FIN), "peer-fin");
 	cr_assert_null(close_name(CLOSE_NONE));
 }
+
+/* Seen on the wire: the server closes right after accepting, its FIN
+ * crosses our request; its kernel answers the request with a bare RST at
+ * the sequence our request acked (before the FIN), and our FIN with a bare
+ * RST at rcv_nxt. The first is not believed, the second ends the probe. */
+Test(probe, http_request_crossing_the_servers_fin_ends_on_its_bare_rst)
+{
+	start(&http_pp);
+	synack(10100);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 2);
+	peer(TCPF_RST, IRS + 1, 0, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_not(a.done, "a reset left of rcv_nxt is not believed");
+	peer(TCPF_RST, IRS + 2, 0, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+}
