@@ -10,15 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 TOPSRC=${TOPSRC:-$here/..}
 TCPSHAKE=${TCPSHAKE:-$TOPSRC/build/src/tcpshake}
 RATE=${RATE:-20000}
+TS_RATE=${TS_RATE:-30000}
 . "$TOPSRC/tests/lib/bed.sh"
 bed_up
 bed_anyip
 bed_listen 80
 gw=$(ip -n "$BED_S" -br link show veth0 | awk '{print $3}')
 
-run() { # TOOL COMMAND...: time it under a capture
+run() { # RUN RATE COMMAND...: time it under a capture
 	tool=$1
-	shift
+	echo "$2" >"$BED_DIR/$tool.rate"
+	shift 2
 	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -B 65536 -i veth0 -nn -U -s 128 \
 		-w "$BED_DIR/$tool.pcap" "tcp port 80 or icmp" 2>"$BED_DIR/td.err" &
 	td=$!
@@ -30,10 +32,12 @@ run() { # TOOL COMMAND...: time it under a capture
 	wait $td
 }
 
-run tcpshake "$TCPSHAKE" -M syn -j -q -p 80 --rate "$RATE" 198.19.0.0/16
-run nmap nmap -sS -n -Pn --min-rate "$RATE" -p 80 -oG - 198.19.0.0/16
-run zmap zmap -q -p 80 -r "$RATE" -B 0 -b /dev/null -c 1 -i veth0 -S $C4 -G "$gw" \
+run tcpshake "$RATE" "$TCPSHAKE" -M syn -j -q -p 80 --rate "$RATE" 198.19.0.0/16
+run tcpshake-fast "$TS_RATE" "$TCPSHAKE" -M syn -j -q -p 80 --rate "$TS_RATE" 198.19.0.0/16
+run nmap "$RATE" nmap -sS -n -Pn --min-rate "$RATE" -p 80 -oG - 198.19.0.0/16
+run zmap "$RATE" zmap -q -p 80 -r "$RATE" -B 0 -b /dev/null -c 1 -i veth0 -S $C4 -G "$gw" \
 	--output-filter="success = 1 || success = 0" -f saddr,classification -o - 198.19.0.0/16
-echo "Syn mode over 198.19.0.0/16 port 80 at $RATE probes/s:"
-tail -n1 "$BED_DIR/tcpshake.out"; head -3 "$BED_DIR/zmap.out"
+echo "Syn mode over 198.19.0.0/16 port 80 (the peers at $RATE probes/s):"
+tail -n1 "$BED_DIR/tcpshake.out"
+tail -n1 "$BED_DIR/tcpshake-fast.out"
 python3 "$here/fleet_compare.py" "$BED_DIR"

@@ -2,8 +2,9 @@
 """What each tool said of every address of a /16, against the bed's
 truth and against a tcpdump capture of its own run.
 
-Usage: fleet_compare.py DIR  (DIR holds TOOL.pcap, TOOL.out, TOOL.time for
-tcpshake, nmap and zmap; TOOL.time is "wall user sys maxrss_kb")."""
+Usage: fleet_compare.py DIR  (DIR holds RUN.pcap, RUN.out, RUN.time and
+RUN.rate for each run: tcpshake at the peers' rate, tcpshake-fast at its
+own, nmap and zmap; RUN.time is "wall user sys maxrss_kb")."""
 import ipaddress
 import json
 import os
@@ -47,7 +48,7 @@ def from_capture(path):
 
 def reported(tool, text):
     out = {}
-    if tool == "tcpshake":
+    if tool.startswith("tcpshake"):
         for line in text.splitlines():
             o = json.loads(line)
             if o.get("type") == "summary":
@@ -65,12 +66,14 @@ def reported(tool, text):
 
 
 rows = []
-for tool in ("tcpshake", "nmap", "zmap"):
-    if not os.path.exists(os.path.join(d, tool + ".time")):
+for run in ("tcpshake", "tcpshake-fast", "nmap", "zmap"):
+    if not os.path.exists(os.path.join(d, run + ".time")):
         continue
-    wall, user, sys_, rss = open(os.path.join(d, tool + ".time")).read().split("\n")[-2].split()
-    rep = reported(tool, open(os.path.join(d, tool + ".out")).read())
-    cap = from_capture(os.path.join(d, tool + ".pcap"))
+    tool = run.split("-")[0]
+    wall, user, sys_, rss = open(os.path.join(d, run + ".time")).read().split("\n")[-2].split()
+    rate = open(os.path.join(d, run + ".rate")).read().strip()
+    rep = reported(run, open(os.path.join(d, run + ".out")).read())
+    cap = from_capture(os.path.join(d, run + ".pcap"))
     n = 65536
     right = agree = 0
     for i in range(n):
@@ -86,12 +89,18 @@ for tool in ("tcpshake", "nmap", "zmap"):
             w = w if w in ("open", "closed") else "filtered"
         right += r == t
         agree += r == w
-    rows.append((tool, float(wall), float(user) + float(sys_), int(rss) / 1024, right / n * 100,
-                 agree / n * 100))
-base = rows[0]
-print(f"{'tool':9} {'wall s':>7} {'cpu s':>6} {'peak RSS MB':>11} {'right %':>8} {'= capture %':>11}"
-      f" {'wall vs tcpshake':>16}")
-for t, w, c, m, ok, ag in rows:
-    print(f"{t:9} {w:7.2f} {c:6.2f} {m:11.1f} {ok:8.2f} {ag:11.2f} {w / base[1]:15.2f}x")
+    rows.append((run, rate, float(wall), float(user) + float(sys_), int(rss) / 1024,
+                 right / n * 100, agree / n * 100))
+nmap = [r for r in rows if r[0] == "nmap"]
+print(f"{'run':13} {'rate/s':>7} {'wall s':>7} {'cpu s':>6} {'peak RSS MB':>11} {'right %':>8}"
+      f" {'= capture %':>11} {'wall vs nmap':>12}")
+for t, rate, w, c, m, ok, ag in rows:
+    vs = f"{w / nmap[0][2]:11.2f}x" if nmap else f"{'-':>12}"
+    print(f"{t:13} {rate:>7} {w:7.2f} {c:6.2f} {m:11.1f} {ok:8.2f} {ag:11.2f} {vs}")
 print("right: the outcome the bed was built for (nmap: filtered covers ICMP-rejected;"
       " zmap: only SYN/ACK and RST are reported)")
+for t, rate, w, c, m, ok, ag in rows:
+    if t.startswith("tcpshake") and nmap:
+        met = ok == 100 and ag == 100 and w <= 0.5 * nmap[0][2] and m <= 6
+        print(f"goals (100% right and = capture, wall <= 0.5x nmap, peak RSS <= 6 MB) for {t}"
+              f" at {rate}/s: {'met' if met else 'not met'}")

@@ -147,7 +147,7 @@ static int setup_ports(struct run *r)
 	r->free_probes = calloc(r->nports, sizeof(*r->free_probes));
 	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
 	if (!r->probes || !r->free_probes || !r->free_ports ||
-	    port_table_init(&r->ports, lo, hi) < 0) {
+	    port_table_init(&r->ports, lo, hi) < 0 || sched_keyed_init(&r->sched, r->nports) < 0) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
@@ -222,7 +222,7 @@ static int ring_bytes(const struct run *r)
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
 	if (!r->fleet)
 		return 256 << 10;
-	double bytes = rate * 3 * 384 * 0.02; /* 20 ms of the run's frames */
+	double bytes = rate * 3 * 192 * 0.02; /* 20 ms of the run's frames, ~176 bytes each in the ring */
 	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (4 << 20) ? (4 << 20) : bytes);
 }
 
@@ -316,10 +316,14 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
 
+/* A probe has one timer: arming it again moves it. */
 static void arm_timer(struct run *r, struct probe *p, int64_t at)
 {
 	p->gen++;
-	engine_schedule(r, (struct event){ at, EV_TIMEOUT, (uint32_t)(p - r->probes), p->gen });
+	if (sched_arm(&r->sched, (uint32_t)(p - r->probes), at, p->gen) < 0 && !r->fatal) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+	}
 }
 
 /* A SYN leaves: a free source port, a keyed ISN, the probe armed. The
@@ -356,6 +360,7 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
 {
 	flows_probe_done(r, p, now);
+	sched_cancel(&r->sched, (uint32_t)(p - r->probes));
 	port_table_set(&r->ports, p->sport, NULL);
 	p->state = PS_FREE;
 	r->live--;

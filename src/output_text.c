@@ -21,10 +21,9 @@ static void text_connection(FILE *f, const struct probe_report *r)
 static void text_segments(FILE *f, const struct probe_result *res)
 {
 	char fl[9];
-	int64_t t0 = res->nlog ? res->log[0].ts_ns : 0;
 	for (int i = 0; i < res->nlog; i++)
 		fprintf(f, "    %c %-4s %10.3f ms\n", res->log[i].dir,
-			tcp_flags_str(res->log[i].flags, fl), (double)(res->log[i].ts_ns - t0) / 1e6);
+			tcp_flags_str(res->log[i].flags, fl), (double)res->log[i].t_us / 1e3);
 }
 
 static void text_probe(struct output *o, const struct probe_report *r)

@@ -66,10 +66,20 @@ static void emit_ack(struct probe *p, struct probe_actions *a)
 	emit(a, TCPF_ACK, p->snd_nxt, p->rcv_nxt, false);
 }
 
+/* Rounded to the nearest µs, clamped to what 32 bits hold (35 minutes). */
+static int64_t ns_to_us_round(int64_t d)
+{
+	int64_t us = d >= 0 ? (d + 500) / 1000 : -((-d + 500) / 1000);
+	return us > INT32_MAX ? INT32_MAX : us < INT32_MIN ? INT32_MIN : us;
+}
+
 static void log_seg(struct probe *p, char dir, uint8_t flags, int64_t ts)
 {
-	if (p->res.nlog < SEGLOG_MAX)
-		p->res.log[p->res.nlog++] = (struct seg_log){ dir, flags, ts };
+	struct probe_result *r = &p->res;
+	if (r->nlog == 0)
+		r->log_t0_ns = ts;
+	if (r->nlog < SEGLOG_MAX)
+		r->log[r->nlog++] = (struct seg_log){ dir, flags, (int32_t)ns_to_us_round(ts - r->log_t0_ns) };
 }
 
 static void finish(struct probe *p, struct probe_actions *a)

@@ -53,11 +53,13 @@ struct probe_params {
 
 #define SEGLOG_MAX 24
 
-/* One segment of the exchange as the capture saw it. */
+/* One segment of the exchange as the capture saw it; its time in µs after
+ * the first one logged (the probe keeps that one's time). Eight bytes: a
+ * fleet has thousands of probes in flight. */
 struct seg_log {
 	char dir;         /* '>' ours, '<' theirs */
 	uint8_t flags;
-	int64_t ts_ns;
+	int32_t t_us;
 };
 
 struct http_result {
@@ -81,6 +83,7 @@ struct probe_result {
 	struct http_result http;
 	struct seg_log log[SEGLOG_MAX];
 	int nlog;
+	int64_t log_t0_ns;          /* capture time of log[0] */
 };
 
 struct probe {

@@ -12,11 +12,45 @@ static int before(const struct event *a, const struct event *b)
 	return a->id < b->id; /* ties in a stable order: flows as given */
 }
 
-static void swap(struct event *a, struct event *b)
+/* Put e at index i, keeping the keyed index in step. */
+static void place(struct sched *s, size_t i, struct event e)
 {
-	struct event t = *a;
-	*a = *b;
-	*b = t;
+	s->v[i] = e;
+	if (s->at && e.kind == EV_TIMEOUT && e.id < s->nids)
+		s->at[e.id] = (uint32_t)(i + 1);
+}
+
+static void swap(struct sched *s, size_t i, size_t j)
+{
+	struct event t = s->v[i];
+	place(s, i, s->v[j]);
+	place(s, j, t);
+}
+
+static void sift_up(struct sched *s, size_t i)
+{
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+		if (!before(&s->v[i], &s->v[up]))
+			break;
+		swap(s, i, up);
+		i = up;
+	}
+}
+
+static void sift_down(struct sched *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < s->n && before(&s->v[l], &s->v[m]))
+			m = l;
+		if (r < s->n && before(&s->v[r], &s->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		swap(s, i, m);
+		i = m;
+	}
 }
 
 int sched_push(struct sched *s, struct event e)
@@ -29,15 +63,8 @@ int sched_push(struct sched *s, struct event e)
 		s->v = v;
 		s->cap = cap;
 	}
-	size_t i = s->n++;
-	s->v[i] = e;
-	while (i > 0) {
-		size_t up = (i - 1) / 2;
-		if (!before(&s->v[i], &s->v[up]))
-			break;
-		swap(&s->v[i], &s->v[up]);
-		i = up;
-	}
+	place(s, s->n++, e);
+	sift_up(s, s->n - 1);
 	return 0;
 }
 
@@ -46,32 +73,60 @@ const struct event *sched_peek(const struct sched *s)
 	return s->n ? &s->v[0] : NULL;
 }
 
+/* Take out the entry at index i. */
+static void remove_at(struct sched *s, size_t i)
+{
+	const struct event *e = &s->v[i];
+	if (s->at && e->kind == EV_TIMEOUT && e->id < s->nids)
+		s->at[e->id] = 0;
+	if (i == --s->n)
+		return;
+	place(s, i, s->v[s->n]);
+	sift_down(s, i);
+	sift_up(s, i);
+}
+
 int sched_pop(struct sched *s, struct event *e)
 {
 	if (s->n == 0)
 		return -1;
 	*e = s->v[0];
-	s->v[0] = s->v[--s->n];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->n && before(&s->v[l], &s->v[m]))
-			m = l;
-		if (r < s->n && before(&s->v[r], &s->v[m]))
-			m = r;
-		if (m == i)
-			break;
-		swap(&s->v[i], &s->v[m]);
-		i = m;
-	}
+	remove_at(s, 0);
 	return 0;
+}
+
+int sched_keyed_init(struct sched *s, size_t nids)
+{
+	s->at = calloc(nids, sizeof(*s->at));
+	s->nids = s->at ? nids : 0;
+	return s->at ? 0 : -1;
+}
+
+int sched_arm(struct sched *s, uint32_t id, int64_t when_ns, uint32_t gen)
+{
+	struct event e = { when_ns, EV_TIMEOUT, id, gen };
+	if (!s->at || id >= s->nids || s->at[id] == 0)
+		return sched_push(s, e);
+	size_t i = s->at[id] - 1;
+	place(s, i, e);
+	sift_down(s, i);
+	sift_up(s, i);
+	return 0;
+}
+
+void sched_cancel(struct sched *s, uint32_t id)
+{
+	if (s->at && id < s->nids && s->at[id])
+		remove_at(s, s->at[id] - 1);
 }
 
 void sched_free(struct sched *s)
 {
 	free(s->v);
+	free(s->at);
 	s->v = NULL;
-	s->n = s->cap = 0;
+	s->at = NULL;
+	s->n = s->cap = s->nids = 0;
 }
 
 bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when)

@@ -20,9 +20,20 @@ struct event {
 struct sched {
 	struct event *v;
 	size_t n, cap;
+	/* keyed timeouts: heap index + 1 of id's EV_TIMEOUT entry; 0: none */
+	uint32_t *at;
+	size_t nids;
 };
 
 int sched_push(struct sched *s, struct event e);
+
+/* Timeouts keyed by id (0 .. nids-1): at most one per id is queued. Arming
+ * again moves it in place and cancelling takes it out, so the queue holds
+ * what is live, not every timer ever armed: its size is bounded by the
+ * probes in flight whatever the rate and the timeout. */
+int sched_keyed_init(struct sched *s, size_t nids);
+int sched_arm(struct sched *s, uint32_t id, int64_t when_ns, uint32_t gen);
+void sched_cancel(struct sched *s, uint32_t id);
 /* The earliest event, or NULL when empty. */
 const struct event *sched_peek(const struct sched *s);
 /* Remove the earliest event into *e; -1 when empty. */

@@ -152,7 +152,8 @@ Test(output, text_full_probe_verbose)
 	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
 				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117000,
 				  .established = true, .close = CLOSE_FIN, .close_ns = 50000,
-				  .nlog = 2, .log = { { '>', 0x02, 1000 }, { '<', 0x12, 118000 } } };
+				  .nlog = 2, .log = { { '>', 0x02, 0 }, { '<', 0x12, 117 } },
+				  .log_t0_ns = 1000 };
 	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 3, &r, NS_PER_SEC, 0, PMODE_FULL,
 				    false };
 	struct output o = open_out(&output_text_ops);
