@@ -1,9 +1,11 @@
 #!/bin/sh
 # Every outcome in syn mode, for IPv4 and IPv6, against a real listener and nft rules:
-# open (80), closed (81), filtered (82), and each ICMP error (83-89).
+# open (80), closed (81), filtered (82), each ICMP error (83-89), and time
+# exceeded from a hop on the way.
 . "$TOPSRC/tests/lib/bed.sh"
 bed_up
 bed_rules
+bed_ttl_hop
 bed_listen 80
 
 outcome_of() { # FILE PORT -> the outcomes of that port's probes, space separated
@@ -61,6 +63,22 @@ X
 		"$(field_of "$BED_DIR/out6.json" "$p" '[.outcome,.icmp.name,.icmp.type,.icmp.code,.icmp.from]|join(",")')" \
 		"unreachable,$name,$type,$code,$S6 "
 done
+
+# time exceeded on the way: reported by name, from the hop, not the target
+for hop in "4 198.18.9.1 11 0 $S4" "6 2001:db8:9::1 3 0 $S6"; do
+	set -- $hop
+	fam=$1 target=$2 type=$3 code=$4 from=$5
+	in_client "$TCPSHAKE" -M syn -j -c 2 -i 0.05 -W 0.5 -p 80 "$target" >"$BED_DIR/ttl$fam.json" 2>&1
+	expect_eq "IPv$fam time exceeded: exit 1" "$?" 1
+	expect_eq "IPv$fam time exceeded: unreachable, ttl-exceeded, from the hop" \
+		"$(field_of "$BED_DIR/ttl$fam.json" 80 '[.outcome,.icmp.name,.icmp.type,.icmp.code,.icmp.from]|join(",")')" \
+		"unreachable,ttl-exceeded,$type,$code,$from "
+	expect_eq "IPv$fam time exceeded: summary" \
+		"$(jq -c 'select(.type=="summary") | [.unreachable,.filtered]' "$BED_DIR/ttl$fam.json")" "[2,0]"
+done
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.5 -p 80 198.18.9.1 >"$BED_DIR/ttltext" 2>&1
+check "text: time exceeded named, with where it came from" \
+	grep -q "unreachable.*ttl-exceeded.*$S4" "$BED_DIR/ttltext"
 
 # exit codes and the text form
 in_client "$TCPSHAKE" -M syn -c 3 -i 0.05 -p 80 $S4 >"$BED_DIR/text" 2>&1

@@ -17,6 +17,7 @@ BED_CHECKS=0
 
 bed_down() {
 	local ns
+	exec 2>/dev/null # the shell's notes on the background jobs killed here
 	for ns in "$BED_C" "$BED_S"; do
 		if ip netns list | grep -qw "$ns"; then
 			ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -87,6 +88,30 @@ table inet anyip {
 		ip6 daddr 2001:db8:1::100/120 tcp dport 80 drop
 		ip6 daddr 2001:db8:1::200/120 tcp dport 80 reject with tcp reset
 		ip6 daddr 2001:db8:1::300/120 tcp dport 80 reject with icmpv6 type admin-prohibited
+	}
+}
+NFT
+}
+
+# Beyond the server, as if it were a router: 198.18.9.0/24 and
+# 2001:db8:9::/64 are routed through it, and it sets the TTL and hop limit of
+# what it would forward to 1, so its kernel answers with ICMP time exceeded
+# from $S4 and $S6, quoting our SYN.
+bed_ttl_hop() {
+	ip -n "$BED_C" route add 198.18.9.0/24 via $S4
+	ip -n "$BED_C" -6 route add 2001:db8:9::/64 via $S6
+	ip netns exec "$BED_S" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$BED_S" link add hop0 type veth peer name hop1
+	ip -n "$BED_S" link set hop0 up
+	ip -n "$BED_S" link set hop1 up
+	ip -n "$BED_S" route add 198.18.9.0/24 dev hop0
+	ip -n "$BED_S" -6 route add 2001:db8:9::/64 dev hop0
+	ip netns exec "$BED_S" nft -f - <<'NFT' || exit 99
+table inet hop {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		ip daddr 198.18.9.0/24 ip ttl set 1
+		ip6 daddr 2001:db8:9::/64 ip6 hoplimit set 1
 	}
 }
 NFT
