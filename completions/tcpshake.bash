@@ -54,7 +54,7 @@ _tcpshake()
 		;;
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
-		--rate | --retries)
+		--rate | --retries | -B | --buffer-size)
 		return
 		;;
 	esac
@@ -66,7 +66,7 @@ _tcpshake()
 	-*)
 		COMPREPLY=($(compgen -W '-p --port -c --count -i --interval -W --timeout
 			-M --mode --close --http --http= --http-method --syn-options
-			-I --interface -S --source -s --source-port -4 --ipv4 -6 --ipv6
+			-I --interface -B --buffer-size -S --source -s --source-port -4 --ipv4 -6 --ipv6
 			-n --numeric -q --quiet -j --json --format -o --output --warning
 			--critical --refused --min-open -f --file --exclude --exclude-file
 			--max-targets --seed --no-shuffle --shard --rate --retries --only

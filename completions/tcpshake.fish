@@ -10,6 +10,7 @@ complete -c tcpshake -l http -d 'Send HEAD PATH over the connection (--http=PATH
 complete -c tcpshake -l http-method -x -a 'HEAD GET' -d 'HTTP method'
 complete -c tcpshake -l syn-options -x -a 'linux none mss= ws= sack ts' -d 'TCP options of our SYN'
 complete -c tcpshake -s I -l interface -x -a '(__fish_print_interfaces)' -d 'Send and capture on this interface'
+complete -c tcpshake -s B -l buffer-size -x -d 'Capture buffer in KiB'
 complete -c tcpshake -s S -l source -x -d 'Source address'
 complete -c tcpshake -s s -l source-port -x -d 'Pin the source port'
 complete -c tcpshake -s 4 -l ipv4 -d 'IPv4 only'

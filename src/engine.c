@@ -219,6 +219,8 @@ static int install_guard(struct run *r)
  * the process keeps: no bigger than the rate needs. */
 static int ring_bytes(const struct run *r)
 {
+	if (r->cfg->buffer_kib > 0)
+		return r->cfg->buffer_kib << 10;
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
 	if (!r->fleet)
 		return 256 << 10;

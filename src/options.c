@@ -22,6 +22,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 'W' },
 	{ "mode", required_argument, NULL, 'M' },
 	{ "interface", required_argument, NULL, 'I' },
+	{ "buffer-size", required_argument, NULL, 'B' },
 	{ "source", required_argument, NULL, 'S' },
 	{ "source-port", required_argument, NULL, 's' },
 	{ "ipv4", no_argument, NULL, '4' },
@@ -87,6 +88,8 @@ void options_help(FILE *f)
 	      "      --only OUTCOME      print only open, closed, filtered or unreachable\n"
 	      "                          target:ports (repeatable)\n"
 	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
+	      "  -B, --buffer-size KIB   the capture buffer in KiB (default: sized by --rate,\n"
+	      "                          256 to 4096)\n"
 	      "  -S, --source ADDR       source address (default: from the route)\n"
 	      "  -s, --source-port PORT  pin the source port (default: a port per probe\n"
 	      "                          from outside the kernel's ephemeral range)\n"
@@ -415,6 +418,11 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->rate = r;
 		return PARSE_OK;
 	}
+	case 'B':
+		if (parse_long(arg, 64, 1 << 20, &v) < 0)
+			return usage_error(cfg, "--buffer-size", "must be a whole number of KiB from 64 to 1048576");
+		cfg->buffer_kib = (int)v;
+		return PARSE_OK;
 	case OPT_RETRIES:
 		if (parse_long(arg, 0, 10, &v) < 0)
 			return usage_error(cfg, "--retries", "must be a whole number from 0 to 10");
@@ -469,7 +477,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:S:s:46nqjo:f:vVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVh", long_opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char what[64];
 			if (optopt)

@@ -29,6 +29,7 @@ struct config {
 	uint64_t shard_i, shard_n; /* --shard I/N; N = 0: no sharding */
 	double rate;          /* --rate, probes per second; 0: as fast as ports allow */
 	int retries;          /* -1: the default (1 for a fleet, 0 for one target:port) */
+	int buffer_kib;       /* -B: the capture ring in KiB; 0: sized by the rate */
 	unsigned only;        /* --only: a mask of 1 << outcome; 0: every outcome */
 	struct port_list ports;
 	long long count;      /* probes per target:port; 0: until interrupted */
