@@ -224,7 +224,9 @@ static int ring_bytes(const struct run *r)
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
 	if (!r->fleet)
 		return 256 << 10;
-	double bytes = rate * 3 * 192 * 0.02; /* 20 ms of the run's frames, ~176 bytes each in the ring */
+	/* 20 ms of the run's frames: three a probe, some 176 bytes each in the
+	 * ring with its header (192 to be safe) */
+	double bytes = rate * 3 * 192 * 0.02;
 	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (4 << 20) ? (4 << 20) : bytes);
 }
 
