@@ -1,8 +1,11 @@
 /* capture.c - the pcap handle and its filter. */
 #include "capture.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <sys/socket.h>
@@ -116,6 +119,49 @@ void capture_close(struct capture *c)
 		pcap_close(c->p);
 	c->p = NULL;
 	c->fd = -1;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* In the child: close every descriptor but the capture sockets (so no pipe
+ * a caller reads, and no firewall guard, outlives this process), then exit
+ * and let the kernel release the sockets here. */
+_Noreturn static void keep_only(const struct capture *caps, size_t n)
+{
+	int keep[CAPTURE_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < CAPTURE_MAX; i++)
+		if (caps[i].p)
+			keep[k++] = caps[i].fd;
+	qsort(keep, k, sizeof(keep[0]), int_cmp);
+	unsigned lo = 0;
+	for (size_t i = 0; i < k; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0u, 0);
+	_exit(0);
+}
+
+void capture_close_detached(struct capture *caps, size_t n)
+{
+	int devnull = n > 0 && n <= CAPTURE_MAX ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	pid_t pid = devnull >= 0 ? fork() : -1;
+	if (pid == 0)
+		keep_only(caps, n);
+	for (size_t i = 0; i < n; i++) {
+		/* the child holds the socket: here, pcap frees its handle
+		 * against /dev/null in the socket's place */
+		if (pid > 0 && caps[i].p)
+			dup2(devnull, caps[i].fd);
+		capture_close(&caps[i]);
+	}
+	if (devnull >= 0)
+		close(devnull);
 }
 
 uint64_t capture_drops(struct capture *c)

@@ -248,8 +248,8 @@ static int open_captures(struct run *r)
 			have |= strcmp(r->caps[c].dev, dev) == 0;
 		if (have)
 			continue;
-		if (r->ncaps == MAX_CAPS) {
-			diag_error(r->diag, "capture: more than %d interfaces", MAX_CAPS);
+		if (r->ncaps == CAPTURE_MAX) {
+			diag_error(r->diag, "capture: more than %d interfaces", CAPTURE_MAX);
 			return EXIT_SYSTEM;
 		}
 		if (capture_open(&r->caps[r->ncaps], dev, &sz, filter, err, sizeof(err)) < 0) {
@@ -457,7 +457,7 @@ static bool finished(const struct run *r)
 /* Sleep in poll() exactly until the next deadline or a frame. */
 static void wait_for_work(struct run *r, const sigset_t *unblocked)
 {
-	struct pollfd pfd[MAX_CAPS];
+	struct pollfd pfd[CAPTURE_MAX];
 	const struct event *next = sched_peek(&r->sched);
 	struct timespec tmo = { 1, 0 };
 	if (next) {
@@ -586,12 +586,12 @@ static int close_output(struct run *r, int rc)
 	return rc;
 }
 
+/* The guard goes first: the table is gone when the caller sees us exit. */
 static void teardown(struct run *r)
 {
-	for (size_t i = 0; i < r->ncaps; i++)
-		capture_close(&r->caps[i]);
-	craft_close(&r->craft);
 	guard_remove(&r->guard);
+	craft_close(&r->craft);
+	capture_close_detached(r->caps, r->ncaps);
 	port_table_free(&r->ports);
 	for (size_t i = 0; i < r->nflows; i++)
 		free(r->flows[i].req);

@@ -20,7 +20,6 @@
 #include "stats.h"
 #include "tset.h"
 
-#define MAX_CAPS 8
 
 /* One target:port being probed: alive from its first probe to its last. */
 struct flow {
@@ -72,7 +71,7 @@ struct run {
 	/* sockets and capture */
 	struct addr *hosts;       /* target addresses for the filter, when few */
 	size_t nhosts;
-	struct capture caps[MAX_CAPS];
+	struct capture caps[CAPTURE_MAX];
 	size_t ncaps;
 	struct crafter craft;
 	struct port_table ports;

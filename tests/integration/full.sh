@@ -142,6 +142,9 @@ for sig in none INT TERM KILL; do
 	esac
 done
 expect_eq "no other table touched" "$(in_client nft list tables | grep -vc tcpshake_)" 0
+# the child that releases the capture sockets after the exit is gone soon after
+sleep 0.5
+expect_eq "no process left in the client's namespace" "$(ip netns pids "$BED_C" | wc -l)" 0
 
 # Without CAP_NET_ADMIN: full mode fails with exit 4 and says why; syn mode works.
 if command -v capsh >/dev/null; then
