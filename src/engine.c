@@ -320,11 +320,11 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
 
-/* A probe has one timer: arming it again moves it. */
+/* A probe has one timer: arming it again moves it, finishing cancels it,
+ * so a timeout that fires is always the probe's current one. */
 static void arm_timer(struct run *r, struct probe *p, int64_t at)
 {
-	p->gen++;
-	if (sched_arm(&r->sched, (uint32_t)(p - r->probes), at, p->gen) < 0 && !r->fatal) {
+	if (sched_arm(&r->sched, (uint32_t)(p - r->probes), at) < 0 && !r->fatal) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;
 	}
@@ -436,14 +436,14 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 		return;
 	case EV_PROGRESS:
 		flows_progress(r, now, false);
-		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0, 0 });
+		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0 });
 		return;
 	case EV_TIMEOUT:
 		break;
 	}
 	struct probe *p = &r->probes[e->id];
 	struct probe_actions a;
-	if (p->state != PS_FREE && p->state != PS_DONE && p->gen == e->gen) {
+	if (p->state != PS_FREE && p->state != PS_DONE) {
 		probe_step(p, PEV_TIMER, NULL, now, &a);
 		act(r, p, &a, now);
 	}
@@ -486,7 +486,7 @@ static void event_loop(struct run *r)
 	sigdelset(&unblocked, SIGTERM);
 	flows_pump(r, mono_ns());
 	if (r->progress)
-		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0, 0 });
+		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0 });
 	while (!finished(r)) {
 		wait_for_work(r, &unblocked);
 		/* 1. replies first: a frame already captured beats its timeout */

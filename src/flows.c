@@ -140,7 +140,7 @@ static void schedule_pump(struct run *r, int64_t when)
 	if (r->pump_at && r->pump_at <= when)
 		return;
 	r->pump_at = when;
-	engine_schedule(r, (struct event){ when, EV_PUMP, 0, 0 });
+	engine_schedule(r, (struct event){ when, EV_PUMP, 0 });
 }
 
 void flows_pump(struct run *r, int64_t now)
@@ -162,7 +162,7 @@ void flows_pump(struct run *r, int64_t now)
 		/* the next probe number, an interval after this one started */
 		if (q.tries == 0 && q.seq + 1 == f->next_seq &&
 		    (r->count == 0 || f->next_seq < r->count))
-			engine_schedule(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, q.flow, 0 });
+			engine_schedule(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, q.flow });
 	}
 }
 

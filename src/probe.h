@@ -94,7 +94,6 @@ struct probe {
 	uint32_t isn;
 	uint32_t flow;              /* index of its target:port */
 	uint32_t seq;               /* probe number within the flow */
-	uint32_t gen;               /* bumped on reuse and on every new timer */
 	uint8_t tries;              /* sends of this probe number so far, 0 first */
 	int64_t sent_mono_ns, sent_wall_ns;
 	int64_t syn_wire_ns;        /* capture time of our own SYN; 0 until seen */

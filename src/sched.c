@@ -53,6 +53,13 @@ static void sift_down(struct sched *s, size_t i)
 	}
 }
 
+/* The entry at i has a new deadline: move it to where it belongs. */
+static void resift(struct sched *s, size_t i)
+{
+	sift_down(s, i);
+	sift_up(s, i);
+}
+
 int sched_push(struct sched *s, struct event e)
 {
 	if (s->n == s->cap) {
@@ -82,8 +89,7 @@ static void remove_at(struct sched *s, size_t i)
 	if (i == --s->n)
 		return;
 	place(s, i, s->v[s->n]);
-	sift_down(s, i);
-	sift_up(s, i);
+	resift(s, i);
 }
 
 int sched_pop(struct sched *s, struct event *e)
@@ -102,15 +108,14 @@ int sched_keyed_init(struct sched *s, size_t nids)
 	return s->at ? 0 : -1;
 }
 
-int sched_arm(struct sched *s, uint32_t id, int64_t when_ns, uint32_t gen)
+int sched_arm(struct sched *s, uint32_t id, int64_t when_ns)
 {
-	struct event e = { when_ns, EV_TIMEOUT, id, gen };
+	struct event e = { when_ns, EV_TIMEOUT, id };
 	if (!s->at || id >= s->nids || s->at[id] == 0)
 		return sched_push(s, e);
 	size_t i = s->at[id] - 1;
 	place(s, i, e);
-	sift_down(s, i);
-	sift_up(s, i);
+	resift(s, i);
 	return 0;
 }
 

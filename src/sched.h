@@ -14,7 +14,6 @@ struct event {
 	int64_t when_ns;  /* monotonic */
 	enum ev_kind kind;
 	uint32_t id;      /* probe slot (timeout) or flow (send) */
-	uint32_t gen;     /* the probe generation a timeout was armed for */
 };
 
 struct sched {
@@ -32,7 +31,7 @@ int sched_push(struct sched *s, struct event e);
  * what is live, not every timer ever armed: its size is bounded by the
  * probes in flight whatever the rate and the timeout. */
 int sched_keyed_init(struct sched *s, size_t nids);
-int sched_arm(struct sched *s, uint32_t id, int64_t when_ns, uint32_t gen);
+int sched_arm(struct sched *s, uint32_t id, int64_t when_ns);
 void sched_cancel(struct sched *s, uint32_t id);
 /* The earliest event, or NULL when empty. */
 const struct event *sched_peek(const struct sched *s);
