@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <signal.h>
@@ -19,13 +21,26 @@
 #define WINDOW 64240       /* the window we offer, in bytes */
 #define RTO_FLOOR_NS (10 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least */
 #define PROGRESS_NS (250 * INT64_C(1000000))
+#define WATCH_NS (10 * INT64_C(1000000))
 
-/* The only mutable global: what the signal handler needs. */
+/* The only mutable globals: what the signal handler needs. */
 static volatile sig_atomic_t stop_signal;
+static volatile int wake_write_fd = -1;
 
+/* Sets the flag and wakes poll() through the self-pipe; installed without
+ * SA_RESTART, so a write blocked on a stalled reader returns too. */
 static void on_signal(int sig)
 {
+	int e = errno;
 	stop_signal = sig;
+	if (wake_write_fd >= 0)
+		(void)!write(wake_write_fd, "", 1);
+	errno = e;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only to interrupt a blocked write */
 }
 
 /* ---- set-up ---------------------------------------------------------- */
@@ -84,6 +99,12 @@ static int plan(struct run *r)
 	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
 	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
 	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
+	r->timeout_ns = cfg->timeout_given ? cfg->timeout_ns
+			: r->fleet ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
+	r->pp.timeout_ns = r->timeout_ns;
+	r->pp.syn_rto_ns = r->fleet ? 0 : RTO_INIT_NS;
+	r->pp.own_reliable = true;
+	r->out.timeout_ns = r->timeout_ns;
 	if (cfg->th.min_open > (long long)r->space) {
 		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
 			   (unsigned long long)r->space);
@@ -132,31 +153,56 @@ static int route_blocks(struct run *r)
 	return 0;
 }
 
+/* Our source addresses, one each: the guard's and the stray check's. */
+static void collect_sources(struct run *r)
+{
+	for (size_t i = 0; i < r->targets.n && r->nsrcs <= GUARD_MAX_ADDRS; i++) {
+		bool have = false;
+		for (size_t k = 0; k < r->nsrcs; k++)
+			have |= addr_eq(&r->srcs[k], &r->routes[i].src);
+		if (!have)
+			r->srcs[r->nsrcs++] = r->routes[i].src;
+	}
+}
+
+/* The ports we hold (ports.h), a probe slot for each, every slot free. */
 static int setup_ports(struct run *r)
 {
-	uint16_t lo, hi;
+	char err[160];
+	struct port_ask ask;
 	if (r->cfg->source_port) {
-		lo = hi = (uint16_t)r->cfg->source_port;
+		ask = (struct port_ask){ (uint16_t)r->cfg->source_port, (uint16_t)r->cfg->source_port,
+					 0, 1 };
 	} else {
 		int elo, ehi;
 		route_ephemeral_range(&elo, &ehi);
-		route_our_ports(elo, ehi, &lo, &hi);
+		route_our_ports(elo, ehi, &ask.lo, &ask.hi);
+		size_t range = (size_t)(ask.hi - ask.lo) + 1;
+		struct addr none = { 0 };
+		ask.start = cookie_isn(&r->key, &none, &none, 0, 0, 0xffffffffu) % range;
+		ask.want = ports_wanted(r->space, r->count, r->fleet, range);
 	}
-	r->nports = (size_t)(hi - lo) + 1;
+	if (port_pool_hold(&r->pool, &ask, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "%s", err);
+		return EXIT_SYSTEM;
+	}
+	port_pool_trim(&r->pool, GUARD_MAX_RUNS);
+	r->nports = r->pool.n;
 	r->probes = calloc(r->nports, sizeof(*r->probes));
-	r->free_probes = calloc(r->nports, sizeof(*r->free_probes));
-	r->free_ports = calloc(r->nports, sizeof(*r->free_ports));
-	if (!r->probes || !r->free_probes || !r->free_ports ||
-	    port_table_init(&r->ports, lo, hi) < 0 || sched_keyed_init(&r->sched, r->nports) < 0) {
+	r->free_slots = calloc(r->nports, sizeof(*r->free_slots));
+	if (!r->probes || !r->free_slots ||
+	    port_table_init(&r->ports, r->pool.port[0], r->pool.port[r->nports - 1]) < 0 ||
+	    sched_keyed_init(&r->sched, r->nports) < 0) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	for (size_t i = 0; i < r->nports; i++)
-		r->free_ports[i] = (uint16_t)(lo + i);
-	for (size_t i = 0; i < r->nports; i++)
-		r->free_probes[i] = (uint32_t)(r->nports - 1 - i);
-	r->free_nprobes = r->nports;
+	for (size_t i = 0; i < r->nports; i++) {
+		r->free_slots[i] = (uint32_t)i;
+		r->probes[i].sport = r->pool.port[i];
+		port_table_set(&r->ports, r->pool.port[i], &r->probes[i]);
+	}
 	r->free_n = r->nports;
+	collect_sources(r);
 	return 0;
 }
 
@@ -186,22 +232,17 @@ static int open_raw(struct run *r)
 static int install_guard(struct run *r)
 {
 	char err[320];
-	struct addr srcs[GUARD_MAX_ADDRS + 1];
-	size_t n = 0;
+	struct port_run runs[GUARD_MAX_RUNS];
 	if (r->cfg->mode != PMODE_FULL)
 		return 0;
 	if (!privs_have(CAP_NET_ADMIN)) {
 		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
 		return EXIT_SYSTEM;
 	}
-	for (size_t i = 0; i < r->targets.n && n <= GUARD_MAX_ADDRS; i++) {
-		bool have = false;
-		for (size_t k = 0; k < n; k++)
-			have |= addr_eq(&srcs[k], &r->routes[i].src);
-		if (!have)
-			srcs[n++] = r->routes[i].src;
-	}
-	struct guard_spec gs = { (long)getpid(), r->ports.lo, r->ports.hi, srcs, n, GUARD_MARK };
+	size_t nruns = port_runs(r->pool.port, r->pool.n, runs, GUARD_MAX_RUNS);
+	struct guard_spec gs = { (long)getpid(), 0, runs, nruns, r->srcs, r->nsrcs, GUARD_MARK };
+	struct addr none = { 0 };
+	gs.tag = cookie_isn(&r->key, &none, &none, 1, 1, 0xfffffffeu);
 	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "firewall guard: %s", err);
 		return EXIT_SYSTEM;
@@ -210,6 +251,7 @@ static int install_guard(struct run *r)
 		diag_error(r->diag, "firewall guard: %s", r->craft.err);
 		return EXIT_SYSTEM;
 	}
+	r->guarded = true;
 	return 0;
 }
 
@@ -284,11 +326,12 @@ static uint16_t syn_mss(const struct route *rt, int family)
 	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
 }
 
-static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64_t now)
+/* Our SYN (the first, or one sent again) with its timestamp value. */
+static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 {
+	const struct flow *f = &r->flows[p->flow];
 	struct syn_options opt;
-	craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family),
-			  (uint32_t)(now / 1000000));
+	craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
 	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, WINDOW,
 			     opt.b, opt.len, NULL, 0 };
 	if (craft_send_syn(&r->craft, &s) < 0) {
@@ -304,20 +347,30 @@ static void send_syn(struct run *r, struct probe *p, const struct flow *f, int64
 }
 
 /* A segment the state machine asked for: timestamps when negotiated (not
- * on a RST, as Linux does), our window, the request as payload. */
-static void send_seg(struct run *r, const struct probe *p, const struct seg_out *o, int64_t now)
+ * on a RST, as Linux does), our window, the request's bytes it names. */
+static void send_seg(struct run *r, const struct probe *p, const struct seg_out *o)
 {
 	uint8_t ts[TS_OPT_LEN];
 	bool rst = o->flags & TCPF_RST;
 	bool with_ts = p->ts_ok && !rst;
 	if (with_ts)
-		craft_ts_option(ts, (uint32_t)(now / 1000000), p->ts_recent);
+		craft_ts_option(ts, o->tsval, p->ts_recent);
+	bool data = o->data_len > 0 && p->req && o->data_off + o->data_len <= p->req_len;
 	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
 			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
-			     o->with_request ? (const uint8_t *)p->req : NULL,
-			     o->with_request ? p->req_len : 0 };
+			     data ? p->req + o->data_off : NULL, data ? o->data_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
+}
+
+/* A RST for a segment that reached one of our ports for no connection:
+ * the kernel would send it, but the guard drops the kernel's. */
+static void send_closed_reply(struct run *r, const struct segment *seg, const struct seg_out *o)
+{
+	struct tcp_seg s = { &seg->dst, &seg->src, seg->dport, seg->sport, o->seq, o->ack, o->flags,
+			     0, NULL, 0, NULL, 0 };
+	if (craft_send_ctl(&r->craft, &s) < 0)
+		diag_error(r->diag, "send: %s", r->craft.err);
 }
 
 /* A probe has one timer: arming it again moves it, finishing cancels it,
@@ -330,18 +383,17 @@ static void arm_timer(struct run *r, struct probe *p, int64_t at)
 	}
 }
 
-/* A SYN leaves: a free source port, a keyed ISN, the probe armed. The
- * scheduler has checked that a port is free. */
+/* A SYN leaves: the port held longest unused (its last probe stops
+ * lingering), a keyed ISN, the probe armed. The scheduler has checked that
+ * a port is free. */
 void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 {
 	struct flow *f = &r->flows[q->flow];
-	uint16_t port = r->free_ports[r->free_head];
+	struct probe *p = &r->probes[r->free_slots[r->free_head]];
 	r->free_head = (r->free_head + 1) % r->nports;
 	r->free_n--;
-	struct probe *p = &r->probes[r->free_probes[--r->free_nprobes]];
 	p->src = f->rt->src;
 	p->dst = f->dst;
-	p->sport = port;
 	p->dport = f->port;
 	p->flow = q->flow;
 	p->seq = q->seq;
@@ -350,33 +402,42 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 			    p->seq << 4 | (p->tries & 0xf));
 	p->req = f->req;
 	p->req_len = f->req_len;
-	int64_t wait = r->fleet ? rto_value(&r->rto, RTO_FLOOR_NS, r->cfg->timeout_ns)
-				: r->cfg->timeout_ns;
+	int64_t wait = r->timeout_ns;
+	if (r->fleet) {
+		wait = rto_value(&r->rtos[f->rt - r->routes], RTO_FLOOR_NS, r->timeout_ns);
+		for (int t = 0; t < q->tries && wait < r->timeout_ns; t++)
+			wait *= 2; /* backoff: a silent target:port is given longer each time */
+		if (wait > r->timeout_ns)
+			wait = r->timeout_ns;
+	}
 	int64_t timer = probe_start(p, &r->pp, wait, now, wall_ns());
-	port_table_set(&r->ports, port, p);
 	r->live++;
 	r->sent++;
-	send_syn(r, p, f, now);
+	send_syn(r, p, p->syn_tsval[0]);
 	arm_timer(r, p, timer);
 }
 
-/* A probe is done: the scheduler reports it; its port goes back. */
+/* A probe is done: the scheduler reports it; its port goes to the back of
+ * the queue and the probe lingers (DONE) until the port is taken again. */
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
 {
 	flows_probe_done(r, p, now);
 	sched_cancel(&r->sched, (uint32_t)(p - r->probes));
-	port_table_set(&r->ports, p->sport, NULL);
-	p->state = PS_FREE;
 	r->live--;
-	r->free_ports[(r->free_head + r->free_n++) % r->nports] = p->sport;
-	r->free_probes[r->free_nprobes++] = (uint32_t)(p - r->probes);
-	flows_pump(r, now);
+	r->free_slots[(r->free_head + r->free_n++) % r->nports] = (uint32_t)(p - r->probes);
+	flows_wake(r, now);
 }
 
 static void act(struct run *r, struct probe *p, const struct probe_actions *a, int64_t now)
 {
-	for (int i = 0; i < a->n; i++)
-		send_seg(r, p, &a->out[i], now);
+	for (int i = 0; i < a->n; i++) {
+		if (a->out[i].syn) {
+			r->retried++; /* a SYN sent again within its probe */
+			send_syn(r, p, a->out[i].tsval);
+		} else {
+			send_seg(r, p, &a->out[i]);
+		}
+	}
 	if (a->done)
 		finish_probe(r, p, now);
 	else if (a->timer_at)
@@ -390,9 +451,25 @@ struct dispatch_ctx {
 	int linktype;
 };
 
+/* A segment to one of our ports that no probe of ours is in: answered as a
+ * closed port would answer it (full mode; without the guard the kernel
+ * answers itself). */
+static void on_stray(struct run *r, const struct segment *seg)
+{
+	struct seg_out o;
+	if (!r->guarded || seg->kind != SEG_TCP || !port_table_get(&r->ports, seg->dport))
+		return;
+	bool ours = false;
+	for (size_t i = 0; i < r->nsrcs && !ours; i++)
+		ours = addr_eq(&seg->dst, &r->srcs[i]);
+	if (ours && probe_closed_reply(seg, &o))
+		send_closed_reply(r, seg, &o);
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
+	struct run *r = d->r;
 	struct segment seg;
 	enum probe_event ev;
 	/* nanosecond precision: tv_usec holds nanoseconds */
@@ -400,21 +477,29 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
 		return;
 	struct probe_actions a;
-	struct probe *p = match_segment(&d->r->ports, &seg, &ev);
-	if (!p)
+	struct probe *p = match_segment(&r->ports, &seg, &ev);
+	if (!p) {
+		on_stray(r, &seg);
 		return;
+	}
+	if (ev == PEV_LINGER && !r->guarded)
+		return; /* no guard: the kernel answers for a finished probe */
 	if (ev != PEV_OWN_SYN && ev != PEV_OWN_SEG)
-		d->r->received++;
+		r->received++;
 	int64_t now = mono_ns();
 	probe_step(p, ev, &seg, now, &a);
-	act(d->r, p, &a, now);
+	act(r, p, &a, now);
 }
+
+/* At most DRAIN_MAX frames a turn of the loop, so deadlines and signals
+ * are seen however fast frames come. */
+#define DRAIN_MAX 512
 
 static void drain_captures(struct run *r)
 {
 	for (size_t i = 0; i < r->ncaps; i++) {
 		struct dispatch_ctx d = { r, r->caps[i].linktype };
-		if (pcap_dispatch(r->caps[i].p, -1, on_frame, (u_char *)&d) == PCAP_ERROR) {
+		if (pcap_dispatch(r->caps[i].p, DRAIN_MAX, on_frame, (u_char *)&d) == PCAP_ERROR) {
 			diag_error(r->diag, "capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
 			r->fatal = EXIT_SYSTEM;
 		}
@@ -422,6 +507,23 @@ static void drain_captures(struct run *r)
 }
 
 /* ---- the loop ---------------------------------------------------------- */
+
+/* Frames come faster than we send: check the capture's drop count now and
+ * then; a fleet without --rate halves its pace when the kernel dropped
+ * frames, and grows it back slowly while it keeps up. */
+static void watch_drops(struct run *r, int64_t now)
+{
+	uint64_t drops = 0;
+	for (size_t i = 0; i < r->ncaps; i++)
+		drops += capture_drops(&r->caps[i]);
+	bool dropped = drops > r->drops_seen;
+	r->drops_seen = drops;
+	if (dropped)
+		r->pp.own_reliable = false;
+	if (r->auto_rate)
+		pacer_adapt(&r->pacer, dropped);
+	engine_schedule(r, (struct event){ now + WATCH_NS, EV_WATCH, 0 });
+}
 
 static void handle_event(struct run *r, const struct event *e, int64_t now)
 {
@@ -437,6 +539,9 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 	case EV_PROGRESS:
 		flows_progress(r, now, false);
 		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0 });
+		return;
+	case EV_WATCH:
+		watch_drops(r, now);
 		return;
 	case EV_TIMEOUT:
 		break;
@@ -454,10 +559,10 @@ static bool finished(const struct run *r)
 	return r->fatal || stop_signal || r->write_errno || (r->live == 0 && flows_finished(r));
 }
 
-/* Sleep in poll() exactly until the next deadline or a frame. */
-static void wait_for_work(struct run *r, const sigset_t *unblocked)
+/* Sleep in poll() exactly until the next deadline, a frame or a signal. */
+static void wait_for_work(struct run *r)
 {
-	struct pollfd pfd[CAPTURE_MAX];
+	struct pollfd pfd[CAPTURE_MAX + 1];
 	const struct event *next = sched_peek(&r->sched);
 	struct timespec tmo = { 1, 0 };
 	if (next) {
@@ -467,9 +572,13 @@ static void wait_for_work(struct run *r, const sigset_t *unblocked)
 		tmo.tv_sec = (time_t)(d / NS_PER_SEC);
 		tmo.tv_nsec = (long)(d % NS_PER_SEC);
 	}
+	size_t n = 0;
 	for (size_t i = 0; i < r->ncaps; i++)
-		pfd[i] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
-	if (ppoll(pfd, r->ncaps, &tmo, unblocked) < 0 && errno != EINTR) {
+		pfd[n++] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
+	pfd[n++] = (struct pollfd){ r->wake_fd[0], POLLIN, 0 };
+	if (stop_signal)
+		return;
+	if (ppoll(pfd, n, &tmo, NULL) < 0 && errno != EINTR) {
 		diag_error(r->diag, "poll: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;
 	}
@@ -477,18 +586,12 @@ static void wait_for_work(struct run *r, const sigset_t *unblocked)
 
 static void event_loop(struct run *r)
 {
-	sigset_t block, unblocked;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &unblocked);
-	sigdelset(&unblocked, SIGINT);
-	sigdelset(&unblocked, SIGTERM);
 	flows_pump(r, mono_ns());
 	if (r->progress)
 		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0 });
+	engine_schedule(r, (struct event){ r->start_mono + WATCH_NS, EV_WATCH, 0 });
 	while (!finished(r)) {
-		wait_for_work(r, &unblocked);
+		wait_for_work(r);
 		/* 1. replies first: a frame already captured beats its timeout */
 		drain_captures(r);
 		/* 2. every due deadline, timeouts before sends at equal times */
@@ -549,7 +652,6 @@ static int open_output(struct run *r)
 	r->out.quiet = cfg->quiet;
 	r->out.only = cfg->only;
 	r->out.th = &cfg->th;
-	r->out.timeout_ns = cfg->timeout_ns;
 	if (cfg->output) {
 		if (output_file_open(&r->file, cfg->output, err, sizeof(err)) < 0) {
 			diag_error(r->diag, "%s", err);
@@ -591,6 +693,11 @@ static void teardown(struct run *r)
 {
 	guard_remove(&r->guard);
 	craft_close(&r->craft);
+	port_pool_release(&r->pool);
+	wake_write_fd = -1;
+	for (int i = 0; i < 2; i++)
+		if (r->wake_fd[i] >= 0)
+			close(r->wake_fd[i]);
 	capture_close_detached(r->caps, r->ncaps);
 	port_table_free(&r->ports);
 	for (size_t i = 0; i < r->nflows; i++)
@@ -602,22 +709,43 @@ static void teardown(struct run *r)
 	free(r->hosts);
 	free(r->routes);
 	free(r->probes);
-	free(r->free_ports);
-	free(r->free_probes);
+	free(r->free_slots);
+	free(r->rtos);
 	free(r->out.sums);
 	tset_free(&r->targets);
 	output_file_abort(&r->file);
 }
 
-static void install_signals(void)
+static int install_signals(struct run *r)
 {
 	struct sigaction sa;
+	if (pipe2(r->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	wake_write_fd = r->wake_fd[1];
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked write returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Stopped by a signal: a reader that stalls must not hold us. Every write
+ * that blocks is interrupted within 100 ms, and one that fails ends the
+ * report. */
+static void bound_writes(struct run *r)
+{
+	struct itimerval it = { { 0, 100000 }, { 0, 100000 } };
+	if (!stop_signal)
+		return;
+	if (r->write_errno == EINTR) {
+		r->write_errno = 0;
+		clearerr(r->out.f);
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* The run could not start: its code, or in nagios format an UNKNOWN line. */
@@ -633,10 +761,12 @@ int engine_run(const struct config *cfg, struct diag *diag)
 {
 	struct run r;
 	memset(&r, 0, sizeof(r));
+	r.guard.fd = -1;
+	r.wake_fd[0] = r.wake_fd[1] = -1;
 	r.cfg = cfg;
 	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
-				      cfg->syn.wscale, cfg->syn.ts, WINDOW };
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true };
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
 		diag_error(r.diag, "getrandom: %s", strerror(errno));
@@ -655,13 +785,18 @@ int engine_run(const struct config *cfg, struct diag *diag)
 		teardown(&r);
 		return not_started(&r, EXIT_SYSTEM);
 	}
-	install_signals();
+	if (install_signals(&r) < 0) {
+		diag_error(r.diag, "pipe: %s", strerror(errno));
+		teardown(&r);
+		return not_started(&r, EXIT_SYSTEM);
+	}
 	r.start_mono = mono_ns();
 	r.start_wall = wall_ns();
 	r.out.fleet = r.fleet;
 	if (r.out.ops->begin)
 		r.out.ops->begin(&r.out);
 	event_loop(&r);
+	bound_writes(&r);
 	report(&r);
 	rc = close_output(&r, exit_code(&r));
 	teardown(&r);

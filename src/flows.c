@@ -52,7 +52,16 @@ int flows_setup(struct run *r)
 	for (size_t i = 0; i < cap; i++)
 		r->free_flows[i] = (uint32_t)(cap - 1 - i);
 	r->free_nflows = cap;
+	r->rtos = calloc(r->targets.n ? r->targets.n : 1, sizeof(*r->rtos));
+	if (!r->rtos) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
 	r->pacer.gap_ns = r->cfg->rate > 0 ? (int64_t)(1e9 / r->cfg->rate) : 0;
+	/* a fleet without --rate is paced by what the capture keeps up with */
+	r->auto_rate = r->fleet && r->cfg->rate <= 0;
+	if (r->auto_rate)
+		r->pacer.gap_ns = INT64_C(1000000000) / PACER_START_PPS;
 	r->progress = r->fleet && !r->cfg->quiet && isatty(STDERR_FILENO);
 	return 0;
 }
@@ -166,6 +175,13 @@ void flows_pump(struct run *r, int64_t now)
 	}
 }
 
+/* A port came free: pump from the loop, not from the capture callback, so
+ * a stream of answers cannot keep the loop from its deadlines and signals. */
+void flows_wake(struct run *r, int64_t now)
+{
+	schedule_pump(r, now);
+}
+
 void flows_send_due(struct run *r, uint32_t flow, int64_t now)
 {
 	struct flow *f = &r->flows[flow];
@@ -203,8 +219,12 @@ void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 		enqueue(r, (struct send_req){ p->flow, p->seq, (uint8_t)(p->tries + 1) });
 		return;
 	}
-	if (r->fleet && p->res.rtt_source == RTT_WIRE)
-		rto_sample(&r->rto, p->res.rtt_ns);
+	/* the adaptive timeout learns from the target's own TCP answers, taken
+	 * on the wire from a SYN that was not sent again (Karn): an ICMP error
+	 * from a router on the way says nothing of the target's distance */
+	if (r->fleet && p->res.rtt_source == RTT_WIRE && p->res.syns == 1 &&
+	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
+		rto_sample(&r->rtos[f->rt - r->routes], p->res.rtt_ns);
 	struct probe_report rep = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq, &p->res,
 				    p->phase_deadline - p->sent_mono_ns,
 				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
@@ -229,7 +249,7 @@ bool flows_finished(const struct run *r)
 
 void flows_report_live(struct run *r)
 {
-	for (size_t i = 0; i < r->nflows; i++)
+	for (size_t i = 0; i < r->nflows && !ferror(r->out.f); i++)
 		if (r->flows[i].live && r->flows[i].sum.sent > 0)
 			report_flow(r, &r->flows[i]);
 }

@@ -1,10 +1,27 @@
 /* guard.c - an owner-flagged nftables table that drops the kernel's RSTs. */
 #include "guard.h"
 
+#include <errno.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* "61000-61015, 62001" */
+static int port_set(const struct guard_spec *s, char *buf, size_t len, size_t *off)
+{
+	for (size_t i = 0; i < s->nruns; i++) {
+		const struct port_run *r = &s->runs[i];
+		int rc = r->lo == r->hi ? buf_put(buf, len, off, "%s%u", i ? ", " : "", r->lo)
+					: buf_put(buf, len, off, "%s%u-%u", i ? ", " : "", r->lo, r->hi);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
 
 /* One rule for one family: "ip saddr { a, b }" or no address match. */
 static int family_rule(const struct guard_spec *s, int family, char *buf, size_t len, size_t *off)
@@ -15,9 +32,9 @@ static int family_rule(const struct guard_spec *s, int family, char *buf, size_t
 		n += s->srcs[i].family == family;
 	if (n == 0)
 		return 0;
-	if (buf_put(buf, len, off, "\t\tmeta nfproto %s meta mark != 0x%08x tcp sport %u-%u "
-			       "tcp flags & rst == rst",
-		family == AF_INET ? "ipv4" : "ipv6", (unsigned)s->mark, s->port_lo, s->port_hi) < 0)
+	if (buf_put(buf, len, off, "\t\tmeta nfproto %s meta mark != 0x%08x tcp sport { ",
+		    family == AF_INET ? "ipv4" : "ipv6", (unsigned)s->mark) < 0 ||
+	    port_set(s, buf, len, off) < 0 || buf_put(buf, len, off, " } tcp flags & rst == rst") < 0)
 		return -1;
 	if (s->nsrcs <= GUARD_MAX_ADDRS) {
 		if (buf_put(buf, len, off, " %s saddr { ", family == AF_INET ? "ip" : "ip6") < 0)
@@ -36,17 +53,24 @@ static int family_rule(const struct guard_spec *s, int family, char *buf, size_t
 	return buf_put(buf, len, off, " drop\n");
 }
 
+int guard_name(const struct guard_spec *s, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "tcpshake_%ld_%08x", s->pid, (unsigned)s->tag);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 int guard_ruleset(const struct guard_spec *s, char *buf, size_t len)
 {
+	char name[64];
 	size_t off = 0;
-	if (len == 0)
+	if (len == 0 || s->nruns == 0 || guard_name(s, name, sizeof(name)) < 0)
 		return -1;
 	if (buf_put(buf, len, &off,
-		"table inet tcpshake_%ld {\n"
+		"table inet %s {\n"
 		"\tflags owner\n"
 		"\tchain rst_guard {\n"
 		"\t\ttype filter hook output priority raw; policy accept;\n",
-		s->pid) < 0 ||
+		name) < 0 ||
 	    family_rule(s, AF_INET, buf, len, &off) < 0 ||
 	    family_rule(s, AF_INET6, buf, len, &off) < 0 || buf_put(buf, len, &off, "\t}\n}\n") < 0)
 		return -1;
@@ -60,34 +84,144 @@ static void first_line(const char *in, char *err, size_t errlen)
 	snprintf(err, errlen, "%.*s", (int)n, in ? in : "");
 }
 
+static bool is_nf_netlink(int fd)
+{
+	int dom = 0, proto = -1;
+	socklen_t l = sizeof(dom);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 || dom != AF_NETLINK)
+		return false;
+	l = sizeof(proto);
+	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) == 0 &&
+	       proto == NETLINK_NETFILTER;
+}
+
+/* The netfilter netlink socket libnftables opened: the highest-numbered
+ * one, as none was open before. */
+static int find_nf_socket(void)
+{
+	int found = -1;
+	for (int fd = 3; fd < 4096; fd++)
+		if (is_nf_netlink(fd))
+			found = fd;
+	return found;
+}
+
+static void send_fd(int chan, int fd)
+{
+	char byte = 0, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	memset(ctl, 0, sizeof(ctl));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	(void)sendmsg(chan, &m, 0);
+}
+
+/* In the child: build the table, hand its socket back (or the reason). */
+_Noreturn static void install_child(int chan, const char *rules)
+{
+	char msg[256];
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft) {
+		(void)!write(chan, "\001libnftables: no context", 24);
+		_exit(1);
+	}
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	if (nft_run_cmd_from_buffer(nft, rules) != 0) {
+		first_line(nft_ctx_get_error_buffer(nft), msg + 1, sizeof(msg) - 1);
+		msg[0] = '\001';
+		(void)!write(chan, msg, strlen(msg + 1) + 1);
+		_exit(1);
+	}
+	int fd = find_nf_socket();
+	if (fd < 0) {
+		(void)!write(chan, "\001no netlink socket", 18);
+		_exit(1);
+	}
+	send_fd(chan, fd);
+	_exit(0); /* the table lives on: our parent holds its socket */
+}
+
+/* The socket, or -1 with the child's reason in msg. */
+static int receive_fd(int chan, char *msg, size_t msglen)
+{
+	char buf[256] = "", ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t n;
+	do
+		n = recvmsg(chan, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	msg[0] = '\0';
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+			return fd;
+		}
+	if (n > 1 && buf[0] == '\001') {
+		buf[n] = '\0';
+		snprintf(msg, msglen, "%s", buf + 1);
+	}
+	return -1;
+}
+
+static void explain(const char *msg, int status, char *err, size_t errlen)
+{
+	if (strstr(msg, "Operation not permitted"))
+		snprintf(err, errlen, "Operation not permitted: full mode needs CAP_NET_ADMIN "
+				      "(-M syn does not)");
+	else if (strstr(msg, "No such file") || strstr(msg, "not supported"))
+		snprintf(err, errlen, "%s: the kernel has no nf_tables (-M syn needs none)", msg);
+	else if (msg[0])
+		snprintf(err, errlen, "%s", msg);
+	else if (WIFEXITED(status))
+		snprintf(err, errlen, "libnftables failed (exit status %d): out of memory or "
+				      "descriptors?", WEXITSTATUS(status));
+	else
+		snprintf(err, errlen, "libnftables failed (signal %d)",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
 {
-	char rules[8192];
-	snprintf(g->table, sizeof(g->table), "tcpshake_%ld", s->pid);
-	if (guard_ruleset(s, rules, sizeof(rules)) < 0) {
+	char rules[16384], msg[256];
+	int chan[2], status = 0;
+	g->fd = -1;
+	if (guard_name(s, g->table, sizeof(g->table)) < 0 ||
+	    guard_ruleset(s, rules, sizeof(rules)) < 0) {
 		snprintf(err, errlen, "ruleset too long");
 		return -1;
 	}
-	g->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!g->nft) {
-		snprintf(err, errlen, "libnftables: no context");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
-	nft_ctx_buffer_output(g->nft);
-	nft_ctx_buffer_error(g->nft);
-	if (nft_run_cmd_from_buffer(g->nft, rules) != 0) {
-		char msg[256];
-		first_line(nft_ctx_get_error_buffer(g->nft), msg, sizeof(msg));
-		if (strstr(msg, "Operation not permitted"))
-			snprintf(err, errlen, "Operation not permitted: full mode needs CAP_NET_ADMIN "
-					      "(-M syn does not)");
-		else if (strstr(msg, "No such file") || strstr(msg, "not supported") ||
-			 strstr(msg, "Protocol not supported"))
-			snprintf(err, errlen, "%s: the kernel has no nf_tables (-M syn needs none)", msg);
-		else
-			snprintf(err, errlen, "%s", msg[0] ? msg : "nftables refused the ruleset");
-		nft_ctx_free(g->nft);
-		g->nft = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(chan[0]);
+		close(chan[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(chan[0]);
+		install_child(chan[1], rules);
+	}
+	close(chan[1]);
+	g->fd = receive_fd(chan[0], msg, sizeof(msg));
+	close(chan[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (g->fd < 0) {
+		explain(msg, status, err, errlen);
 		return -1;
 	}
 	return 0;
@@ -95,7 +229,7 @@ int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t
 
 void guard_remove(struct guard *g)
 {
-	if (g->nft)
-		nft_ctx_free(g->nft);
-	g->nft = NULL;
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
 }

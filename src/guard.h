@@ -3,44 +3,53 @@
  * The kernel knows nothing of our crafted connections and answers every
  * SYN/ACK, data segment or FIN of theirs with a RST. While a full-mode run
  * lives, an nftables table drops those RSTs: family inet, named after our
- * pid, with the owner flag, so it exists only as long as our netlink socket
- * - it vanishes when the process exits, is killed or crashes. Its one chain
- * drops only RSTs leaving from our source-port range and our addresses that
- * do not carry our mark (every segment we send is marked with SO_MARK); it
- * touches no other table or rule. */
+ * pid and a random tag (unique across PID namespaces sharing one network
+ * namespace), with the owner flag, so it exists only as long as its netlink
+ * socket - it vanishes when the process exits, is killed or crashes. Its one
+ * chain drops only RSTs leaving from the source ports this run holds (see
+ * ports.h: no other process can have them) and our addresses that do not
+ * carry our mark (every segment we send is marked with SO_MARK); another
+ * run's segments and the host's own are never touched.
+ *
+ * libnftables exits the process on some failures (memory, descriptors), so
+ * a child process builds the table and hands its netlink socket back: a
+ * failure there is our one line, never libnftables' exit. */
 #ifndef TCPSHAKE_GUARD_H
 #define TCPSHAKE_GUARD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ports.h"
 #include "util.h"
 
 #define GUARD_MARK UINT32_C(0x74637368) /* "tcsh" */
 #define GUARD_MAX_ADDRS 64
-
-struct nft_ctx;
+#define GUARD_MAX_RUNS 512
 
 struct guard {
-	struct nft_ctx *nft;
-	char table[48];
+	int fd;            /* the netlink socket that owns the table; -1 none */
+	char table[64];
 };
 
 struct guard_spec {
 	long pid;
-	uint16_t port_lo, port_hi;
+	uint32_t tag;               /* random, per run */
+	const struct port_run *runs; /* the ports we hold */
+	size_t nruns;
 	const struct addr *srcs; /* our source addresses; more than GUARD_MAX_ADDRS: ports only */
 	size_t nsrcs;
 	uint32_t mark;
 };
 
-/* The ruleset, as nft text. -1 if it does not fit. Pure. */
+/* The table's name and its ruleset, as nft text. -1 if it does not fit. Pure. */
+int guard_name(const struct guard_spec *s, char *buf, size_t len);
 int guard_ruleset(const struct guard_spec *s, char *buf, size_t len);
 
 /* Install it; -1 with a reason in err. */
 int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen);
 
-/* Remove it (closing our netlink socket is what removes an owner table). */
+/* Remove it (closing the netlink socket is what removes an owner table). */
 void guard_remove(struct guard *g);
 
 #endif

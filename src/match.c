@@ -75,21 +75,31 @@ static int is_icmp_for(const struct probe *p, const struct segment *s)
 	       addr_eq(&s->dst, &p->src);
 }
 
+/* From the peer, on the probe's 4-tuple, whatever it acknowledges. */
+static int is_theirs(const struct probe *p, const struct segment *s)
+{
+	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
+	       addr_eq(&s->dst, &p->src);
+}
+
 enum probe_event match_probe(const struct probe *p, const struct segment *seg)
 {
 	if (seg->kind == SEG_ICMP)
-		return is_icmp_for(p, seg) ? PEV_ICMP : 0;
+		return p->state != PS_DONE && is_icmp_for(p, seg) ? PEV_ICMP : 0;
 	if (seg->kind != SEG_TCP)
 		return 0;
+	if (p->state == PS_DONE)
+		return is_theirs(p, seg) ? PEV_LINGER : 0;
 	if (is_own_syn(p, seg))
 		return PEV_OWN_SYN;
-	if (p->state == PS_SYN_SENT || (p->state == PS_TIME_WAIT && p->rcv_nxt == 0))
-		return is_reply(p, seg) ? PEV_TCP : is_own_later(p, seg) ? PEV_OWN_SEG : 0;
+	if (p->state == PS_SYN_SENT || (p->state == PS_FLUSH && p->rcv_nxt == 0))
+		return is_reply(p, seg) ? PEV_TCP : is_own_later(p, seg) ? PEV_OWN_SEG
+				: is_theirs(p, seg) ? PEV_STALE : 0;
 	if (is_own_later(p, seg))
 		return PEV_OWN_SEG;
 	if (is_later_reply(p, seg))
 		return PEV_TCP;
-	return 0;
+	return is_theirs(p, seg) ? PEV_STALE : 0;
 }
 
 struct probe *match_segment(const struct port_table *t, const struct segment *seg,

@@ -15,10 +15,12 @@
 #include "decode.h"
 #include "probe.h"
 
-/* Live probes by source port: the engine's only lookup structure. */
+/* Our probe slots by source port: the engine's only lookup structure. A
+ * port the run holds always has its slot (idle, live or lingering); any
+ * other port has none. */
 struct port_table {
-	uint16_t lo, hi;      /* our source-port range, inclusive */
-	struct probe **slot;  /* hi - lo + 1 entries, NULL when the port is idle */
+	uint16_t lo, hi;      /* the lowest and highest port held, inclusive */
+	struct probe **slot;  /* hi - lo + 1 entries, NULL for a port not ours */
 };
 
 int port_table_init(struct port_table *t, uint16_t lo, uint16_t hi);
@@ -26,8 +28,9 @@ void port_table_free(struct port_table *t);
 struct probe *port_table_get(const struct port_table *t, uint16_t port);
 void port_table_set(struct port_table *t, uint16_t port, struct probe *p);
 
-/* The probe a segment belongs to and the event it is for it; NULL when the
- * segment is none of ours. */
+/* The probe a segment belongs to and the event it is for it (PEV_LINGER
+ * for a finished probe's 4-tuple, PEV_STALE for a live one's that
+ * acknowledges what we never sent); NULL when it is none of ours. */
 struct probe *match_segment(const struct port_table *t, const struct segment *seg,
 			    enum probe_event *ev);
 

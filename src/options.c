@@ -67,7 +67,7 @@ void options_help(FILE *f)
 	      "  -c, --count N           probes per target:port (default: one target:port is\n"
 	      "                          probed until interrupted, several get one each)\n"
 	      "  -i, --interval SEC      seconds between probes to a target:port (default 1)\n"
-	      "  -W, --timeout SEC       seconds to wait for an answer (default 1)\n"
+	      "  -W, --timeout SEC       seconds to wait for an answer (default 3; a fleet 1)\n"
 	      "  -M, --mode MODE         full: complete the handshake, then close (default);\n"
 	      "                          syn: SYN, then our RST on SYN/ACK\n"
 	      "      --close KIND        how full mode ends: fin (default) or rst\n"
@@ -311,6 +311,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 			return usage_error(cfg, "--interval", "must be a number of seconds > 0 and <= 86400");
 		return PARSE_OK;
 	case 'W':
+		cfg->timeout_given = true;
 		if ((cfg->timeout_ns = parse_seconds(arg, 3600)) < 0)
 			return usage_error(cfg, "--timeout", "must be a number of seconds > 0 and <= 3600");
 		return PARSE_OK;

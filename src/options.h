@@ -34,6 +34,7 @@ struct config {
 	struct port_list ports;
 	long long count;      /* probes per target:port; 0: until interrupted */
 	bool count_given;
+	bool timeout_given;       /* -W: else 3 s for one target:port, 1 s for a fleet */
 	int64_t interval_ns, timeout_ns;
 	enum probe_mode mode;
 	enum close_kind close;

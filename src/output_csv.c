@@ -6,7 +6,7 @@
 static const char *const columns =
 	"target,addr,port,seq,sport,outcome,flags,rtt_us,rtt_source,ttl,win,mss,icmp_type,"
 	"icmp_code,icmp_name,icmp_from,time,mode,established,close,close_us,segments,"
-	"http_status,http_ttfb_us,http_bytes";
+	"http_status,http_ttfb_us,http_bytes,syns";
 
 /* A field, quoted when it holds a comma, a quote or a line break. */
 static void csv_field(FILE *f, const char *s, bool first)
@@ -84,7 +84,7 @@ static void csv_probe(struct output *o, const struct probe_report *r)
 	} else {
 		fputs(",,,", f);
 	}
-	fputs("\r\n", f);
+	fprintf(f, ",%u\r\n", res->syns);
 }
 
 static void csv_summary(struct output *o, const struct flow_summary *s)

@@ -116,7 +116,7 @@ static void json_probe(struct output *o, const struct probe_report *r)
 	fprintf(f, ",\"time\":%lld.%06lld", (long long)(r->time_ns / NS_PER_SEC),
 		(long long)(r->time_ns % NS_PER_SEC / 1000));
 	json_connection(f, r);
-	fputs("}\n", f);
+	fprintf(f, ",\"syns\":%u}\n", res->syns);
 }
 
 static void json_summary(struct output *o, const struct flow_summary *s)

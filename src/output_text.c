@@ -53,8 +53,13 @@ static void text_probe(struct output *o, const struct probe_report *r)
 	default:
 		break;
 	}
-	fprintf(o->f, " rtt=%.3f ms%s", (double)res->rtt_ns / 1e6,
-		res->rtt_source == RTT_CLOCK ? " (clock)" : "");
+	if (res->rtt_source == RTT_NONE)
+		fputs(" rtt=unknown", o->f); /* SYN sent again, the answer does not say to which */
+	else
+		fprintf(o->f, " rtt=%.3f ms%s", (double)res->rtt_ns / 1e6,
+			res->rtt_source == RTT_CLOCK ? " (clock)" : "");
+	if (res->syns > 1)
+		fprintf(o->f, " syns=%u", res->syns);
 	if (res->established)
 		text_connection(o->f, r);
 	fputc('\n', o->f);

@@ -22,6 +22,8 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+static int64_t next_timer(const struct probe *p, int64_t now);
+
 int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_timeout_ns,
 		    int64_t now_mono, int64_t now_wall)
 {
@@ -41,10 +43,34 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->phase_deadline = now_mono + syn_timeout_ns;
 	p->rto_ns = RTO_MIN_NS;
 	p->rtx_left = pp->retries;
+	p->snd_wnd = 0;
+	p->peer_mss = 536;
+	p->persist_at = 0;
+	p->persist_ns = 0;
+	p->tw = false;
+	p->challenge_left = 3;
+	p->quick_left = 2;
+	memset(p->syn_wire, 0, sizeof(p->syn_wire));
+	p->syns = 1;
+	p->syns_seen = 0;
+	p->last_tsval = 0;
+	p->syn_tsval[0] = probe_tsval(p, now_mono);
+	p->syn_rto_ns = pp->syn_rto_ns;
+	p->syn_next = pp->syn_rto_ns > 0 ? now_mono + pp->syn_rto_ns : 0;
 	memset(&p->res, 0, sizeof(p->res));
 	p->res.close_ns = -1;
 	p->res.http.ttfb_ns = -1;
-	return p->phase_deadline;
+	p->res.syns = 1;
+	return p->syn_next && p->syn_next < p->phase_deadline ? p->syn_next : p->phase_deadline;
+}
+
+uint32_t probe_tsval(struct probe *p, int64_t now_mono)
+{
+	uint32_t v = (uint32_t)(now_mono / 1000000);
+	if (p->last_tsval && (int32_t)(v - p->last_tsval) <= 0)
+		v = p->last_tsval + 1;
+	p->last_tsval = v;
+	return v;
 }
 
 uint16_t probe_window(const struct probe *p)
@@ -55,15 +81,40 @@ uint16_t probe_window(const struct probe *p)
 	return (uint16_t)(w > 65535 ? 65535 : w);
 }
 
-static void emit(struct probe_actions *a, uint8_t flags, uint32_t seq, uint32_t ack, bool req)
+static bool room(const struct probe_actions *a)
 {
-	if (a->n < (int)(sizeof(a->out) / sizeof(a->out[0])))
-		a->out[a->n++] = (struct seg_out){ flags, seq, ack, req };
+	return a->n < PROBE_OUT_MAX;
+}
+
+static void emit(struct probe_actions *a, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	if (room(a))
+		a->out[a->n++] = (struct seg_out){ .flags = flags, .seq = seq, .ack = ack };
 }
 
 static void emit_ack(struct probe *p, struct probe_actions *a)
 {
-	emit(a, TCPF_ACK, p->snd_nxt, p->rcv_nxt, false);
+	emit(a, TCPF_ACK, p->snd_nxt, p->rcv_nxt);
+}
+
+static void emit_data(struct probe_actions *a, uint32_t seq, uint32_t ack, uint32_t off,
+		      uint16_t len)
+{
+	if (room(a))
+		a->out[a->n++] = (struct seg_out){ .flags = TCPF_PSH | TCPF_ACK, .seq = seq, .ack = ack,
+						   .data_off = off, .data_len = len };
+}
+
+/* Our SYN again: the same ISN, a new timestamp value. */
+static void emit_syn(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	if (!room(a) || p->syns >= SYN_TRIES_MAX)
+		return;
+	uint32_t tsval = probe_tsval(p, now);
+	p->syn_tsval[p->syns++] = tsval;
+	p->res.syns = p->syns;
+	a->out[a->n++] = (struct seg_out){ .flags = TCPF_SYN, .seq = p->isn, .syn = true,
+					   .tsval = tsval };
 }
 
 /* Rounded to the nearest µs, clamped to what 32 bits hold (35 minutes). */
@@ -98,23 +149,98 @@ static void new_phase(struct probe *p, int64_t now, struct probe_actions *a)
 
 static void send_fin(struct probe *p, int64_t now, struct probe_actions *a)
 {
-	emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt, p->rcv_nxt, false);
+	emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 	p->snd_nxt++;
 	p->fin_sent = true;
 	new_phase(p, now, a);
 }
 
-/* Both ends from the capture when we saw our own SYN; else the clock. */
+/* Which SYN a reply answers: the one whose timestamp it echoes, the only
+ * one sent, or -1 when that cannot be told (Karn: no RTT then). A peer that
+ * echoes the first SYN's timestamp in answer to a later one (Linux does, for
+ * a half-open connection) is indistinguishable from a late answer to the
+ * first: after a retransmission only an echo of a later SYN is believed. */
+static int answered_syn(const struct probe *p, const struct segment *seg)
+{
+	if (p->syns == 1)
+		return 0;
+	if (seg->kind == SEG_TCP && seg->opt.has_ts)
+		for (int k = 1; k < p->syns; k++)
+			if (p->syn_tsval[k] == seg->opt.ts_ecr)
+				return k;
+	return -1;
+}
+
+/* Both ends from the capture when we saw that SYN leave; else the clock. */
 static void take_rtt(struct probe *p, const struct segment *seg, int64_t now_mono)
 {
 	p->res.reply_wall_ns = seg->ts_ns;
-	if (p->syn_wire_ns > 0 && seg->ts_ns >= p->syn_wire_ns) {
-		p->res.rtt_ns = seg->ts_ns - p->syn_wire_ns;
+	int k = answered_syn(p, seg);
+	if (k < 0) {
+		p->res.rtt_source = RTT_NONE;
+		p->res.rtt_ns = 0;
+	} else if (p->syn_wire[k] > 0 && seg->ts_ns >= p->syn_wire[k]) {
+		p->res.rtt_ns = seg->ts_ns - p->syn_wire[k];
 		p->res.rtt_source = RTT_WIRE;
 	} else {
 		p->res.rtt_ns = now_mono - p->sent_mono_ns;
-		p->res.rtt_source = RTT_CLOCK;
+		p->res.rtt_source = k == 0 ? RTT_CLOCK : RTT_NONE;
 	}
+}
+
+/* The retransmission timeout of our data: RFC 6298 from one clean sample
+ * (3 x RTT, at least 200 ms, as Linux); a sample of a second or more may be
+ * the peer's own SYN/ACK retransmission, so then the initial 1 s. */
+static int64_t data_rto(const struct probe *p)
+{
+	if (p->res.rtt_source == RTT_NONE || p->res.rtt_ns >= RTO_INIT_NS)
+		return RTO_INIT_NS;
+	int64_t rto = 3 * p->res.rtt_ns;
+	return rto < RTO_MIN_NS ? RTO_MIN_NS : rto;
+}
+
+/* Request bytes sent so far (sequence space before any FIN). */
+static uint32_t data_sent(const struct probe *p)
+{
+	return p->snd_nxt - (p->isn + 1) - (p->fin_sent ? 1u : 0u);
+}
+
+/* As much of the request as the peer's window and MSS allow; with nothing
+ * in flight and no room, a zero-window probe timer. */
+static void send_data(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	if (p->fin_sent)
+		return;
+	uint32_t sent = data_sent(p);
+	while (sent < p->req_len && room(a)) {
+		uint32_t wnd_end = p->snd_una + p->snd_wnd;
+		if (!seq_lt(p->snd_nxt, wnd_end))
+			break;
+		uint32_t len = (uint32_t)p->req_len - sent;
+		if (len > p->peer_mss)
+			len = p->peer_mss;
+		if (len > wnd_end - p->snd_nxt)
+			len = wnd_end - p->snd_nxt;
+		emit_data(a, p->snd_nxt, p->rcv_nxt, sent, (uint16_t)len);
+		p->snd_nxt += len;
+		sent += len;
+	}
+	if (sent < p->req_len && p->snd_una == p->snd_nxt) {
+		if (!p->persist_at) {
+			p->persist_ns = p->rto_ns;
+			p->persist_at = now + p->persist_ns;
+		}
+	} else {
+		p->persist_at = 0;
+	}
+}
+
+/* The peer's window, from a segment that acknowledges something new or the
+ * same (SYN/ACK windows are never scaled). */
+static void take_window(struct probe *p, const struct segment *seg)
+{
+	uint32_t w = (seg->flags & TCPF_SYN) ? seg->win : (uint32_t)seg->win << p->peer_ws;
+	p->snd_wnd = w;
 }
 
 /* The handshake is complete: ACK it, then what the run asked for. */
@@ -129,19 +255,22 @@ static void established(struct probe *p, const struct segment *seg, int64_t now,
 	p->ts_ok = pp->ts && seg->opt.has_ts;
 	p->ts_recent = seg->opt.ts_val;
 	p->ws_ok = pp->wscale >= 0 && seg->opt.wscale >= 0;
-	p->peer_ws = p->ws_ok ? (uint8_t)seg->opt.wscale : 0;
-	int64_t rto = 2 * p->res.rtt_ns;
-	p->rto_ns = rto < RTO_MIN_NS ? RTO_MIN_NS : rto;
+	p->peer_ws = p->ws_ok ? (uint8_t)(seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
+	p->peer_mss = seg->opt.mss ? seg->opt.mss : 536;
+	take_window(p, seg);
+	p->rto_ns = data_rto(p);
+	p->syn_next = 0;
 	emit_ack(p, a);
 	if (pp->close == CLOSE_RST) {
-		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt, false);
+		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_RST;
 		finish(p, a);
 	} else if (pp->http) {
-		emit(a, TCPF_PSH | TCPF_ACK, p->snd_nxt, p->rcv_nxt, true);
-		p->snd_nxt += (uint32_t)p->req_len;
 		p->state = PS_HTTP;
 		new_phase(p, now, a);
+		send_data(p, now, a);
+		if (p->persist_at && p->persist_at < a->timer_at)
+			a->timer_at = p->persist_at;
 	} else {
 		p->state = PS_FIN_WAIT;
 		send_fin(p, now, a);
@@ -163,7 +292,7 @@ static void on_reply(struct probe *p, const struct segment *seg, int64_t now,
 	}
 	p->res.outcome = OUTCOME_OPEN;
 	if (p->pp->mode == PMODE_SYN) {
-		emit(a, TCPF_RST, p->isn + 1, 0, false);
+		emit(a, TCPF_RST, p->isn + 1, 0);
 		finish(p, a);
 		return;
 	}
@@ -191,8 +320,12 @@ static bool take_segment(struct probe *p, const struct segment *seg, bool *need_
 	}
 	if (seg->opt.has_ts)
 		p->ts_recent = seg->opt.ts_val;
-	if (seq_lt(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_nxt))
+	if (seq_leq(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_nxt)) {
+		if (seq_lt(p->snd_una, seg->ack))
+			p->rtx_left = p->pp->retries; /* progress: the retry budget is whole again */
 		p->snd_una = seg->ack;
+		take_window(p, seg);
+	}
 	if (p->fin_sent && p->snd_una == p->snd_nxt)
 		p->fin_acked = true;
 	bool in_order = seg->seq == p->rcv_nxt;
@@ -235,59 +368,126 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		send_fin(p, now, a);
 		return;
 	}
+	if (p->state == PS_HTTP) {
+		int before = a->n;
+		send_data(p, now, a);
+		if (a->n > before)
+			need_ack = false; /* the data carries the ACK */
+	}
 	if (need_ack)
 		emit_ack(p, a);
+	if (p->state == PS_HTTP)
+		a->timer_at = next_timer(p, now);
 	if (p->state == PS_FIN_WAIT && p->peer_fin && p->fin_acked) {
 		p->res.close = CLOSE_FIN;
+		p->tw = true; /* we closed first: TIME-WAIT is ours */
 		finish(p, a);
 	} else if (p->state == PS_LAST_ACK && p->fin_acked) {
 		finish(p, a);
 	}
 }
 
+/* The wait of an established probe: the phase's end, the retransmission
+ * of what is in flight, a zero-window probe. */
+static int64_t next_timer(const struct probe *p, int64_t now)
+{
+	int64_t t = p->phase_deadline;
+	if (p->snd_una != p->snd_nxt)
+		t = min64(t, now + p->rto_ns);
+	if (p->persist_at)
+		t = min64(t, p->persist_at);
+	return t;
+}
+
+/* No answer to our SYNs by the deadline. A SYN the capture never saw leave
+ * was never sent: the kernel could not resolve the next hop. */
+static void syn_timeout(struct probe *p, struct probe_actions *a)
+{
+	p->res.outcome = OUTCOME_FILTERED;
+	if (p->syns_seen == 0 && p->pp->own_reliable) {
+		p->res.outcome = OUTCOME_UNREACHABLE;
+		p->res.no_neighbour = true;
+		p->res.icmp_type = ICMP_NO_NEIGHBOUR;
+		p->res.icmp_code = 0;
+		p->res.icmp_from = p->src;
+	}
+	finish(p, a);
+}
+
+static void on_syn_timer(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	if (now >= p->phase_deadline) {
+		syn_timeout(p, a);
+		return;
+	}
+	if (p->syn_next && now >= p->syn_next) {
+		emit_syn(p, now, a);
+		p->syn_rto_ns *= 2;
+		p->syn_next = p->syns < SYN_TRIES_MAX ? now + p->syn_rto_ns : 0;
+	}
+	a->timer_at = p->syn_next ? min64(p->phase_deadline, p->syn_next) : p->phase_deadline;
+}
+
+/* What is in flight again, from snd_una: a segment of the request, or our FIN. */
+static void retransmit(struct probe *p, struct probe_actions *a)
+{
+	uint32_t sent = data_sent(p);
+	uint32_t una_off = p->snd_una - (p->isn + 1);
+	if (una_off < sent) {
+		uint32_t len = sent - una_off;
+		if (len > p->peer_mss)
+			len = p->peer_mss;
+		emit_data(a, p->snd_una, p->rcv_nxt, una_off, (uint16_t)len);
+	} else if (p->fin_sent) {
+		emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt - 1, p->rcv_nxt);
+	}
+}
+
 static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	if (p->state == PS_SYN_SENT) {
-		p->res.outcome = OUTCOME_FILTERED;
-		finish(p, a);
+		on_syn_timer(p, now, a);
 		return;
 	}
 	if (now >= p->phase_deadline) {
 		if (p->state == PS_HTTP) {
 			/* no answer or no close in time: end it politely anyway */
 			p->state = PS_FIN_WAIT;
+			p->persist_at = 0;
 			send_fin(p, now, a);
 			return;
 		}
-		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt, false);
+		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_TIMEOUT;
 		finish(p, a);
 		return;
 	}
-	if (p->snd_una != p->snd_nxt && p->rtx_left > 0) {
+	if (p->persist_at && now >= p->persist_at) {
+		/* a zero window: an old sequence number asks for its update */
+		emit(a, TCPF_ACK, p->snd_una - 1, p->rcv_nxt);
+		p->persist_ns *= 2;
+		p->persist_at = now + p->persist_ns;
+	} else if (p->snd_una != p->snd_nxt && p->rtx_left > 0) {
 		p->rtx_left--;
-		if (p->fin_sent)
-			emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt - 1, p->rcv_nxt, false);
-		else
-			emit(a, TCPF_PSH | TCPF_ACK, p->snd_una, p->rcv_nxt, true);
+		retransmit(p, a);
 		p->rto_ns *= 2;
 	}
-	a->timer_at = min64(p->phase_deadline, now + p->rto_ns);
+	a->timer_at = next_timer(p, now);
 }
 
 /* Done, once the capture has seen our last segments leave. */
-static void time_wait(struct probe *p, int64_t now, struct probe_actions *a)
+static void flush(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	if (!a->done || a->n == 0)
 		return;
 	a->done = false;
-	p->state = PS_TIME_WAIT;
+	p->state = PS_FLUSH;
 	p->own_pending = a->n;
 	a->timer_at = now + min64(p->rto_ns, p->pp->timeout_ns);
 }
 
-static void on_time_wait(struct probe *p, enum probe_event ev, const struct segment *seg,
-			 struct probe_actions *a)
+static void on_flush(struct probe *p, enum probe_event ev, const struct segment *seg,
+		     struct probe_actions *a)
 {
 	if (ev == PEV_OWN_SEG) {
 		log_seg(p, '>', seg->flags, seg->ts_ns);
@@ -302,12 +502,31 @@ static void on_time_wait(struct probe *p, enum probe_event ev, const struct segm
 	}
 }
 
+/* Our SYN seen leaving: which one, by its timestamp value, else in order. */
+static void own_syn(struct probe *p, const struct segment *seg)
+{
+	int k = -1;
+	if (p->syn_wire_ns == 0)
+		p->syn_wire_ns = seg->ts_ns;
+	if (seg->opt.has_ts)
+		for (int i = 0; i < p->syns && k < 0; i++)
+			if (p->syn_tsval[i] == seg->opt.ts_val && p->syn_wire[i] == 0)
+				k = i;
+	if (k < 0 && !seg->opt.has_ts)
+		for (int i = 0; i < p->syns && k < 0; i++)
+			if (p->syn_wire[i] == 0)
+				k = i;
+	if (k >= 0) {
+		p->syn_wire[k] = seg->ts_ns;
+		p->syns_seen++;
+	}
+}
+
 static void on_own(struct probe *p, enum probe_event ev, const struct segment *seg)
 {
 	log_seg(p, '>', seg->flags, seg->ts_ns);
 	if (ev == PEV_OWN_SYN) {
-		if (p->syn_wire_ns == 0)
-			p->syn_wire_ns = seg->ts_ns;
+		own_syn(p, seg);
 		return;
 	}
 	if ((seg->flags & TCPF_FIN) && p->our_fin_wire_ns == 0)
@@ -318,19 +537,93 @@ static void on_own(struct probe *p, enum probe_event ev, const struct segment *s
 
 static void step(struct probe *p, enum probe_event ev, const struct segment *seg,
 		 int64_t now_mono, struct probe_actions *a);
+bool probe_closed_reply(const struct segment *seg, struct seg_out *o)
+{
+	if (seg->kind != SEG_TCP || (seg->flags & TCPF_RST))
+		return false;
+	memset(o, 0, sizeof(*o));
+	if (seg->flags & TCPF_ACK) {
+		o->flags = TCPF_RST;
+		o->seq = seg->ack;
+	} else {
+		o->flags = TCPF_RST | TCPF_ACK;
+		o->ack = seg->seq + (uint32_t)seg->payload_len + !!(seg->flags & TCPF_SYN) +
+			 !!(seg->flags & TCPF_FIN);
+	}
+	return true;
+}
+
+/* A DONE probe lingers: in TIME-WAIT their FIN again means our last ACK
+ * was lost, so it is sent again; otherwise the 4-tuple is CLOSED. */
+static void on_linger(struct probe *p, const struct segment *seg, int64_t now,
+		      struct probe_actions *a)
+{
+	struct seg_out o;
+	if (p->tw) {
+		if ((seg->flags & TCPF_FIN) && !(seg->flags & TCPF_RST) && seg->seq + 1 == p->rcv_nxt) {
+			struct seg_out ack = { .flags = TCPF_ACK, .seq = p->snd_nxt, .ack = p->rcv_nxt,
+					       .tsval = probe_tsval(p, now) };
+			a->out[a->n++] = ack;
+		}
+		return;
+	}
+	if (probe_closed_reply(seg, &o))
+		a->out[a->n++] = o;
+}
+
+/* A segment of our 4-tuple acknowledging what we never sent. Before the
+ * handshake it belongs to an older connection the peer still holds: reset
+ * it at its own ack and send our SYN again at once. After, it is out of
+ * window: a challenge ACK (RFC 5961), a few at most. */
+static void on_stale(struct probe *p, const struct segment *seg, int64_t now,
+		     struct probe_actions *a)
+{
+	if (seg->flags & TCPF_RST)
+		return;
+	if (p->state == PS_SYN_SENT) {
+		if (!(seg->flags & TCPF_ACK))
+			return;
+		emit(a, TCPF_RST, seg->ack, 0);
+		if (p->quick_left > 0 && now < p->phase_deadline) {
+			p->quick_left--;
+			emit_syn(p, now, a);
+		}
+		return;
+	}
+	if (p->challenge_left > 0 && p->state != PS_FLUSH) {
+		p->challenge_left--;
+		emit_ack(p, a);
+	}
+}
+
+/* Every segment of ours carries a timestamp value that never goes back. */
+static void stamp(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	for (int i = 0; i < a->n; i++)
+		if (!a->out[i].syn && !a->out[i].tsval)
+			a->out[i].tsval = probe_tsval(p, now);
+}
 
 void probe_step(struct probe *p, enum probe_event ev, const struct segment *seg,
 		int64_t now_mono, struct probe_actions *a)
 {
 	memset(a, 0, sizeof(*a));
-	if (p->state == PS_FREE || p->state == PS_DONE)
+	if (p->state == PS_FREE)
 		return;
-	if (p->state == PS_TIME_WAIT) {
-		on_time_wait(p, ev, seg, a);
+	if (p->state == PS_DONE) {
+		if (ev == PEV_LINGER || ev == PEV_STALE)
+			on_linger(p, seg, now_mono, a);
 		return;
 	}
-	step(p, ev, seg, now_mono, a);
-	time_wait(p, now_mono, a);
+	if (ev == PEV_STALE) {
+		on_stale(p, seg, now_mono, a);
+	} else if (p->state == PS_FLUSH) {
+		on_flush(p, ev, seg, a);
+	} else {
+		step(p, ev, seg, now_mono, a);
+		flush(p, now_mono, a);
+	}
+	stamp(p, now_mono, a);
 }
 
 static void step(struct probe *p, enum probe_event ev, const struct segment *seg,
@@ -363,6 +656,9 @@ static void step(struct probe *p, enum probe_event ev, const struct segment *seg
 	case PEV_TIMER:
 		on_timer(p, now_mono, a);
 		return;
+	case PEV_STALE:
+	case PEV_LINGER:
+		return; /* handled in probe_step */
 	}
 }
 
@@ -435,7 +731,9 @@ static const char *icmp6_unreach[8] = {
 const char *icmp_name(int family, uint8_t type, uint8_t code, char *buf, size_t len)
 {
 	const char *name = NULL;
-	if (family == AF_INET && type == 3 && code < 16)
+	if (type == ICMP_NO_NEIGHBOUR && code == 0)
+		name = "no-neighbour";
+	else if (family == AF_INET && type == 3 && code < 16)
 		name = icmp4_unreach[code];
 	else if (family == AF_INET6 && type == 1 && code < 8)
 		name = icmp6_unreach[code];

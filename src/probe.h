@@ -6,6 +6,12 @@
  * to send, a timer to arm, done. No I/O happens here, so every transition
  * is unit-tested without a network.
  *
+ * SYN_SENT sends its SYN again on RFC 6298's schedule (1 s, doubling) until
+ * the timeout, with the same ISN and a new timestamp value, so the SYN a
+ * SYN/ACK answers is known when the peer echoes it; an ACK for an older
+ * connection on our 4-tuple is reset (RFC 9293 3.10.7.3) and the SYN sent
+ * again at once.
+ *
  *   syn mode:  SYN_SENT --SA--> (RST) DONE
  *   full mode: SYN_SENT --SA--> (ACK) then, by --close and --http:
  *              rst:  (RST/ACK) DONE
@@ -13,9 +19,13 @@
  *              http: (request) HTTP --their FIN--> (FIN/ACK) LAST_ACK --ACK--> DONE
  *              a peer FIN before ours: (FIN/ACK) LAST_ACK; a RST: DONE
  * Every wait is bounded by the timeout; our FIN and request are sent again
- * a bounded number of times when not acknowledged. A probe whose last step
- * sends segments waits in TIME_WAIT until the capture has seen them leave,
- * so its log is the whole exchange (and a FIN sent again is answered). */
+ * a bounded number of times when not acknowledged, the request never beyond
+ * the peer's window nor in segments above its MSS (a zero window is probed).
+ * A probe whose last step sends segments waits in FLUSH until the capture
+ * has seen them leave, so its log is the whole exchange. DONE is reported,
+ * but lingers until its source port is taken again: a segment of its 4-tuple
+ * gets the answer a real endpoint would give (TIME-WAIT after our FIN: a
+ * repeated FIN is acknowledged again; otherwise CLOSED: a RST). */
 #ifndef TCPSHAKE_PROBE_H
 #define TCPSHAKE_PROBE_H
 
@@ -36,7 +46,7 @@ enum probe_mode { PMODE_SYN = 1, PMODE_FULL };
 enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_PEER_FIN, CLOSE_PEER_RST,
 		  CLOSE_TIMEOUT };
 
-enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_HTTP, PS_FIN_WAIT, PS_LAST_ACK, PS_TIME_WAIT,
+enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_HTTP, PS_FIN_WAIT, PS_LAST_ACK, PS_FLUSH,
 		   PS_DONE };
 
 /* How every probe of a run behaves; read-only. */
@@ -49,7 +59,12 @@ struct probe_params {
 	int wscale;                 /* the window scale our SYN offers; -1 none */
 	bool ts;                    /* our SYN offers timestamps */
 	uint16_t window;            /* the window we offer, in bytes */
+	int64_t syn_rto_ns;         /* first SYN retransmission; 0: none (a fleet retries) */
+	bool own_reliable;          /* the capture sees every SYN leave (no drops) */
 };
+
+#define SYN_TRIES_MAX 8
+#define RTO_INIT_NS INT64_C(1000000000) /* RFC 6298's initial RTO */
 
 #define SEGLOG_MAX 24
 
@@ -84,6 +99,8 @@ struct probe_result {
 	struct seg_log log[SEGLOG_MAX];
 	int nlog;
 	int64_t log_t0_ns;          /* capture time of log[0] */
+	uint8_t syns;               /* SYNs sent */
+	bool no_neighbour;          /* unreachable: our SYN never left (no ARP/ND answer) */
 };
 
 struct probe {
@@ -96,18 +113,31 @@ struct probe {
 	uint32_t seq;               /* probe number within the flow */
 	uint8_t tries;              /* sends of this probe number so far, 0 first */
 	int64_t sent_mono_ns, sent_wall_ns;
-	int64_t syn_wire_ns;        /* capture time of our own SYN; 0 until seen */
+	int64_t syn_wire_ns;        /* capture time of our own first SYN; 0 until seen */
+	uint32_t syn_tsval[SYN_TRIES_MAX]; /* the timestamp value of each SYN */
+	int64_t syn_wire[SYN_TRIES_MAX];   /* its capture time; 0 until seen */
+	uint8_t syns, syns_seen;
+	int64_t syn_next;           /* monotonic: the next SYN retransmission; 0 none */
+	int64_t syn_rto_ns;
+	uint32_t last_tsval;        /* our timestamps never go back */
+	int quick_left;             /* SYNs sent at once after resetting a stale connection */
 	/* the connection, in full mode */
 	uint32_t snd_una, snd_nxt, rcv_nxt;
 	bool ts_ok, ws_ok;
 	uint32_t ts_recent;
 	uint8_t peer_ws;
+	uint32_t snd_wnd;           /* what the peer takes beyond snd_una, bytes */
+	uint16_t peer_mss;
+	int64_t persist_at;         /* zero-window probe due; 0 none */
+	int64_t persist_ns;
 	bool fin_sent, fin_acked, peer_fin;
+	bool tw;                    /* DONE after an active close: TIME-WAIT */
+	int challenge_left;
 	int64_t phase_deadline;     /* monotonic: the end of the current wait */
 	int64_t rto_ns;
 	int rtx_left;
 	int64_t our_fin_wire_ns, req_wire_ns;
-	int own_pending;            /* TIME_WAIT: our last segments not yet captured */
+	int own_pending;            /* FLUSH: our last segments not yet captured */
 	const uint8_t *req;         /* the HTTP request, owned by the flow */
 	size_t req_len;
 	struct probe_result res;
@@ -117,27 +147,46 @@ struct probe {
 struct seg_out {
 	uint8_t flags;
 	uint32_t seq, ack;
-	bool with_request;          /* carry the HTTP request as payload */
+	uint32_t data_off;          /* payload: this much of the request from here */
+	uint16_t data_len;
+	bool syn;                   /* our SYN again, with its options */
+	uint32_t tsval;             /* our timestamp value (when timestamps are on) */
 };
+
+#define PROBE_OUT_MAX 8
 
 struct probe_actions {
 	int n;
-	struct seg_out out[3];
+	struct seg_out out[PROBE_OUT_MAX];
 	bool done;
 	int64_t timer_at;           /* monotonic; 0: no timer */
 };
 
-enum probe_event { PEV_OWN_SYN = 1, PEV_OWN_SEG, PEV_TCP, PEV_ICMP, PEV_TIMER };
+/* PEV_STALE: a segment of our 4-tuple that acknowledges what we never sent
+ * (an older connection's, or out of window); PEV_LINGER: a segment of a DONE
+ * probe's 4-tuple. */
+enum probe_event { PEV_OWN_SYN = 1, PEV_OWN_SEG, PEV_TCP, PEV_ICMP, PEV_TIMER, PEV_STALE,
+		   PEV_LINGER };
 
-/* Arm a probe that has just sent its SYN; returns the first timer, in
- * syn_timeout_ns (the wait for an answer to the SYN). */
+/* Arm a probe whose first SYN the engine sends now (its timestamp value is
+ * p->syn_tsval[0]); returns the first timer. syn_timeout_ns bounds the wait
+ * for an answer to the SYNs. */
 int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_timeout_ns,
 		    int64_t now_mono, int64_t now_wall);
+
+/* Our next timestamp value: the millisecond clock, but never equal to or
+ * below the last one sent (a peer's PAWS check would drop it). */
+uint32_t probe_tsval(struct probe *p, int64_t now_mono);
 
 /* Advance on one event; seg is NULL for PEV_TIMER. now_mono is the
  * monotonic clock when the event is handled. */
 void probe_step(struct probe *p, enum probe_event ev, const struct segment *seg,
 		int64_t now_mono, struct probe_actions *act);
+
+/* The reply of a CLOSED endpoint to a segment for no connection (RFC 9293
+ * 3.10.7.1): false for a RST (never answered); else a RST, at the segment's
+ * ack if it has one, else acknowledging it. */
+bool probe_closed_reply(const struct segment *seg, struct seg_out *o);
 
 /* The window field of our segments once the handshake is done. */
 uint16_t probe_window(const struct probe *p);
@@ -145,7 +194,12 @@ uint16_t probe_window(const struct probe *p);
 const char *outcome_name(enum outcome o);
 const char *close_name(enum close_kind c);
 
-/* "admin-prohibited", "ttl-exceeded", "code-N" ... into buf. */
+/* An unreachable result with no ICMP error at all: our SYN never left, the
+ * next hop did not answer ARP or neighbour discovery. Type 0 is no ICMP
+ * error type in either family. */
+#define ICMP_NO_NEIGHBOUR 0
+
+/* "admin-prohibited", "ttl-exceeded", "no-neighbour", "code-N" ... into buf. */
 const char *icmp_name(int family, uint8_t type, uint8_t code, char *buf, size_t len);
 
 /* The status code of an HTTP status line ("HTTP/1.1 200 OK"), or 0. */

@@ -14,6 +14,7 @@
 #include "options.h"
 #include "output.h"
 #include "permute.h"
+#include "ports.h"
 #include "probe.h"
 #include "route.h"
 #include "sched.h"
@@ -57,6 +58,7 @@ struct run {
 	uint64_t pos;             /* the next position in the permuted order */
 	uint64_t count;           /* probes per target:port; 0: until interrupted */
 	int retries;
+	int64_t timeout_ns;       /* -W, or its default for this kind of run */
 	bool fleet;               /* more than one target:port */
 	uint64_t excluded;
 	/* flows alive, and the SYNs waiting to go */
@@ -67,19 +69,25 @@ struct run {
 	size_t q_head, q_n, q_cap;
 	struct pacer pacer;
 	int64_t pump_at;          /* the one pending EV_PUMP, or 0 */
-	struct rto rto;           /* the adaptive timeout of a fleet */
+	struct rto *rtos;         /* a fleet's adaptive timeout, one per target block */
+	bool auto_rate;           /* a fleet without --rate: paced by what the capture keeps up with */
+	uint64_t drops_seen;      /* capture drops at the last look */
 	/* sockets and capture */
 	struct addr *hosts;       /* target addresses for the filter, when few */
 	size_t nhosts;
 	struct capture caps[CAPTURE_MAX];
 	size_t ncaps;
 	struct crafter craft;
+	struct port_pool pool;    /* the source ports we hold; slot i uses pool.port[i] */
 	struct port_table ports;
-	struct probe *probes;     /* as many slots as source ports */
-	uint32_t *free_probes;    /* LIFO: a hot slot is reused, memory stays small */
-	size_t free_nprobes;
-	uint16_t *free_ports;     /* FIFO ring: a port is reused as late as possible */
+	struct probe *probes;     /* one slot per port held */
+	uint32_t *free_slots;     /* FIFO ring: a port is reused as late as possible, and
+				   * its finished probe lingers until then */
 	size_t free_head, free_n, nports;
+	struct addr srcs[GUARD_MAX_ADDRS + 1]; /* our source addresses */
+	size_t nsrcs;
+	bool guarded;             /* full mode: we answer for our ports, the kernel cannot */
+	int wake_fd[2];           /* the signal handler's self-pipe */
 	struct sched sched;
 	struct output out;
 	struct output_file file;  /* -o */
@@ -94,9 +102,17 @@ struct run {
 	bool progress;            /* a progress line on stderr */
 };
 
+/* The default -W: one target:port waits 3 s, so that one lost SYN or
+ * SYN/ACK is recovered by the SYN sent again at 1 s (Linux sends its SYN
+ * again at 1 s and 3 s); a fleet 1 s, its silent target:ports being sent
+ * again instead, with an adaptive timeout. */
+#define TIMEOUT_SINGLE_NS (3 * INT64_C(1000000000))
+#define TIMEOUT_FLEET_NS INT64_C(1000000000)
+
 /* flows.c: the flow scheduler */
 int flows_setup(struct run *r);
 void flows_pump(struct run *r, int64_t now);
+void flows_wake(struct run *r, int64_t now);
 void flows_send_due(struct run *r, uint32_t flow, int64_t now);
 void flows_probe_done(struct run *r, struct probe *p, int64_t now);
 bool flows_finished(const struct run *r);

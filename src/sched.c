@@ -148,3 +148,12 @@ void pacer_take(struct pacer *p, int64_t now)
 		p->next_ns = now - PACER_LAG_NS; /* missed slots older than that are lost */
 	p->next_ns += p->gap_ns;
 }
+
+void pacer_adapt(struct pacer *p, bool dropped)
+{
+	const int64_t fastest = INT64_C(1000000000) / PACER_MAX_PPS;
+	const int64_t slowest = INT64_C(1000000000) / PACER_MIN_PPS;
+	int64_t g = p->gap_ns;
+	g = dropped ? g * 2 : g - g / 16;
+	p->gap_ns = g < fastest ? fastest : g > slowest ? slowest : g;
+}

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1, EV_PUMP = 2, EV_PROGRESS = 3 };
+enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1, EV_PUMP = 2, EV_PROGRESS = 3, EV_WATCH = 4 };
 
 struct event {
 	int64_t when_ns;  /* monotonic */
@@ -53,5 +53,13 @@ struct pacer {
 bool pacer_ready(const struct pacer *p, int64_t now, int64_t *when);
 /* A send went now. */
 void pacer_take(struct pacer *p, int64_t now);
+
+/* The pace of a fleet without --rate: halved when the capture dropped
+ * frames since the last look, else 1/16 faster, between PACER_MIN_PPS and
+ * PACER_MAX_PPS. */
+#define PACER_START_PPS 10000
+#define PACER_MIN_PPS 100
+#define PACER_MAX_PPS 100000
+void pacer_adapt(struct pacer *p, bool dropped);
 
 #endif
