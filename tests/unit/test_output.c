@@ -34,7 +34,7 @@ static struct addr addr_of(const char *s)
 Test(output, json_open_probe)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
 				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117412 };
 	struct probe_report rep = { "web \"1\"", &a, 80, 61234, 0, &r, NS_PER_SEC,
 				    INT64_C(1795663422869885123), PMODE_SYN, false };
@@ -46,21 +46,21 @@ Test(output, json_open_probe)
 			 "\"rtt_us\":117.412,\"rtt_source\":\"wire\",\"ttl\":64,\"win\":64240,"
 			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885,\"mode\":\"syn\","
 			 "\"established\":false,\"close\":null,\"close_us\":null,\"segments\":[],"
-			 "\"http\":null}\n");
+			 "\"http\":null,\"syns\":1}\n");
 	free(text);
 }
 
 Test(output, json_unreachable_and_filtered)
 {
 	struct addr a = addr_of("2001:db8::2");
-	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 1, .icmp_code = 1,
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_UNREACHABLE, .icmp_type = 1, .icmp_code = 1,
 				  .icmp_from = a, .ttl = 64, .rtt_source = RTT_CLOCK,
 				  .rtt_ns = 80000 };
 	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC,
 				    PMODE_FULL, false };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
-	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	struct probe_result f = { .syns = 1, .outcome = OUTCOME_FILTERED };
 	rep.res = &f;
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o),
@@ -70,13 +70,13 @@ Test(output, json_unreachable_and_filtered)
 			 "\"win\":null,\"mss\":null,\"icmp\":{\"type\":1,\"code\":1,"
 			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000,"
 			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
-			 "\"segments\":[],\"http\":null}\n"
+			 "\"segments\":[],\"http\":null,\"syns\":1}\n"
 			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
 			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"filtered\","
 			 "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
 			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000,"
 			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
-			 "\"segments\":[],\"http\":null}\n");
+			 "\"segments\":[],\"http\":null,\"syns\":1}\n");
 	free(text);
 }
 
@@ -112,13 +112,13 @@ Test(output, text_summary)
 Test(output, text_probe_lines)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct probe_result r = { .outcome = OUTCOME_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
 				  .icmp_from = a, .rtt_source = RTT_WIRE, .rtt_ns = 80000 };
 	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0,
 				    PMODE_SYN, false };
 	struct output o = open_out(&output_text_ops);
 	o.ops->probe(&o, &rep);
-	struct probe_result f = { .outcome = OUTCOME_FILTERED };
+	struct probe_result f = { .syns = 1, .outcome = OUTCOME_FILTERED };
 	rep.res = &f;
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o),
@@ -130,7 +130,7 @@ Test(output, text_probe_lines)
 Test(output, json_full_http_probe)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
 				  .rtt_source = RTT_WIRE, .rtt_ns = 1000, .established = true,
 				  .close = CLOSE_PEER_FIN, .close_ns = -1,
 				  .http = { 200, 2500, 180 }, .nlog = 2,
@@ -141,7 +141,7 @@ Test(output, json_full_http_probe)
 	o.ops->probe(&o, &rep);
 	cr_assert(strstr(close_out(&o), ",\"mode\":\"full\",\"established\":true,\"close\":\"peer-fin\","
 					"\"close_us\":null,\"segments\":[\">S\",\"<SA\"],"
-					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180}}\n"),
+					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180},\"syns\":1}\n"),
 		  "%s", text);
 	free(text);
 }
@@ -149,7 +149,7 @@ Test(output, json_full_http_probe)
 Test(output, text_full_probe_verbose)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct probe_result r = { .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 100,
 				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117000,
 				  .established = true, .close = CLOSE_FIN, .close_ns = 50000,
 				  .nlog = 2, .log = { { '>', 0x02, 0 }, { '<', 0x12, 117 } },
@@ -245,13 +245,13 @@ Test(nagios, one_line_with_perfdata)
 Test(csv, quoting_rfc4180)
 {
 	struct addr a = addr_of("198.18.0.2");
-	struct probe_result r = { .outcome = OUTCOME_FILTERED };
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_FILTERED };
 	struct probe_report rep = { "a,\"b\"", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN,
 				    false };
 	struct output o = open_out(&output_csv_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o), "\"a,\"\"b\"\"\",198.18.0.2,80,0,61000,filtered,,,,,,,,,,,"
-					"0.000000,syn,false,,,,,,\r\n");
+					"0.000000,syn,false,,,,,,,1\r\n");
 	free(text);
 }
 

@@ -12,10 +12,10 @@
 static struct probe p;
 static struct segment s;
 static struct probe_actions a;
-static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240 };
-static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240 };
-static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240 };
-static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240 };
+static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false };
+static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false };
+static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240, 0, false };
+static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240, 0, false };
 static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 
 static void start(const struct probe_params *pp)
@@ -82,7 +82,7 @@ Test(probe, syn_mode_open_with_wire_rtt_then_rst)
 	cr_assert_eq(a.out[0].flags, TCPF_RST);
 	cr_assert_eq(a.out[0].seq, ISN + 1);
 	cr_assert_not(a.done, "waits to see its RST leave");
-	cr_assert_eq(p.state, PS_TIME_WAIT);
+	cr_assert_eq(p.state, PS_FLUSH);
 	own(TCPF_RST, ISN + 1, 0, 10200);
 	cr_assert(a.done);
 	cr_assert_eq(p.res.nlog, 3);
@@ -213,7 +213,7 @@ Test(probe, full_fin_and_ack_in_one_segment)
 	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10300);
 	step(PEV_TCP, 10300);
 	cr_assert_eq(a.n, 1);
-	cr_assert_eq(p.state, PS_TIME_WAIT);
+	cr_assert_eq(p.state, PS_FLUSH);
 	cr_assert_eq(p.res.close, CLOSE_FIN);
 }
 
@@ -297,7 +297,7 @@ Test(probe, close_rst)
 Test(probe, our_fin_sent_again_then_timeout)
 {
 	static struct probe_params long_pp = { PMODE_FULL, CLOSE_FIN, false, 10000 * MS, 3, 7,
-					       true, 64240 };
+					       true, 64240, 0, false };
 	start(&long_pp);
 	synack(10100);
 	int64_t t = a.timer_at;
@@ -308,7 +308,7 @@ Test(probe, our_fin_sent_again_then_timeout)
 			sent_again += a.out[k].flags == (TCPF_FIN | TCPF_ACK);
 		if (a.timer_at)
 			t = a.timer_at;
-		if (p.state == PS_TIME_WAIT) {
+		if (p.state == PS_FLUSH) {
 			step(PEV_TIMER, t + 1000 * MS);
 			break;
 		}
@@ -324,7 +324,7 @@ Test(probe, retransmissions_stop_at_the_timeout)
 	start(&fin_pp); /* 1 s: room for two before the deadline */
 	synack(10100);
 	int sent_again = 0;
-	for (int i = 0; i < 20 && !a.done && p.state != PS_TIME_WAIT; i++) {
+	for (int i = 0; i < 20 && !a.done && p.state != PS_FLUSH; i++) {
 		int64_t t = a.timer_at;
 		cr_assert_leq(t, 10100 + 1000 * MS);
 		step(PEV_TIMER, t);
@@ -341,7 +341,7 @@ Test(probe, http_exchange)
 	synack(10100);
 	cr_assert_eq(a.n, 2);
 	cr_assert_eq(a.out[1].flags, TCPF_PSH | TCPF_ACK);
-	cr_assert(a.out[1].with_request);
+	cr_assert_eq(a.out[1].data_len, sizeof(req) - 1, "the whole request fits the window and MSS");
 	uint32_t after_req = ISN + 1 + (uint32_t)(sizeof(req) - 1);
 	own(TCPF_PSH | TCPF_ACK, ISN + 1, sizeof(req) - 1, 10150);
 	static const uint8_t resp[] = "HTTP/1.1 204 No Content\r\n\r\n";
@@ -424,4 +424,217 @@ Test(probe, http_request_crossing_the_servers_fin_ends_on_its_bare_rst)
 	step(PEV_TCP, 10400);
 	cr_assert(a.done);
 	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+}
+
+/* ---- a TCP endpoint as the kernel's: retransmission, Karn, linger ---- */
+
+static struct probe_params retx_pp = { PMODE_FULL, CLOSE_FIN, false, 3000 * MS, 3, 7, true, 64240,
+				       1000 * MS, true };
+
+/* Our own SYN leaving, with the timestamp value the probe gave it. */
+static void own_syn_ts(uint32_t tsval, int64_t ts)
+{
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_TCP;
+	s.flags = TCPF_SYN;
+	s.seq = ISN;
+	s.ts_ns = ts;
+	s.opt.has_ts = 1;
+	s.opt.ts_val = tsval;
+	step(PEV_OWN_SYN, ts);
+}
+
+Test(probe, syn_sent_again_on_rfc6298_schedule_then_filtered)
+{
+	start(&retx_pp);
+	cr_assert_eq(p.syns, 1);
+	int64_t t = probe_start(&p, &retx_pp, retx_pp.timeout_ns, 0, 5000);
+	cr_assert_eq(t, 1000 * MS, "the first SYN is sent again after 1 s");
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	cr_assert_eq(a.n, 1);
+	cr_assert(a.out[0].syn);
+	cr_assert_eq(a.out[0].seq, ISN, "the same ISN: a half-open peer answers it again");
+	cr_assert_neq(a.out[0].tsval, p.syn_tsval[0], "a new timestamp value tells them apart");
+	cr_assert_eq(a.timer_at, 3000 * MS, "next at 3 s, which is the deadline");
+	step(PEV_TIMER, 3000 * MS);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED);
+	cr_assert_eq(p.res.syns, 2);
+}
+
+Test(probe, rtt_from_the_syn_whose_timestamp_is_echoed)
+{
+	start(&retx_pp);
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	uint32_t second = a.out[0].tsval;
+	own_syn_ts(second, 1000 * MS + 10000);
+	cr_assert_eq(p.syns_seen, 2);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 1000 * MS + 10300);
+	s.opt.ts_ecr = second;
+	step(PEV_TCP, 1000 * MS + 10400);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+	cr_assert_eq(p.res.rtt_source, RTT_WIRE);
+	cr_assert_eq(p.res.rtt_ns, 300, "from the second SYN, not the first");
+	cr_assert_eq(p.res.syns, 2);
+}
+
+Test(probe, karn_no_rtt_when_the_answer_may_be_to_either_syn)
+{
+	start(&retx_pp);
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	own_syn_ts(a.out[0].tsval, 1000 * MS + 10000);
+	/* Linux echoes the first SYN's timestamp in its SYN/ACK again */
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 1000 * MS + 10300);
+	s.opt.ts_ecr = p.syn_tsval[0];
+	step(PEV_TCP, 1000 * MS + 10400);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+	cr_assert_eq(p.res.rtt_source, RTT_NONE, "Karn: no sample from an ambiguous answer");
+	cr_assert_eq(p.rto_ns, RTO_INIT_NS, "data timer: RFC 6298's initial 1 s");
+}
+
+Test(probe, late_synack_is_no_rtt_sample_for_the_data_timer)
+{
+	start(&http_pp);
+	/* the peer's own SYN/ACK retransmission, a second after our only SYN */
+	synack(10000 + 1004 * MS);
+	cr_assert_eq(p.res.rtt_ns, 1004 * MS, "reported as seen on the wire");
+	cr_assert_eq(p.rto_ns, RTO_INIT_NS, "but the data timer is not derived from it");
+	start(&http_pp);
+	synack(10000 + 2 * MS);
+	cr_assert_eq(p.rto_ns, 200 * MS, "a clean sample: 3 x RTT, at least 200 ms");
+}
+
+Test(probe, stale_ack_reset_at_its_ack_and_syn_sent_at_once)
+{
+	start(&retx_pp);
+	peer(TCPF_ACK, 424242, 999999, 0, 20000);
+	step(PEV_STALE, 20000);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_RST);
+	cr_assert_eq(a.out[0].seq, 999999u, "RFC 9293: <SEQ=SEG.ACK><CTL=RST>");
+	cr_assert(a.out[1].syn, "then our SYN again, at once");
+	cr_assert_eq(p.state, PS_SYN_SENT);
+	peer(TCPF_RST | TCPF_ACK, 424242, 999999, 0, 20100);
+	step(PEV_STALE, 20100);
+	cr_assert_eq(a.n, 0, "a RST is never answered");
+}
+
+/* Through a FIN close, up to DONE. */
+static void close_by_fin(const struct probe_params *pp)
+{
+	start(pp);
+	synack(10100);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	if (p.state == PS_FLUSH)
+		step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(p.state, PS_DONE);
+}
+
+Test(probe, time_wait_acks_a_repeated_fin)
+{
+	close_by_fin(&fin_pp);
+	cr_assert(p.tw);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 300 * MS);
+	step(PEV_LINGER, 300 * MS);
+	cr_assert_eq(a.n, 1, "our last ACK was lost: say it again");
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 2);
+	cr_assert_eq(a.out[0].ack, IRS + 2);
+	cr_assert_not(a.done);
+}
+
+Test(probe, a_late_synack_for_a_filtered_probe_is_reset)
+{
+	start(&fin_pp);
+	step(PEV_TIMER, 1000 * MS);
+	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED);
+	cr_assert_not(p.tw);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 1500 * MS);
+	step(PEV_LINGER, 1500 * MS);
+	cr_assert_eq(a.n, 1, "never ACKed: the peer's half-open entry is reset");
+	cr_assert_eq(a.out[0].flags, TCPF_RST);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+}
+
+Test(probe, closed_reply_rules)
+{
+	struct seg_out o;
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_TCP;
+	s.flags = TCPF_RST;
+	cr_assert_not(probe_closed_reply(&s, &o));
+	s.flags = TCPF_SYN;
+	s.seq = 0xffffffffu;
+	cr_assert(probe_closed_reply(&s, &o));
+	cr_assert_eq(o.flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(o.ack, 0u, "a SYN counts one, and the sequence space wraps");
+	s.flags = TCPF_FIN | TCPF_ACK | TCPF_PSH;
+	s.ack = 77;
+	s.payload_len = 10;
+	cr_assert(probe_closed_reply(&s, &o));
+	cr_assert_eq(o.flags, TCPF_RST);
+	cr_assert_eq(o.seq, 77u);
+}
+
+Test(probe, request_cut_to_a_small_window_and_the_mss)
+{
+	start(&http_pp);
+	own(TCPF_SYN, ISN, 0, 10000);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10100);
+	s.win = 8;
+	step(PEV_TCP, 10100);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[1].data_len, 8, "never beyond the peer's window");
+	cr_assert_eq(a.out[1].data_off, 0u);
+	/* acknowledged, the window open again: the next 8 */
+	peer(TCPF_ACK, IRS + 1, ISN + 9, 0, 10300);
+	s.win = 1; /* scaled by 2^7 now: 128 bytes */
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].seq, ISN + 9);
+	cr_assert_eq(a.out[0].data_off, 8u);
+	cr_assert_eq(a.out[0].data_len, sizeof(req) - 1 - 8);
+}
+
+Test(probe, zero_window_probed_then_sent)
+{
+	start(&http_pp);
+	own(TCPF_SYN, ISN, 0, 10000);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10100);
+	s.win = 0;
+	step(PEV_TCP, 10100);
+	cr_assert_eq(a.n, 1, "only our ACK: no room for data");
+	cr_assert_gt(p.persist_at, 0);
+	int64_t t = p.persist_at;
+	cr_assert_leq(a.timer_at, t);
+	step(PEV_TIMER, t);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].seq, ISN, "a zero-window probe: snd_una - 1");
+	cr_assert_eq(a.out[0].data_len, 0);
+	peer(TCPF_ACK, IRS + 1, ISN + 1, 0, t + 100);
+	s.win = 4;
+	step(PEV_TCP, t + 100);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].data_len, 512 < 4 << 7 ? 512 : sizeof(req) - 1);
+}
+
+Test(probe, syn_never_seen_leaving_is_no_neighbour)
+{
+	start(&retx_pp);
+	step(PEV_TIMER, 1000 * MS);
+	step(PEV_TIMER, 3000 * MS);
+	cr_assert_eq(p.res.outcome, OUTCOME_UNREACHABLE);
+	cr_assert(p.res.no_neighbour);
+	char name[32];
+	cr_assert_str_eq(icmp_name(AF_INET, p.res.icmp_type, p.res.icmp_code, name, sizeof(name)),
+			 "no-neighbour");
+	start(&retx_pp);
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	step(PEV_TIMER, 3000 * MS);
+	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED, "seen leaving: filtered on the way");
 }
