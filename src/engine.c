@@ -482,9 +482,9 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 		on_stray(r, &seg);
 		return;
 	}
-	if (ev == PEV_LINGER && !r->guarded)
-		return; /* no guard: the kernel answers for a finished probe */
-	if (ev != PEV_OWN_SYN && ev != PEV_OWN_SEG)
+	if ((ev == PEV_LINGER || ev == PEV_STALE) && !r->guarded)
+		return; /* no guard: the kernel answers these itself */
+	if (ev == PEV_TCP || ev == PEV_ICMP)
 		r->received++;
 	int64_t now = mono_ns();
 	probe_step(p, ev, &seg, now, &a);

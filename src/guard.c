@@ -121,10 +121,16 @@ static void send_fd(int chan, int fd)
 	(void)sendmsg(chan, &m, 0);
 }
 
-/* In the child: build the table, hand its socket back (or the reason). */
+/* In the child: build the table, hand its socket back (or the reason).
+ * Every other descriptor is closed first: libmnl waits on its socket with
+ * select(), which cannot take a descriptor above FD_SETSIZE, and a fleet
+ * holds thousands of ports. */
 _Noreturn static void install_child(int chan, const char *rules)
 {
 	char msg[256];
+	if (chan > 3)
+		close_range(3, (unsigned)chan - 1, 0);
+	close_range((unsigned)chan + 1, ~0u, 0);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		(void)!write(chan, "\001libnftables: no context", 24);

@@ -49,7 +49,6 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->persist_ns = 0;
 	p->tw = false;
 	p->challenge_left = 3;
-	p->quick_left = 2;
 	memset(p->syn_wire, 0, sizeof(p->syn_wire));
 	p->syns = 1;
 	p->syns_seen = 0;
@@ -573,10 +572,10 @@ static void on_linger(struct probe *p, const struct segment *seg, int64_t now,
 
 /* A segment of our 4-tuple acknowledging what we never sent. Before the
  * handshake it belongs to an older connection the peer still holds: reset
- * it at its own ack and send our SYN again at once. After, it is out of
- * window: a challenge ACK (RFC 5961), a few at most. */
-static void on_stale(struct probe *p, const struct segment *seg, int64_t now,
-		     struct probe_actions *a)
+ * it at its own ack (RFC 9293 3.10.7.3); our SYN sent again at its time
+ * then opens the new one. After, it is out of window: a challenge ACK (RFC
+ * 5961), a few at most. */
+static void on_stale(struct probe *p, const struct segment *seg, struct probe_actions *a)
 {
 	if (seg->flags & TCPF_RST)
 		return;
@@ -584,10 +583,6 @@ static void on_stale(struct probe *p, const struct segment *seg, int64_t now,
 		if (!(seg->flags & TCPF_ACK))
 			return;
 		emit(a, TCPF_RST, seg->ack, 0);
-		if (p->quick_left > 0 && now < p->phase_deadline) {
-			p->quick_left--;
-			emit_syn(p, now, a);
-		}
 		return;
 	}
 	if (p->challenge_left > 0 && p->state != PS_FLUSH) {
@@ -616,7 +611,7 @@ void probe_step(struct probe *p, enum probe_event ev, const struct segment *seg,
 		return;
 	}
 	if (ev == PEV_STALE) {
-		on_stale(p, seg, now_mono, a);
+		on_stale(p, seg, a);
 	} else if (p->state == PS_FLUSH) {
 		on_flush(p, ev, seg, a);
 	} else {

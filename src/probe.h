@@ -9,8 +9,7 @@
  * SYN_SENT sends its SYN again on RFC 6298's schedule (1 s, doubling) until
  * the timeout, with the same ISN and a new timestamp value, so the SYN a
  * SYN/ACK answers is known when the peer echoes it; an ACK for an older
- * connection on our 4-tuple is reset (RFC 9293 3.10.7.3) and the SYN sent
- * again at once.
+ * connection on our 4-tuple is reset (RFC 9293 3.10.7.3).
  *
  *   syn mode:  SYN_SENT --SA--> (RST) DONE
  *   full mode: SYN_SENT --SA--> (ACK) then, by --close and --http:
@@ -120,7 +119,6 @@ struct probe {
 	int64_t syn_next;           /* monotonic: the next SYN retransmission; 0 none */
 	int64_t syn_rto_ns;
 	uint32_t last_tsval;        /* our timestamps never go back */
-	int quick_left;             /* SYNs sent at once after resetting a stale connection */
 	/* the connection, in full mode */
 	uint32_t snd_una, snd_nxt, rcv_nxt;
 	bool ts_ok, ws_ok;
