@@ -600,7 +600,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	struct seen sn = { false, false, false, false };
 	defaults(cfg);
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc forgets a cluster left half-read by an earlier call */
 	for (;;) {
 		int before = optind;
 		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVh", long_opts, NULL);
