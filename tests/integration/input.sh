@@ -90,8 +90,9 @@ mkdir -p "$HOSTS_DIR"
 printf '127.0.0.1 localhost\n%s web1.test web2.test\n' "$S4" >"$HOSTS_DIR/hosts"
 in_client "$TCPSHAKE" -M syn -c 1 --format nagios web1.test web2.test >"$BED_DIR/out" 2>"$BED_DIR/err"
 expect_eq "two names, one address: exit 0" "$?" 0
-labels=$(tr ' ' '\n' <"$BED_DIR/out" | grep -o "^'rtt[^=]*" | sort)
-expect_eq "two names, one address: no repeated perfdata label" "$(echo "$labels" | uniq -d)" ""
+labels=$(cut -d'|' -f2 "$BED_DIR/out" | grep -o "'*rtt[^=]*=" | sort)
+expect_eq "two names, one address: probed once, no repeated perfdata label" \
+	"$(echo "$labels" | wc -l) $(echo "$labels" | uniq -d)" "1 "
 
 # defect 9: link-local with a zone, in the bed
 ip -n "$BED_C" addr add fe80::1/64 dev veth0 nodad
