@@ -3,7 +3,9 @@
 #include <pcap/pcap.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "engine.h"
@@ -32,6 +34,23 @@ static bool nagios_wanted(int argc, char **argv)
 	return false;
 }
 
+/* A closed 0, 1 or 2 would be taken by the first socket opened, and the
+ * report written into it: /dev/null goes there first. -1 if it cannot. */
+static int std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n != fd) {
+			if (n >= 0)
+				close(n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int fail(bool nagios, int code, const char *why)
 {
 	if (nagios)
@@ -43,6 +62,8 @@ int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct diag diag = { "" };
+	if (std_fds_open() < 0)
+		return EXIT_SYSTEM; /* nowhere to say it */
 	bool nagios = nagios_wanted(argc, argv);
 	enum parse_result pr = options_parse(argc, argv, &cfg);
 	if (pr != PARSE_OK) {

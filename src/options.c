@@ -220,9 +220,13 @@ int64_t parse_seconds(const char *s, double max_s)
 }
 
 
+/* "what: why": an overlong what (an argument as typed) is shortened in
+ * its middle, so the reason after it always survives. */
 static enum parse_result usage_error(struct config *cfg, const char *what, const char *why)
 {
-	snprintf(cfg->error, sizeof(cfg->error), "%s: %s (see tcpshake --help)", what, why);
+	char shown[256];
+	snprintf(cfg->error, sizeof(cfg->error), "%s: %s (see tcpshake --help)",
+		 str_show(what, 200, shown, sizeof(shown)), why);
 	return PARSE_USAGE;
 }
 
@@ -471,24 +475,140 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	}
 }
 
+/* Edit distance with transpositions (optimal string alignment), capped:
+ * how far a typo is from an option's name. */
+static size_t typo_distance(const char *a, size_t na, const char *b)
+{
+	enum { MAXN = 24 };
+	size_t nb = strlen(b);
+	if (na >= MAXN || nb >= MAXN)
+		return MAXN;
+	size_t d[MAXN + 1][MAXN + 1];
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= na; i++)
+		for (size_t j = 1; j <= nb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[na][nb];
+}
+
+/* The long option nearest to a typo, or NULL when none is near. */
+static const char *nearest_option(const char *name, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = n < 4 ? 1 : 2; /* at most this far */
+	for (const struct option *o = long_opts; o->name; o++) {
+		size_t d = typo_distance(name, n, o->name);
+		if (d <= best_d && (!best || d < best_d))
+			best = o->name, best_d = d;
+	}
+	return best;
+}
+
+/* The long options that name (n bytes) can stand for: an exact match, or
+ * every option it abbreviates. Returns how many; the first in *found. */
+static int long_matches(const char *name, size_t n, const struct option **found, char *list,
+			size_t listlen)
+{
+	int k = 0;
+	size_t off = 0;
+	list[0] = '\0';
+	for (const struct option *o = long_opts; o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0) {
+			*found = o;
+			return 1;
+		}
+	for (const struct option *o = long_opts; o->name; o++)
+		if (strncmp(o->name, name, n) == 0) {
+			if (k++ == 0)
+				*found = o;
+			buf_put(list, listlen, &off, "%s--%s", k > 1 ? ", " : "", o->name);
+		}
+	return k;
+}
+
+/* getopt_long refused arg: name the option as typed or as it abbreviates,
+ * say what is wrong with it, and suggest the nearest for a typo. */
+static enum parse_result bad_option(struct config *cfg, const char *arg, bool missing)
+{
+	char what[64], why[512], list[400];
+	if (!arg || strncmp(arg, "--", 2) != 0) { /* a short option, alone or in a cluster */
+		snprintf(what, sizeof(what), "-%c", optopt > 0x20 && optopt < 0x7f ? optopt : '?');
+		return usage_error(cfg, what, missing ? "needs an argument" : "unknown option");
+	}
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	const struct option *o = NULL;
+	int k = long_matches(name, n, &o, list, sizeof(list));
+	if (k == 1) {
+		snprintf(what, sizeof(what), "--%s", o->name);
+		return usage_error(cfg, what, missing ? "needs an argument"
+					  : o->has_arg == no_argument ? "takes no argument"
+								      : "bad argument");
+	}
+	if (k > 1) {
+		snprintf(why, sizeof(why), "ambiguous (%s)", list);
+		return usage_error(cfg, arg, why);
+	}
+	const char *near = nearest_option(name, n);
+	if (near)
+		snprintf(why, sizeof(why), "unknown option, did you mean --%s?", near);
+	else
+		snprintf(why, sizeof(why), "unknown option");
+	return usage_error(cfg, arg, why);
+}
+
+/* Targets as typed: none empty; a zone (fe80::1%eth0) names the
+ * interface, so every zone and -I must agree. */
+static enum parse_result check_targets(struct config *cfg)
+{
+	for (int i = 0; i < cfg->ntargets; i++) {
+		const char *t = cfg->targets[i], *pct = strchr(t, '%');
+		if (*t == '\0')
+			return usage_error(cfg, "target", "empty argument");
+		if (!pct)
+			continue;
+		const char *zone = pct + 1;
+		if (*zone == '\0' || strlen(zone) >= 16 || strchr(zone, '/') || strchr(zone, '-'))
+			return usage_error(cfg, t, "the zone after % must be an interface name "
+						   "(fe80::1%eth0), on a single address");
+		if (!cfg->iface)
+			cfg->iface = zone;
+		else if (strcmp(cfg->iface, zone) != 0) {
+			char why[96];
+			snprintf(why, sizeof(why), "its zone %s is not the interface %s (-I or an "
+				 "earlier zone)", zone, cfg->iface);
+			return usage_error(cfg, t, why);
+		}
+	}
+	return PARSE_OK;
+}
+
 enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 {
 	struct seen sn = { false, false, false, false };
 	defaults(cfg);
 	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVh", long_opts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			char what[64];
-			if (optopt)
-				snprintf(what, sizeof(what), "-%c", optopt);
-			else
-				snprintf(what, sizeof(what), "%s", argv[optind - 1]);
-			return usage_error(cfg, what, c == ':' || (optopt && strchr("pciWMISsof", optopt))
-						       ? "option needs an argument"
-						       : "unknown option");
-		}
+	optind = 0; /* 0, not 1: glibc forgets a cluster left half-read by an earlier call */
+	for (;;) {
+		int before = optind;
+		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVh", long_opts, NULL);
+		if (c == -1)
+			break;
+		if (c == '?' || c == ':') /* optind stays put inside a cluster of short options */
+			return bad_option(cfg, optind > before ? argv[optind - 1] : NULL, c == ':');
 		if (c == 'V') {
 			cfg->ntargets = -1; /* main prints the version */
 			return PARSE_EXIT_OK;
@@ -514,6 +634,9 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 		return usage_error(cfg, "target", "no target given");
 	cfg->targets = argv + optind;
 	cfg->ntargets = argc - optind;
+	enum parse_result r = check_targets(cfg);
+	if (r != PARSE_OK)
+		return r;
 	if (cfg->ports.n == 0) {
 		char err[64];
 		if (ports_parse("80", &cfg->ports, err, sizeof(err)) < 0)

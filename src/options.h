@@ -43,7 +43,7 @@ struct config {
 	const char *http_method;  /* "HEAD" or "GET" */
 	struct syn_spec syn;
 	bool verbose;
-	const char *iface;    /* -I, or NULL: from the route */
+	const char *iface;    /* -I or a target's zone (fe80::1%eth0); NULL: from the route */
 	const char *source;   /* -S, or NULL: from the route */
 	int source_port;      /* -s, or 0: from our own range */
 	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
@@ -51,7 +51,7 @@ struct config {
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */
 	struct thresholds th; /* --warning, --critical, --refused, --min-open */
-	char error[256];      /* PARSE_USAGE: "what: why" */
+	char error[1024];     /* PARSE_USAGE: "what: why" */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };

@@ -44,6 +44,30 @@ static int iface_mtu(const char *ifname)
 	return mtu;
 }
 
+static bool is_link_local(const struct addr *a)
+{
+	return a->family == AF_INET6 && a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
+}
+
+static bool is_loopback_addr(const struct addr *a)
+{
+	static const uint8_t v6_lo[16] = { [15] = 1 };
+	return a->family == AF_INET ? a->b[0] == 127 : memcmp(a->b, v6_lo, 16) == 0;
+}
+
+static bool iface_is_loopback(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	bool lo = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_LOOPBACK);
+	close(fd);
+	return lo;
+}
+
 /* The kernel's source address for dst: connect a UDP socket, read its name. */
 static int kernel_source(const struct addr *dst, const char *iface, struct addr *src, char *err,
 			 size_t errlen)
@@ -62,7 +86,11 @@ static int kernel_source(const struct addr *dst, const char *iface, struct addr 
 	}
 	addr_to_sockaddr(dst, 9, &ss, &len);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		snprintf(err, errlen, "no route: %s", strerror(errno));
+		if (errno == EINVAL && !iface && is_link_local(dst))
+			snprintf(err, errlen, "a link-local address needs its zone (fe80::1%%eth0) "
+					      "or an interface (-I)");
+		else
+			snprintf(err, errlen, "no route: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -84,16 +112,25 @@ int route_lookup(const struct addr *dst, const char *iface, const char *source,
 		snprintf(err, errlen, "interface %s: no such interface", iface);
 		return -1;
 	}
+	char here[IF_NAMESIZE];
+	if (iface && iface_is_loopback(iface) && !is_loopback_addr(dst) && !iface_of_addr(dst, here)) {
+		snprintf(err, errlen, "interface %s: a loopback interface reaches only this "
+				      "host's addresses", iface);
+		return -1;
+	}
 	if (source) {
 		rt->src.family = dst->family;
+		char shown[80];
 		if (inet_pton(dst->family, source, rt->src.b) != 1) {
-			snprintf(err, errlen, "source %s: not an %s address", source,
+			snprintf(err, errlen, "source %s: not an %s address",
+				 str_show(source, 64, shown, sizeof(shown)),
 				 dst->family == AF_INET ? "IPv4" : "IPv6");
 			return -1;
 		}
 		char ifn[IF_NAMESIZE];
 		if (!iface_of_addr(&rt->src, ifn)) {
-			snprintf(err, errlen, "source %s: not an address of this host", source);
+			snprintf(err, errlen, "source %s: not an address of this host",
+				 str_show(source, 64, shown, sizeof(shown)));
 			return -1;
 		}
 	} else if (kernel_source(dst, iface, &rt->src, err, errlen) < 0) {

@@ -56,17 +56,14 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int block_count(u128 n, uint64_t *count, char *err, size_t errlen)
-{
-	if (n > (u128)UINT64_MAX) {
-		snprintf(err, errlen, "a block of more than 2^64 addresses");
-		return -2;
-	}
-	*count = (uint64_t)n;
-	return 0;
-}
+/* A block as the interval of addresses it covers: excludes may be of any
+ * size (a /0 too); targets must fit a 64-bit count. */
+struct span {
+	int family;
+	u128 lo, hi;
+};
 
-static int parse_cidr(const char *spec, const char *slash, int fam_only, struct tblock *b,
+static int parse_cidr(const char *spec, const char *slash, int fam_only, struct span *sp,
 		      char *err, size_t errlen)
 {
 	char a[64];
@@ -78,82 +75,134 @@ static int parse_cidr(const char *spec, const char *slash, int fam_only, struct 
 	}
 	memcpy(a, spec, n);
 	a[n] = '\0';
-	if (parse_addr(a, &b->family, &b->base) < 0) {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", a);
+	if (parse_addr(a, &sp->family, &sp->lo) < 0) {
+		char shown[80];
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address",
+			 str_show(a, 64, shown, sizeof(shown)));
 		return -2;
 	}
-	unsigned width = b->family == AF_INET ? 32 : 128;
+	unsigned width = sp->family == AF_INET ? 32 : 128;
 	if (parse_uint(slash + 1, width, &bits) < 0) {
 		snprintf(err, errlen, "prefix length must be 0-%u", width);
 		return -2;
 	}
-	if (fam_only && fam_only != b->family) {
+	if (fam_only && fam_only != sp->family) {
 		snprintf(err, errlen, "not an %s block", fam_only == AF_INET ? "IPv4" : "IPv6");
 		return -2;
 	}
 	unsigned host = width - (unsigned)bits;
-	u128 size = host >= 128 ? 0 : (u128)1 << host;
-	if (host >= 128 || host >= 64) {
-		snprintf(err, errlen, "a /%lu holds more than 2^63 addresses", bits);
-		return -2;
-	}
-	b->base &= ~(size - 1);
-	return block_count(size, &b->count, err, errlen);
+	u128 mask = host >= 128 ? ~(u128)0 : ((u128)1 << host) - 1;
+	sp->lo &= ~mask;
+	sp->hi = sp->lo | mask;
+	return 0;
 }
 
-static int parse_range(const char *spec, const char *dash, int fam_only, struct tblock *b,
+static int parse_range(const char *spec, const char *dash, int fam_only, struct span *sp,
 		       char *err, size_t errlen)
 {
-	char a[64];
+	char a[64], shown[80];
 	size_t n = (size_t)(dash - spec);
 	if (n == 0 || n >= sizeof(a))
 		return -1;
 	memcpy(a, spec, n);
 	a[n] = '\0';
-	if (parse_addr(a, &b->family, &b->base) < 0)
+	if (parse_addr(a, &sp->family, &sp->lo) < 0)
 		return -1; /* a name with a dash in it */
-	if (fam_only && fam_only != b->family) {
+	if (fam_only && fam_only != sp->family) {
 		snprintf(err, errlen, "not an %s range", fam_only == AF_INET ? "IPv4" : "IPv6");
 		return -2;
 	}
 	const char *end_s = dash + 1;
-	u128 last;
 	int fam2;
 	unsigned long octet;
-	if (b->family == AF_INET && parse_uint(end_s, 255, &octet) == 0) {
-		last = (b->base & ~(u128)0xff) | octet; /* 198.18.0.1-200 */
-	} else if (parse_addr(end_s, &fam2, &last) == 0 && fam2 == b->family) {
+	if (sp->family == AF_INET && parse_uint(end_s, 255, &octet) == 0) {
+		sp->hi = (sp->lo & ~(u128)0xff) | octet; /* 198.18.0.1-200 */
+	} else if (parse_addr(end_s, &fam2, &sp->hi) == 0 && fam2 == sp->family) {
 		/* 198.18.0.1-198.18.1.9 */
 	} else {
-		snprintf(err, errlen, "'%s' does not end a range of %s", end_s, a);
+		snprintf(err, errlen, "'%s' does not end a range of %s",
+			 str_show(end_s, 64, shown, sizeof(shown)), a);
 		return -2;
 	}
-	if (last < b->base) {
-		snprintf(err, errlen, "reversed range %s", spec);
+	if (sp->hi < sp->lo) {
+		snprintf(err, errlen, "reversed range %s", str_show(spec, 128, shown, sizeof(shown)));
 		return -2;
 	}
-	return block_count(last - b->base + 1, &b->count, err, errlen);
+	return 0;
+}
+
+/* 0, -1 when not numeric (a name), -2 with a reason when malformed. */
+static int span_parse(const char *spec, int family, struct span *sp, char *err, size_t errlen)
+{
+	memset(sp, 0, sizeof(*sp));
+	const char *slash = strchr(spec, '/');
+	if (slash)
+		return parse_cidr(spec, slash, family, sp, err, errlen);
+	const char *dash = strchr(spec, '-');
+	if (dash) {
+		int rc = parse_range(spec, dash, family, sp, err, errlen);
+		if (rc != -1)
+			return rc;
+	}
+	if (parse_addr(spec, &sp->family, &sp->lo) < 0)
+		return -1;
+	if (family && family != sp->family) {
+		snprintf(err, errlen, "not an %s address", family == AF_INET ? "IPv4" : "IPv6");
+		return -2;
+	}
+	sp->hi = sp->lo;
+	return 0;
 }
 
 int tblock_parse(const char *spec, int family, struct tblock *b, char *err, size_t errlen)
 {
+	struct span sp;
 	memset(b, 0, sizeof(*b));
-	const char *slash = strchr(spec, '/');
-	if (slash)
-		return parse_cidr(spec, slash, family, b, err, errlen);
-	const char *dash = strchr(spec, '-');
-	if (dash) {
-		int rc = parse_range(spec, dash, family, b, err, errlen);
-		if (rc != -1)
-			return rc;
-	}
-	if (parse_addr(spec, &b->family, &b->base) < 0)
-		return -1;
-	if (family && family != b->family) {
-		snprintf(err, errlen, "not an %s address", family == AF_INET ? "IPv4" : "IPv6");
+	int rc = span_parse(spec, family, &sp, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (sp.hi - sp.lo >= (u128)UINT64_MAX) {
+		snprintf(err, errlen, "a block of 2^64 addresses or more (excludes may be wider)");
 		return -2;
 	}
-	b->count = 1;
+	b->family = sp.family;
+	b->base = sp.lo;
+	b->count = (uint64_t)(sp.hi - sp.lo) + 1;
+	return 0;
+}
+
+/* Addresses no TCP handshake can be made with: the unspecified address,
+ * multicast, IPv4's limited broadcast. NULL when the block holds none. */
+static const char *unprobeable(int family, u128 lo, u128 hi)
+{
+	if (lo == 0)
+		return family == AF_INET ? "0.0.0.0 (the unspecified address) cannot be probed"
+					 : ":: (the unspecified address) cannot be probed";
+	if (family == AF_INET) {
+		if (lo <= 0xefffffff && hi >= 0xe0000000)
+			return "a multicast address (224.0.0.0/4) cannot be probed";
+		if (hi == 0xffffffff)
+			return "255.255.255.255 (broadcast) cannot be probed";
+		return NULL;
+	}
+	if (hi >= (u128)0xff << 120)
+		return "a multicast address (ff00::/8) cannot be probed";
+	return NULL;
+}
+
+/* A target or exclude as typed: not empty, no control characters (they
+ * are never part of a name or address, and must not reach a terminal). */
+static int spec_sane(const char *spec, char *err, size_t errlen)
+{
+	if (*spec == '\0') {
+		snprintf(err, errlen, "empty target");
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "holds a control character (\\x%02x)", *p);
+			return -1;
+		}
 	return 0;
 }
 
@@ -198,6 +247,8 @@ static int push_block(struct tset *s, const struct tblock *b, char *err, size_t 
 static int spec_block(struct tset *s, const char *spec, struct tblock *b, char *err,
 		      size_t errlen)
 {
+	if (spec_sane(spec, err, errlen) < 0)
+		return -1;
 	int rc = tblock_parse(spec, s->family, b, err, errlen);
 	if (rc == 0)
 		return 0;
@@ -223,6 +274,11 @@ int tset_add(struct tset *s, const char *spec, char *err, size_t errlen)
 	}
 	if (rc < 0)
 		return -1;
+	const char *why = unprobeable(b.family, b.base, b.base + (b.count - 1));
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
 	if (rc == 2 && !(b.name = strdup(spec))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -240,13 +296,31 @@ static int cmp_interval(const void *x, const void *y)
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
+/* An exclude as an interval: a numeric block of any size, or a name. */
+static int exclude_span(struct tset *s, const char *spec, struct span *sp, char *err,
+			size_t errlen)
+{
+	if (spec_sane(spec, err, errlen) < 0)
+		return -1;
+	int rc = span_parse(spec, s->family, sp, err, errlen);
+	if (rc == 0)
+		return 0;
+	if (rc == -2)
+		return -1;
+	struct addr a;
+	if (target_resolve(spec, s->family, s->numeric, &a, err, errlen) < 0)
+		return -1; /* an exclude that names nothing is an error, not a skip */
+	sp->family = a.family;
+	sp->lo = sp->hi = addr_num(&a);
+	return 0;
+}
+
 int tset_exclude(struct tset *s, const char *spec, char *err, size_t errlen)
 {
-	struct tblock b;
-	int rc = spec_block(s, spec, &b, err, errlen);
-	if (rc == 1 || rc < 0)
-		return -1; /* an exclude that names nothing is an error, not a skip */
-	int f = b.family == AF_INET6;
+	struct span sp;
+	if (exclude_span(s, spec, &sp, err, errlen) < 0)
+		return -1;
+	int f = sp.family == AF_INET6;
 	if (s->nexcl[f] == s->capexcl[f]) {
 		size_t cap = s->capexcl[f] ? s->capexcl[f] * 2 : 16;
 		struct interval *v = realloc(s->excl[f], cap * sizeof(*v));
@@ -257,25 +331,24 @@ int tset_exclude(struct tset *s, const char *spec, char *err, size_t errlen)
 		s->excl[f] = v;
 		s->capexcl[f] = cap;
 	}
-	s->excl[f][s->nexcl[f]++] = (struct interval){ b.base, b.base + b.count - 1 };
+	s->excl[f][s->nexcl[f]++] = (struct interval){ sp.lo, sp.hi };
 	return 0;
 }
 
 int tset_exclude_list(struct tset *s, const char *list, char *err, size_t errlen)
 {
-	char item[128];
+	char item[128], shown[160], why[256];
 	for (const char *p = list;;) {
 		size_t n = strcspn(p, ",");
 		if (n == 0 || n >= sizeof(item)) {
-			snprintf(err, errlen, "empty or overlong item in '%s'", list);
+			snprintf(err, errlen, "empty or overlong item in '%s'",
+				 str_show(list, 128, shown, sizeof(shown)));
 			return -1;
 		}
 		memcpy(item, p, n);
 		item[n] = '\0';
-		if (tset_exclude(s, item, err, errlen) < 0) {
-			char why[200];
-			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen, "%s: %s", item, why);
+		if (tset_exclude(s, item, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", str_show(item, 128, shown, sizeof(shown)), why);
 			return -1;
 		}
 		if (p[n] == '\0')
@@ -284,47 +357,105 @@ int tset_exclude_list(struct tset *s, const char *list, char *err, size_t errlen
 	}
 }
 
+#define LINE_MAX_BYTES 512
+
+/* One line of f into line (LINE_MAX_BYTES), without its newline: 1, or 0
+ * at the end of the file; -1 when it is too long, -2 at a NUL byte, -3 on
+ * a read error. Never reads past the line it refuses: /dev/zero ends. */
+static int read_line(FILE *f, char *line)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -2;
+		if (n == LINE_MAX_BYTES - 1)
+			return -1;
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	if (c == EOF && ferror(f))
+		return -3;
+	return c == EOF && n == 0 ? 0 : 1;
+}
+
+/* The target on a line: white space around it, a comment (#) after it,
+ * right after it too (198.18.0.1#web). NULL for a blank line; "" when
+ * more than one word is left. */
+static char *line_target(char *line)
+{
+	static const char space[] = " \t\r\v\f";
+	line[strcspn(line, "#")] = '\0';
+	char *t = line + strspn(line, space);
+	size_t n = strcspn(t, space);
+	if (n == 0)
+		return NULL;
+	if (t[n] != '\0') {
+		if (t[n + strspn(t + n, space)] != '\0')
+			return t + strlen(t); /* "" */
+		t[n] = '\0';
+	}
+	return t;
+}
+
+/* Fill err with "PATH:LINE: why", the path quoted safely. */
+static int line_error(char *err, size_t errlen, const char *path, unsigned long lineno,
+		      const char *what, const char *why)
+{
+	char shown_path[160], shown_what[160];
+	str_show(path, 128, shown_path, sizeof(shown_path));
+	if (what)
+		snprintf(err, errlen, "%s:%lu: %s: %s", shown_path, lineno,
+			 str_show(what, 128, shown_what, sizeof(shown_what)), why);
+	else
+		snprintf(err, errlen, "%s:%lu: %s", shown_path, lineno, why);
+	return -1;
+}
+
+static int add_lines(struct tset *s, FILE *f, const char *path, bool exclude, char *err,
+		     size_t errlen)
+{
+	char line[LINE_MAX_BYTES], why[256];
+	static const char *const bad[] = { "", "line too long (511 bytes at most)",
+					   "a NUL byte (not a text file)", NULL };
+	for (unsigned long lineno = 1;; lineno++) {
+		int r = read_line(f, line);
+		if (r == 0)
+			return 0;
+		if (r == -3) {
+			char shown[160];
+			snprintf(err, errlen, "%s: %s", str_show(path, 128, shown, sizeof(shown)),
+				 strerror(errno));
+			return -1;
+		}
+		if (r < 0)
+			return line_error(err, errlen, path, lineno, NULL, bad[-r]);
+		char *t = line_target(line);
+		if (!t)
+			continue;
+		if (*t == '\0')
+			return line_error(err, errlen, path, lineno, NULL, "one target per line");
+		r = exclude ? tset_exclude(s, t, why, sizeof(why)) : tset_add(s, t, why, sizeof(why));
+		if (r < 0)
+			return line_error(err, errlen, path, lineno, t, why);
+		if (r == 1) {
+			char msg[512];
+			line_error(msg, sizeof(msg), path, lineno, t, why);
+			diag_error(NULL, "%s", msg);
+		}
+	}
+}
+
 int tset_add_file(struct tset *s, const char *path, bool exclude, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char line[512], why[256];
-	unsigned long lineno = 0;
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		char shown[160];
+		snprintf(err, errlen, "%s: %s", str_show(path, 128, shown, sizeof(shown)),
+			 strerror(errno));
 		return -1;
 	}
-	int rc = 0;
-	while (rc == 0 && fgets(line, sizeof(line), f)) {
-		lineno++;
-		size_t len = strlen(line);
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
-			snprintf(err, errlen, "%s:%lu: line too long", path, lineno);
-			rc = -1;
-			break;
-		}
-		line[strcspn(line, "#")] = '\0';
-		char *t = line + strspn(line, " \t\r\n");
-		t[strcspn(t, " \t\r\n")] = '\0';
-		char *rest = t + strlen(t) + 1;
-		if (*t == '\0')
-			continue;
-		if (rest < line + len && rest[strspn(rest, " \t\r\n")] != '\0') {
-			snprintf(err, errlen, "%s:%lu: one target per line", path, lineno);
-			rc = -1;
-			break;
-		}
-		int r = exclude ? tset_exclude(s, t, why, sizeof(why)) : tset_add(s, t, why, sizeof(why));
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%lu: %s: %s", path, lineno, t, why);
-			rc = -1;
-		} else if (r == 1) {
-			fprintf(stderr, "tcpshake: %s:%lu: %s: %s\n", path, lineno, t, why);
-		}
-	}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
+	int rc = add_lines(s, f, path, exclude, err, errlen);
 	if (f != stdin)
 		fclose(f);
 	return rc;
@@ -337,7 +468,7 @@ static void merge(struct interval *v, size_t *n)
 	qsort(v, *n, sizeof(*v), cmp_interval);
 	size_t k = 0;
 	for (size_t i = 1; i < *n; i++) {
-		if (v[i].lo <= v[k].hi + 1) {
+		if (v[k].hi == ~(u128)0 || v[i].lo <= v[k].hi + 1) {
 			if (v[i].hi > v[k].hi)
 				v[k].hi = v[i].hi;
 		} else {
@@ -347,10 +478,64 @@ static void merge(struct interval *v, size_t *n)
 	*n = k + 1;
 }
 
+/* Single addresses in block order, to find the ones given twice. */
+struct single {
+	int family;
+	u128 addr;
+	size_t block;
+};
+
+static int cmp_single(const void *x, const void *y)
+{
+	const struct single *a = x, *b = y;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return a->block < b->block ? -1 : a->block > b->block;
+}
+
+/* An address given twice (two names for one host, or a name and its
+ * address) is probed once, under the first: two flows of one address
+ * would be one target:port reported twice. */
+static int drop_repeats(struct tset *s, char *err, size_t errlen)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].count == 1;
+	if (n < 2)
+		return 0;
+	struct single *v = malloc(n * sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].count == 1)
+			v[n++] = (struct single){ s->v[i].family, s->v[i].base, i };
+	qsort(v, n, sizeof(*v), cmp_single);
+	for (size_t i = 1; i < n; i++)
+		if (v[i].family == v[i - 1].family && v[i].addr == v[i - 1].addr)
+			s->v[v[i].block].count = 0; /* dropped below */
+	free(v);
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].count == 0)
+			free(s->v[i].name);
+		else
+			s->v[k++] = s->v[i];
+	}
+	s->n = k;
+	return 0;
+}
+
 int tset_finish(struct tset *s, char *err, size_t errlen)
 {
 	merge(s->excl[0], &s->nexcl[0]);
 	merge(s->excl[1], &s->nexcl[1]);
+	if (drop_repeats(s, err, errlen) < 0)
+		return -1;
 	s->cum = calloc(s->n + 1, sizeof(*s->cum));
 	if (!s->cum) {
 		snprintf(err, errlen, "out of memory");

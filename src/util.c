@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int64_t mono_ns(void)
@@ -73,16 +74,80 @@ void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_stora
 	}
 }
 
+/* The length of the valid UTF-8 sequence at s that is no C1 control
+ * (U+0080-U+009F), or 0. */
+static size_t utf8_ok(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	if (n == 0 || (c == 0xc2 && s[1] < 0xa0))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0; /* overlong, surrogate, above U+10FFFF */
+	return n;
+}
+
+/* Write s to f with terminal controls as \xNN. */
+static void put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = *p >= 0x20 && *p < 0x7f ? 1 : *p >= 0x80 ? utf8_ok(p) : 0;
+		if (n == 0) {
+			fprintf(f, "\\x%02x", *p++);
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+}
+
+const char *str_show(const char *s, size_t max, char *out, size_t outlen)
+{
+	char *m = NULL;
+	size_t mlen = 0;
+	FILE *f = open_memstream(&m, &mlen);
+	if (!f) {
+		snprintf(out, outlen, "?");
+		return out;
+	}
+	put_safe(f, s);
+	if (fclose(f) != 0 || !m) {
+		free(m);
+		snprintf(out, outlen, "?");
+		return out;
+	}
+	if (max > outlen - 1)
+		max = outlen - 1;
+	if (mlen <= max) {
+		memcpy(out, m, mlen + 1);
+	} else {
+		size_t head = (max - 3) / 2, tail = max - 3 - head;
+		snprintf(out, outlen, "%.*s...%s", (int)head, m, m + mlen - tail);
+	}
+	free(m);
+	return out;
+}
+
 void diag_error(struct diag *d, const char *fmt, ...)
 {
-	char line[256];
+	char *line = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tcpshake: %s\n", line);
+	if (n < 0)
+		line = NULL;
+	fputs("tcpshake: ", stderr);
+	put_safe(stderr, line ? line : fmt);
+	fputc('\n', stderr);
 	if (d && d->first[0] == '\0')
-		snprintf(d->first, sizeof(d->first), "%s", line);
+		str_show(line ? line : fmt, sizeof(d->first) - 1, d->first, sizeof(d->first));
+	free(line);
 }
 
 int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)

@@ -40,7 +40,16 @@ struct diag {
 	char first[256];
 };
 
+/* The line is never cut, and bytes that could drive a terminal (control
+ * characters, DEL, C1 controls, bytes that are not UTF-8) are written as
+ * \xNN: names and paths from files and arguments reach it verbatim. */
 void diag_error(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* s made safe to quote in an error line, into out (outlen bytes, at least
+ * 16): terminal controls as \xNN as diag_error does, and longer than max
+ * bytes it keeps its head and tail around "...", so the reason that
+ * follows it in a fixed buffer survives. Returns out. */
+const char *str_show(const char *s, size_t max, char *out, size_t outlen);
 
 /* Append to buf at *off with a checked vsnprintf; -1 once it is full. */
 int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)

@@ -138,3 +138,19 @@ Test(match, bare_rst_is_a_later_reply_but_never_answers_a_syn)
 	cr_assert_eq(match_probe(&p, &s), PEV_STALE,
 		     "anything else needs an acceptable ACK (else a challenge ACK)");
 }
+
+/* Across the wrap: ISN 0xffffffff is acknowledged by ack 0, and by
+ * nothing else (ack 0xffffffff or 1 is not ours); IRS 0xfffffffe. */
+Test(match, synack_across_the_sequence_wrap)
+{
+	struct probe p = probe_for(AF_INET, 80, 0xffffffffu);
+	struct segment s;
+	cr_assert_eq(decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s), 0);
+	s.seq = 0xfffffffeu;
+	s.ack = 0;
+	cr_assert_eq(match_probe(&p, &s), PEV_TCP);
+	s.ack = 0xffffffffu;
+	cr_assert_eq(match_probe(&p, &s), PEV_STALE, "ack == ISN is not an answer: stale");
+	s.ack = 1;
+	cr_assert_eq(match_probe(&p, &s), PEV_STALE, "ack == ISN + 2 is not an answer: stale");
+}

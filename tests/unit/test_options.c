@@ -1,6 +1,7 @@
 /* Option validation and conflicts. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "options.h"
@@ -238,4 +239,64 @@ Test(options, fleet_options)
 			     bad[i][0], bad[i][1]);
 		options_free(&cfg);
 	}
+}
+
+/* PARSE_USAGE with a message that holds want. */
+#define REFUSED(want, ...)                                                                  \
+	do {                                                                                \
+		cr_assert_eq(PARSE(__VA_ARGS__), PARSE_USAGE);                              \
+		cr_assert(strstr(cfg.error, want), "'%s' lacks '%s'", cfg.error, want);     \
+		options_free(&cfg);                                                         \
+	} while (0)
+
+Test(options, long_options_are_named)
+{
+	REFUSED("--format: needs an argument", "x", "--format");
+	REFUSED("--format: needs an argument", "x", "--form");
+	REFUSED("--count: needs an argument", "x", "--count");
+	REFUSED("-c: needs an argument", "x", "-c");
+	REFUSED("-Z: unknown option", "-qZ", "x");
+	REFUSED("-Z: unknown option", "-Zq", "x");
+	REFUSED("--quiet: takes no argument", "--quiet=yes", "x");
+	REFUSED("--h: ambiguous (--http, --http-method, --help)", "--h", "x");
+	cr_assert_null(strchr(cfg.error, '\004'));
+}
+
+Test(options, typos_get_the_nearest_option)
+{
+	REFUSED("--cuont: unknown option, did you mean --count?", "--cuont", "3", "x");
+	REFUSED("did you mean --format?", "--fromat=json", "x");
+	REFUSED("did you mean --interval?", "--intervall", "1", "x");
+	REFUSED("did you mean --exclude?", "--exlcude", "198.18.0.1", "x");
+	REFUSED("--zzzzzzzz: unknown option (see", "--zzzzzzzz", "x");
+}
+
+Test(options, empty_target_is_a_usage_error)
+{
+	REFUSED("target: empty argument", "");
+	REFUSED("target: empty argument", "198.18.0.1", "");
+}
+
+Test(options, a_zone_names_the_interface)
+{
+	cr_assert_eq(PARSE("fe80::1%veth0"), PARSE_OK);
+	cr_assert_str_eq(cfg.iface, "veth0");
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-I", "veth0", "fe80::1%veth0", "fe80::2%veth0"), PARSE_OK);
+	cr_assert_str_eq(cfg.iface, "veth0");
+	options_free(&cfg);
+	REFUSED("zone veth1 is not the interface veth0", "fe80::1%veth0", "fe80::2%veth1");
+	REFUSED("zone veth0 is not the interface lo", "-I", "lo", "fe80::1%veth0");
+	REFUSED("zone after %", "fe80::1%");
+}
+
+Test(options, long_arguments_keep_the_reason)
+{
+	static char big[3000];
+	memset(big, '9', sizeof(big) - 1);
+	REFUSED("must be a whole number", "--count", big, "x");
+	REFUSED("needs an argument", "x", "--format");
+	char opt[2100] = "--";
+	memset(opt + 2, 'q', 2000);
+	REFUSED("unknown option", opt, "x");
 }

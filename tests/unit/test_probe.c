@@ -637,3 +637,35 @@ Test(probe, syn_never_seen_leaving_is_no_neighbour)
 	step(PEV_TIMER, 3000 * MS);
 	cr_assert_eq(p.res.outcome, OUTCOME_FILTERED, "seen leaving: filtered on the way");
 }
+
+/* Sequence numbers wrap: ISN 0xffffffff (our SYN's ACK is 0), IRS
+ * 0xfffffffe (their FIN is at 0xffffffff, its ACK 0). */
+Test(probe, full_fin_close_across_the_wrap)
+{
+	const uint32_t isn = 0xffffffffu, irs = 0xfffffffeu;
+	memset(&p, 0, sizeof(p));
+	p.isn = isn;
+	p.req = req;
+	p.req_len = sizeof(req) - 1;
+	probe_start(&p, &fin_pp, fin_pp.timeout_ns, 0, 5000);
+	own(TCPF_SYN, isn, 0, 10000);
+	peer(TCPF_SYN | TCPF_ACK, irs, 0u, 0, 10100);
+	step(PEV_TCP, 10100);
+	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].seq, 0u);
+	cr_assert_eq(a.out[0].ack, 0xffffffffu);
+	cr_assert_eq(a.out[1].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[1].seq, 0u);
+	own(TCPF_ACK, 0u, 0, 10120);
+	own(TCPF_FIN | TCPF_ACK, 0u, 0, 10130);
+	peer(TCPF_FIN | TCPF_ACK, 0xffffffffu, 1u, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, 1u);
+	cr_assert_eq(a.out[0].ack, 0u);
+	own(TCPF_ACK, 1u, 0, 10310);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+}

@@ -150,6 +150,140 @@ Test(tset, files_with_comments_and_bad_lines)
 	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), -1, "missing file");
 }
 
+/* A file of exactly these bytes; its path in path (a mkstemp template). */
+static void write_file(char *path, const char *bytes, size_t n)
+{
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, bytes, n), (ssize_t)n);
+	close(fd);
+}
+
+Test(tset, file_with_a_nul_byte_is_refused)
+{
+	char path[] = "/tmp/tcpshake-tset-XXXXXX";
+	static const char bytes[] = "198.18.0.1\n198.18.77.2\0garbage\n";
+	write_file(path, bytes, sizeof(bytes) - 1);
+	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), -1, "NUL accepted");
+	cr_assert(strstr(err, ":2: a NUL byte"), "%s", err);
+	unlink(path);
+}
+
+Test(tset, dev_zero_ends_with_one_reason, .timeout = 5)
+{
+	cr_assert_eq(tset_add_file(&s, "/dev/zero", false, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "/dev/zero:1: a NUL byte"), "%s", err);
+}
+
+Test(tset, overlong_line_is_refused)
+{
+	char path[] = "/tmp/tcpshake-tset-XXXXXX";
+	char bytes[2000];
+	memset(bytes, 'a', sizeof(bytes));
+	write_file(path, bytes, sizeof(bytes)); /* no newline at all */
+	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), -1);
+	cr_assert(strstr(err, ":1: line too long"), "%s", err);
+	unlink(path);
+}
+
+Test(tset, control_characters_are_refused_and_never_echoed)
+{
+	char path[] = "/tmp/tcpshake-tset-XXXXXX";
+	static const char bytes[] = "\033]0;pwned\007host.invalid\n";
+	write_file(path, bytes, sizeof(bytes) - 1);
+	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "control character"), "%s", err);
+	cr_assert_null(strchr(err, '\033'), "an escape reached the message: %s", err);
+	cr_assert(strstr(err, "\\x1b]0;pwned\\x07"), "%s", err);
+	unlink(path);
+	cr_assert_eq(tset_add(&s, "198.18.0.1\n", err, sizeof(err)), -1);
+}
+
+Test(tset, comment_right_after_a_target)
+{
+	char path[] = "/tmp/tcpshake-tset-XXXXXX";
+	static const char bytes[] = "198.18.0.1#web\n198.18.0.2# db\r\n  198.18.0.3\t#x y z\n";
+	write_file(path, bytes, sizeof(bytes) - 1);
+	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_finish(&s, err, sizeof(err)), 0);
+	cr_assert_eq(s.total, 3);
+	char buf[64];
+	cr_assert_str_eq(at(0, buf), "198.18.0.1");
+	unlink(path);
+}
+
+Test(tset, wide_ipv6_excludes_are_intervals)
+{
+	cr_assert_eq(tset_add(&s, "2001:db8::/120", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "2001:db8:1::/120", err, sizeof(err)), 0);
+	cr_assert_eq(tset_exclude(&s, "2001:db8::/64", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_exclude(&s, "2001:db8:2::/48", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_exclude(&s, "ff00::/8", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_exclude(&s, "8000::/1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_exclude(&s, "::/0", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_finish(&s, err, sizeof(err)), 0);
+	struct addr a = { AF_INET6, { 0 } };
+	inet_pton(AF_INET6, "2001:db8:1::5", a.b);
+	cr_assert(tset_excluded(&s, &a), "::/0 holds everything");
+	a.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.1", a.b);
+	cr_assert_not(tset_excluded(&s, &a));
+	cr_assert_eq(tset_add(&s, "2001:db8::/64", err, sizeof(err)), -1, "a target stays bounded");
+}
+
+Test(tset, wide_ipv6_exclude_leaves_the_rest)
+{
+	cr_assert_eq(tset_add(&s, "2001:db8:1::/120", err, sizeof(err)), 0);
+	cr_assert_eq(tset_exclude(&s, "2001:db8::/64", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tset_finish(&s, err, sizeof(err)), 0);
+	struct addr a = { AF_INET6, { 0 } };
+	inet_pton(AF_INET6, "2001:db8::ffff:1", a.b);
+	cr_assert(tset_excluded(&s, &a));
+	inet_pton(AF_INET6, "2001:db8:1::5", a.b);
+	cr_assert_not(tset_excluded(&s, &a));
+}
+
+Test(tset, unprobeable_targets_are_refused)
+{
+	static const char *const bad[] = { "0.0.0.0", "::", "0.0.0.0-5", "::/126", "224.0.0.1",
+					   "239.1.2.3", "255.255.255.255", "ff02::1", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(tset_add(&s, bad[i], err, sizeof(err)), -1, "'%s' accepted", bad[i]);
+	cr_assert_eq(tset_add(&s, "0.0.0.0", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unspecified"), "%s", err);
+	cr_assert_eq(tset_add(&s, "", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "empty"), "%s", err);
+	cr_assert_eq(tset_exclude(&s, "0.0.0.0/0", err, sizeof(err)), 0, "excludes may hold them");
+}
+
+Test(tset, an_address_given_twice_is_probed_once)
+{
+	cr_assert_eq(tset_add(&s, "198.18.0.2", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "198.18.0.0/30", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "198.18.0.2", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "2001:db8::2", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "198.18.0.9", err, sizeof(err)), 0);
+	cr_assert_eq(tset_add(&s, "2001:db8::2", err, sizeof(err)), 0);
+	cr_assert_eq(tset_finish(&s, err, sizeof(err)), 0);
+	cr_assert_eq(s.n, 4);
+	cr_assert_eq(s.total, 7);
+	char buf[64];
+	cr_assert_str_eq(at(0, buf), "198.18.0.2");
+	cr_assert_str_eq(at(5, buf), "2001:db8::2");
+	cr_assert_str_eq(at(6, buf), "198.18.0.9");
+}
+
+Test(tset, long_reasons_survive_a_long_path)
+{
+	char path[400];
+	memset(path, 'd', sizeof(path));
+	for (size_t i = 0; i < sizeof(path); i += 50)
+		path[i] = '/';
+	path[sizeof(path) - 1] = '\0';
+	cr_assert_eq(tset_add_file(&s, path, false, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "No such file or directory"), "%s", err);
+}
+
 static void check_bijection(uint64_t n, bool identity)
 {
 	struct cookie_key key;
