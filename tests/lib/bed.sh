@@ -349,7 +349,7 @@ bed_loss() {
 	[ "$1" -eq 0 ] && [ "$2" -eq 0 ] && return 0
 	{
 		echo "table inet lossy {"
-		echo " chain fwd { type filter hook forward priority 0; policy accept;"
+		echo " chain through { type filter hook forward priority 0; policy accept;"
 		[ "$1" -gt 0 ] && echo "  iifname \"cb\" tcp dport { $3 } numgen random mod 100 < $1 counter drop"
 		[ "$2" -gt 0 ] && echo "  iifname \"sv\" tcp sport { $3 } numgen random mod 100 < $2 counter drop"
 		if [ "${4:-}" = ping ]; then
@@ -377,7 +377,7 @@ bed_drop_first_synack() {
 table inet dropsa {
 	set seen4 { type ipv4_addr . inet_service; flags dynamic; }
 	set seen6 { type ipv6_addr . inet_service; flags dynamic; }
-	chain fwd {
+	chain through {
 		type filter hook forward priority -5; policy accept;
 		meta nfproto ipv4 tcp sport $1 tcp flags & (syn | ack) == syn | ack ip daddr . tcp dport @seen4 accept
 		meta nfproto ipv4 tcp sport $1 tcp flags & (syn | ack) == syn | ack add @seen4 { ip daddr . tcp dport } counter drop
@@ -397,7 +397,7 @@ bed_drop_final_ack() {
 table inet dropack {
 	set fin4 { type ipv4_addr . inet_service; flags dynamic; }
 	set fin6 { type ipv6_addr . inet_service; flags dynamic; }
-	chain fwd {
+	chain through {
 		type filter hook forward priority -5; policy accept;
 		meta nfproto ipv4 tcp sport $1 tcp flags & fin == fin add @fin4 { ip daddr . tcp dport }
 		meta nfproto ipv6 tcp sport $1 tcp flags & fin == fin add @fin6 { ip6 daddr . tcp dport }
@@ -493,4 +493,14 @@ EOF2
 bed_ss_leftovers() {
 	sleep "${2:-1}"
 	ip netns exec "$BED_S" ss -tanH "( sport = :$1 )" | awk '$1 != "LISTEN" && $1 != "TIME-WAIT"'
+}
+
+# bed_ss_reset PORT...: the server forgets every connection on PORT (ss -K:
+# SYN-RECV, ESTAB, LAST-ACK...; the listeners stay), so that what one check
+# left behind does not show up in the next one's leftovers.
+bed_ss_reset() {
+	local p
+	for p in "$@"; do
+		ip netns exec "$BED_S" ss -K state connected "( sport = :$p )" >/dev/null 2>&1
+	done
 }
