@@ -4,7 +4,8 @@
 # tests/lib/bed.sh bed_lossy_up; loss from nftables, delay, duplication and
 # rewriting from tests/lib/relay.py) against nginx:
 #   - 10% loss both ways, 40 full probes (and 40 with --http), IPv4 and IPv6:
-#     every probe open, nothing but LISTEN/TIME-WAIT left on the server
+#     every probe open, nothing but LISTEN/TIME-WAIT left on the server; the
+#     same against sshd
 #   - 2 and 10 runs at once against one target:port, full/full, full/syn,
 #     syn/syn: every probe open, nothing left, no "Operation not permitted"
 #   - a SYN/ACK delayed past -W: reset while the run lives, nothing left
@@ -38,7 +39,7 @@ now() { date +%s.%N; }
 pychk() { python3 "$CHK" "$@" >"$BED_DIR/chk.out" 2>&1; }
 details() { sed 's/^/# /' "$BED_DIR/chk.out"; }
 # between scenarios: what one left on the server is not the next one's
-fresh() { bed_ss_reset 80 8081 8082; }
+fresh() { bed_ss_reset 80 8081 8082 2222; }
 
 # ---- the bed itself: loss, delay and duplication are really applied ------
 bed_loss 10 10 80 ping
@@ -70,6 +71,14 @@ for fam in 4 6; do
 		expect_eq "IPv$fam 10% loss${http:+ $http}: nothing left on the server after 1 s" "$(left 80)" ""
 	done
 done
+# sshd (it speaks first: its banner comes before our FIN), both families
+bed_sshd 2222
+bed_loss 10 10 80,2222
+fresh
+bed_ss_reset 2222
+in_client "$TCPSHAKE" -j -c 20 -i 0.05 -p 2222 $LS4 $LS6 >"$BED_DIR/ssh.json" 2>"$BED_DIR/ssh.err"
+expect_eq "sshd, 10% loss: 40 probes open" "$(probes "$BED_DIR/ssh.json")" "open=40 "
+expect_eq "sshd, 10% loss: nothing left on the server after 1 s" "$(left 2222)" ""
 echo "# segments dropped by the middle: $(bed_loss_drops)"
 bed_loss 0 0 80
 
