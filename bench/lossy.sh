@@ -52,8 +52,10 @@ nping() {
 		sed -n 's/.*Successful connections: \([0-9]*\).*/\1/p'
 }
 hping3() {
-	$ns hping3 -S -c "$N" -i u50000 -p 80 $LS4 2>&1 |
-		sed -n 's/.* \([0-9]*\) packets received.*/\1/p'
+	# its "packets received" also counts SYN/ACKs the server sent again (their
+	# RST lost) to earlier probes: count the probes (seq=) that got a SYN/ACK
+	$ns hping3 -S -c "$N" -i u50000 -p 80 $LS4 2>/dev/null |
+		grep -o 'flags=SA seq=[0-9]*' | sort -u | wc -l
 }
 
 for tool in tcpshake check_tcp nping hping3; do run $tool; done
