@@ -205,3 +205,302 @@ bed_finish() {
 	echo "$BED_CHECKS checks, $BED_FAILS failed"
 	[ "$BED_FAILS" -eq 0 ]
 }
+
+# ---- the lossy bed ---------------------------------------------------------
+# bed_lossy_up builds three namespaces instead of two, routed through the
+# middle one, IPv4 and IPv6 (this kernel has no sch_netem; nftables and
+# tests/lib/relay.py make the path bad instead):
+#   client $BED_C  veth0 198.18.10.1/24  2001:db8:10::1/64  (default via middle)
+#   middle $BED_M  cb    198.18.10.254   2001:db8:10::fe    (the client side)
+#                  sv    198.18.20.254   2001:db8:20::fe    (the server side)
+#   server $BED_S  veth0 198.18.20.2/24  2001:db8:20::2/64  (default via middle)
+# The server also answers for 198.19.0.0/16 and 2001:db8:19::/64 (AnyIP).
+# In the middle, the client's link arrives on cx, and a veth pair ca-cb leads
+# to the routed cb: cx and ca are bridged (br0) while no relay runs; bed_relay
+# takes them out of the bridge and relays between them itself, with delay,
+# jitter, duplication, reordering and rewriting. Offloads are off on every
+# link, so that every frame is a whole, checksummed segment.
+BED_M="$BED_ID-m"
+LC4=198.18.10.1 LM4=198.18.10.254 LN4=198.18.20.254 LS4=198.18.20.2
+LC6=2001:db8:10::1 LM6=2001:db8:10::fe LN6=2001:db8:20::fe LS6=2001:db8:20::2
+BED_RELAY_PID=
+
+bed_lossy_down() {
+	[ -n "$BED_RELAY_PID" ] && kill -9 "$BED_RELAY_PID" 2>/dev/null
+	if ip netns list 2>/dev/null | grep -qw "$BED_M"; then
+		ip netns pids "$BED_M" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$BED_M" 2>/dev/null
+	fi
+	bed_down
+}
+
+bed_lossy_up() {
+	bed_skip_unless_root
+	command -v ethtool >/dev/null || { echo "SKIP: needs ethtool"; exit 77; }
+	trap 'bed_lossy_down' EXIT
+	trap 'exit 130' INT TERM
+	local ns dev mac
+	for ns in "$BED_C" "$BED_M" "$BED_S"; do
+		ip netns add "$ns" || exit 99
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	ip link add veth0 netns "$BED_C" type veth peer name cx netns "$BED_M" || exit 99
+	ip link add veth0 netns "$BED_S" type veth peer name sv netns "$BED_M" || exit 99
+	ip -n "$BED_M" link add ca type veth peer name cb || exit 99
+	ip -n "$BED_M" link add br0 type bridge forward_delay 0 stp_state 0 || exit 99
+	for dev in cx ca br0; do
+		ip netns exec "$BED_M" sysctl -qw net.ipv6.conf.$dev.disable_ipv6=1
+	done
+	ip -n "$BED_M" link set cx master br0
+	ip -n "$BED_M" link set ca master br0
+	for dev in cx ca cb sv br0; do ip -n "$BED_M" link set $dev up; done
+	ip netns exec "$BED_M" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip netns exec "$BED_S" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+		net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 \
+		net.ipv4.tcp_max_syn_backlog=65536 net.core.somaxconn=65535
+	ip netns exec "$BED_M" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	for dev in cx ca cb sv; do
+		ip netns exec "$BED_M" ethtool -K $dev tx off tso off gso off gro off >/dev/null 2>&1
+	done
+	for ns in "$BED_C" "$BED_S"; do
+		ip netns exec "$ns" ethtool -K veth0 tx off tso off gso off gro off >/dev/null 2>&1
+		ip -n "$ns" link set veth0 up
+	done
+	ip -n "$BED_C" addr add $LC4/24 dev veth0
+	ip -n "$BED_C" addr add $LC6/64 dev veth0 nodad
+	ip -n "$BED_M" addr add $LM4/24 dev cb
+	ip -n "$BED_M" addr add $LM6/64 dev cb nodad
+	ip -n "$BED_M" addr add $LN4/24 dev sv
+	ip -n "$BED_M" addr add $LN6/64 dev sv nodad
+	ip -n "$BED_S" addr add $LS4/24 dev veth0
+	ip -n "$BED_S" addr add $LS6/64 dev veth0 nodad
+	ip -n "$BED_C" route add default via $LM4
+	ip -n "$BED_C" -6 route add default via $LM6
+	ip -n "$BED_S" route add default via $LN4
+	ip -n "$BED_S" -6 route add default via $LN6
+	ip -n "$BED_S" route add local 198.19.0.0/16 dev lo
+	ip -n "$BED_S" -6 route add local 2001:db8:19::/64 dev lo
+	ip -n "$BED_M" route add 198.19.0.0/16 via $LS4
+	ip -n "$BED_M" -6 route add 2001:db8:19::/64 via $LS6
+	# neighbours resolved up front, as in bed_up (the relay passes no ARP then)
+	mac=$(ip -n "$BED_M" -br link show cb | awk '{print $3}')
+	ip -n "$BED_C" neigh replace $LM4 lladdr "$mac" dev veth0
+	ip -n "$BED_C" neigh replace $LM6 lladdr "$mac" dev veth0
+	mac=$(ip -n "$BED_C" -br link show veth0 | awk '{print $3}')
+	ip -n "$BED_M" neigh replace $LC4 lladdr "$mac" dev cb
+	ip -n "$BED_M" neigh replace $LC6 lladdr "$mac" dev cb
+	mac=$(ip -n "$BED_M" -br link show sv | awk '{print $3}')
+	ip -n "$BED_S" neigh replace $LN4 lladdr "$mac" dev veth0
+	ip -n "$BED_S" neigh replace $LN6 lladdr "$mac" dev veth0
+	mac=$(ip -n "$BED_S" -br link show veth0 | awk '{print $3}')
+	ip -n "$BED_M" neigh replace $LS4 lladdr "$mac" dev sv
+	ip -n "$BED_M" neigh replace $LS6 lladdr "$mac" dev sv
+}
+
+in_middle() { ip netns exec "$BED_M" "$@"; }
+
+# bed_relay [relay.py options]: the relay replaces the bridge between the
+# client and the middle (see tests/lib/relay.py) until bed_relay_stop. It
+# exits by itself after $BED_RELAY_MAX seconds (300); its counters are in
+# $BED_DIR/relay.stats once it has stopped.
+bed_relay() {
+	bed_relay_stop
+	ip -n "$BED_M" link set cx nomaster
+	ip -n "$BED_M" link set ca nomaster
+	# the middle's own stack must not answer or forward what arrives on cx and
+	# ca: the relay's packet sockets see the frames before this hook drops them
+	in_middle nft -f - <<'NFT' || exit 99
+table netdev relaybypass {
+	chain cx { type filter hook ingress device "cx" priority 0; policy drop; }
+	chain ca { type filter hook ingress device "ca" priority 0; policy drop; }
+}
+NFT
+	: >"$BED_DIR/relay.out"
+	ip netns exec "$BED_M" python3 "$TOPSRC/tests/lib/relay.py" cx ca \
+		--max-seconds "${BED_RELAY_MAX:-300}" --stats "$BED_DIR/relay.stats" "$@" \
+		>"$BED_DIR/relay.out" 2>&1 &
+	BED_RELAY_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q ready "$BED_DIR/relay.out" && return 0
+		sleep 0.05
+	done
+	echo "relay did not start: $(cat "$BED_DIR/relay.out")"
+	exit 99
+}
+
+bed_relay_stop() {
+	[ -n "$BED_RELAY_PID" ] || return 0
+	kill -TERM "$BED_RELAY_PID" 2>/dev/null
+	wait "$BED_RELAY_PID" 2>/dev/null
+	BED_RELAY_PID=
+	in_middle nft delete table netdev relaybypass 2>/dev/null
+	ip -n "$BED_M" link set cx master br0
+	ip -n "$BED_M" link set ca master br0
+}
+
+# bed_loss TO_SERVER% TO_CLIENT% PORTS [ping]: the middle drops that share of
+# the TCP segments to (and from) PORTS ("80,8080"), each direction at random
+# (nftables numgen); with "ping", ICMP echo requests and replies too (to check
+# the bed itself). Replaces the previous loss; bed_loss 0 0 PORTS removes it.
+bed_loss() {
+	in_middle nft delete table inet lossy 2>/dev/null
+	[ "$1" -eq 0 ] && [ "$2" -eq 0 ] && return 0
+	{
+		echo "table inet lossy {"
+		echo " chain through { type filter hook forward priority 0; policy accept;"
+		[ "$1" -gt 0 ] && echo "  iifname \"cb\" tcp dport { $3 } numgen random mod 100 < $1 counter drop"
+		[ "$2" -gt 0 ] && echo "  iifname \"sv\" tcp sport { $3 } numgen random mod 100 < $2 counter drop"
+		if [ "${4:-}" = ping ]; then
+			[ "$1" -gt 0 ] && echo "  iifname \"cb\" icmp type echo-request numgen random mod 100 < $1 counter drop" &&
+				echo "  iifname \"cb\" icmpv6 type echo-request numgen random mod 100 < $1 counter drop"
+			[ "$2" -gt 0 ] && echo "  iifname \"sv\" icmp type echo-reply numgen random mod 100 < $2 counter drop" &&
+				echo "  iifname \"sv\" icmpv6 type echo-reply numgen random mod 100 < $2 counter drop"
+		fi
+		echo " }"
+		echo "}"
+	} | in_middle nft -f - || exit 99
+}
+
+# The segments dropped so far by bed_loss, both directions together.
+bed_loss_drops() {
+	in_middle nft list table inet lossy 2>/dev/null |
+		awk '/counter packets/ {for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1)} END {print n + 0}'
+}
+
+# bed_drop_first_synack PORT: the first SYN/ACK of every connection from the
+# server's PORT is dropped in the middle; its retransmissions pass.
+bed_drop_first_synack() {
+	in_middle nft delete table inet dropsa 2>/dev/null
+	in_middle nft -f - <<NFT || exit 99
+table inet dropsa {
+	set seen4 { type ipv4_addr . inet_service; flags dynamic; }
+	set seen6 { type ipv6_addr . inet_service; flags dynamic; }
+	chain through {
+		type filter hook forward priority -5; policy accept;
+		meta nfproto ipv4 tcp sport $1 tcp flags & (syn | ack) == syn | ack ip daddr . tcp dport @seen4 accept
+		meta nfproto ipv4 tcp sport $1 tcp flags & (syn | ack) == syn | ack add @seen4 { ip daddr . tcp dport } counter drop
+		meta nfproto ipv6 tcp sport $1 tcp flags & (syn | ack) == syn | ack ip6 daddr . tcp dport @seen6 accept
+		meta nfproto ipv6 tcp sport $1 tcp flags & (syn | ack) == syn | ack add @seen6 { ip6 daddr . tcp dport } counter drop
+	}
+}
+NFT
+}
+
+# bed_drop_final_ack PORT: the client's last ACK - the first pure ACK it sends
+# to PORT after the server's FIN - is dropped once per family (one connection
+# each), so that the server stays in LAST-ACK and retransmits its FIN.
+bed_drop_final_ack() {
+	in_middle nft delete table inet dropack 2>/dev/null
+	in_middle nft -f - <<NFT || exit 99
+table inet dropack {
+	set fin4 { type ipv4_addr . inet_service; flags dynamic; }
+	set fin6 { type ipv6_addr . inet_service; flags dynamic; }
+	chain through {
+		type filter hook forward priority -5; policy accept;
+		meta nfproto ipv4 tcp sport $1 tcp flags & fin == fin add @fin4 { ip daddr . tcp dport }
+		meta nfproto ipv6 tcp sport $1 tcp flags & fin == fin add @fin6 { ip6 daddr . tcp dport }
+		meta nfproto ipv4 tcp dport $1 tcp flags == ack ip saddr . tcp sport @fin4 quota until 100 bytes counter drop
+		meta nfproto ipv6 tcp dport $1 tcp flags == ack ip6 saddr . tcp sport @fin6 quota until 100 bytes counter drop
+	}
+}
+NFT
+}
+
+# The packets dropped so far by a bed_drop_* table (dropsa or dropack).
+bed_drop_count() {
+	in_middle nft list table inet "$1" 2>/dev/null |
+		awk '/counter packets/ {for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1)} END {print n + 0}'
+}
+
+bed_drop_off() { in_middle nft delete table inet "$1" 2>/dev/null; }
+
+# bed_nginx PORT...: a real nginx in the server namespace, listening on every
+# PORT (IPv4 and IPv6, so also on the AnyIP blocks); "/" answers 200. Its
+# configuration, pid and logs are in $BED_DIR/nginx; it runs in the
+# foreground of a background job and dies with the namespace.
+bed_nginx() {
+	local d="$BED_DIR/nginx" p listen=""
+	command -v nginx >/dev/null || { echo "SKIP: needs nginx (nginx-light)"; exit 77; }
+	mkdir -p "$d/tmp"
+	for p in "$@"; do listen="$listen		listen $p reuseport backlog=4096; listen [::]:$p ipv6only=on backlog=4096;
+"; done
+	cat >"$d/nginx.conf" <<EOF2
+daemon off;
+user root;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log $d/access.log;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	server {
+$listen		location / { return 200 "ok\n"; }
+	}
+}
+EOF2
+	ip netns exec "$BED_S" nginx -e "$d/error.log" -c "$d/nginx.conf" >"$d/stdout" 2>&1 &
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$BED_C" python3 -c \
+			"import socket; socket.create_connection(('$LS4', $1), 0.2)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nginx did not start: $(cat "$d/error.log" "$d/stdout" 2>/dev/null)"
+	exit 99
+}
+
+# bed_sshd PORT: OpenSSH's sshd in the server namespace on PORT (a host key
+# and a configuration generated in $BED_DIR/sshd; no login is possible).
+bed_sshd() {
+	local d="$BED_DIR/sshd"
+	[ -x /usr/sbin/sshd ] || { echo "SKIP: needs openssh-server"; exit 77; }
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" >/dev/null || exit 99
+	cat >"$d/sshd_config" <<EOF2
+Port $1
+ListenAddress $LS4
+ListenAddress [$LS6]
+HostKey $d/host_key
+PidFile $d/sshd.pid
+UsePAM no
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+MaxStartups 1000
+LogLevel ERROR
+EOF2
+	ip netns exec "$BED_S" /usr/sbin/sshd -D -f "$d/sshd_config" -h "$d/host_key" -E "$d/sshd.log" &
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$BED_C" python3 -c \
+			"import socket; socket.create_connection(('$LS4', $1), 0.2)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "sshd did not start: $(cat "$d/sshd.log" 2>/dev/null)"
+	exit 99
+}
+
+# bed_ss_leftovers PORT [WAIT]: after WAIT seconds (1), the server's `ss -tan`
+# lines for PORT that are neither LISTEN nor TIME-WAIT: connections the
+# server still holds (SYN-RECV, ESTAB, CLOSE-WAIT, LAST-ACK, FIN-WAIT...).
+bed_ss_leftovers() {
+	sleep "${2:-1}"
+	ip netns exec "$BED_S" ss -tanH "( sport = :$1 )" | awk '$1 != "LISTEN" && $1 != "TIME-WAIT"'
+}
+
+# bed_ss_reset PORT...: the server forgets every connection on PORT (ss -K:
+# SYN-RECV, ESTAB, LAST-ACK...; the listeners stay), so that what one check
+# left behind does not show up in the next one's leftovers.
+bed_ss_reset() {
+	local p
+	for p in "$@"; do
+		ip netns exec "$BED_S" ss -K state connected "( sport = :$p )" >/dev/null 2>&1
+	done
+}

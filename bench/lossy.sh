@@ -1,0 +1,76 @@
+#!/bin/sh
+# Health checks over a lossy path (issue 11): 10% of the segments to and from
+# port 80 dropped each way (the lossy bed of tests/lib/bed.sh), a real nginx
+# behind it, 200 checks with each tool against it:
+#   tcpshake   full mode, one process (-c 200 -i 0.05)
+#   check_tcp  monitoring-plugins, a process per check (4 at a time)
+#   nping      --tcp-connect, one process (-c 200 --delay 50ms)
+#   hping3     -S, one process (-c 200 -i u50000)
+# For each: the share of checks that said "open" (every one should: the port
+# is open) and the connections the server still holds 1 s later (neither
+# LISTEN nor TIME-WAIT). Goal: tcpshake 100% right and nothing left, at least
+# as good as check_tcp on both. Not run in CI.
+# Needs root, and:
+#   apt-get install nginx-light ethtool nmap hping3 monitoring-plugins-basic tcpdump jq
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+TOPSRC=${TOPSRC:-$here/..}
+TCPSHAKE=${TCPSHAKE:-$TOPSRC/build/src/tcpshake}
+N=${N:-200}
+LOSS=${LOSS:-10}
+CHECK_TCP=/usr/lib/nagios/plugins/check_tcp
+for t in nginx nping hping3 "$CHECK_TCP"; do
+	command -v "$t" >/dev/null || { echo "needs $t: apt-get install nginx-light nmap hping3 monitoring-plugins-basic"; exit 1; }
+done
+. "$TOPSRC/tests/lib/bed.sh"
+bed_lossy_up
+bed_nginx 80
+bed_loss "$LOSS" "$LOSS" 80
+ns="ip netns exec $BED_C"
+res="$BED_DIR/results"
+: >"$res"
+
+run() { # NAME: run the tool's N checks, append "NAME right leftovers seconds"
+	s=$(date +%s%N)
+	right=$("$1")
+	e=$(date +%s%N)
+	left=$(bed_ss_leftovers 80 | wc -l)
+	echo "$1 $right $left $(((e - s) / 1000000))" >>"$res"
+	bed_ss_reset 80
+	sleep 1
+}
+
+tcpshake() {
+	$ns "$TCPSHAKE" -j -c "$N" -i 0.05 -p 80 $LS4 2>/dev/null |
+		jq -r 'select(.type=="probe") | .outcome' | grep -c '^open$'
+}
+check_tcp() {
+	seq "$N" | $ns xargs -P 4 -I{} $CHECK_TCP -H $LS4 -p 80 -t 10 2>/dev/null | grep -c '^TCP OK'
+}
+nping() {
+	$ns nping --tcp-connect -c "$N" --delay 50ms -p 80 $LS4 2>/dev/null |
+		sed -n 's/.*Successful connections: \([0-9]*\).*/\1/p'
+}
+hping3() {
+	# its "packets received" also counts SYN/ACKs the server sent again (their
+	# RST lost) to earlier probes: count the probes (seq=) that got a SYN/ACK
+	$ns hping3 -S -c "$N" -i u50000 -p 80 $LS4 2>/dev/null |
+		grep -o 'flags=SA seq=[0-9]*' | sort -u | wc -l
+}
+
+for tool in tcpshake check_tcp nping hping3; do run $tool; done
+echo "# segments dropped by the middle: $(bed_loss_drops)"
+
+python3 - "$res" "$N" "$LOSS" <<'PY'
+import sys
+n, loss = int(sys.argv[2]), sys.argv[3]
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+ref = next((r for r in rows if r[0] == "check_tcp"), None)
+print(f"{n} checks each, {loss}% loss both ways, against nginx")
+print(f"{'tool':<10} {'right':>6} {'share':>7} {'vs check_tcp':>12} {'left on server':>15} {'wall s':>7}")
+for name, right, left, ms in rows:
+    right = int(right or 0)
+    share = right / n
+    ratio = share / (int(ref[1]) / n) if ref and int(ref[1]) else float("nan")
+    print(f"{name:<10} {right:>6} {share:>7.1%} {ratio:>11.2f}x {int(left):>15} {int(ms) / 1000:>7.1f}")
+PY
