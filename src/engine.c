@@ -17,7 +17,7 @@
 #include "run.h"
 #include "util.h"
 
-#define RETRIES 3          /* sends again of our FIN or request */
+#define RETRIES 8          /* sends again of our FIN or request, within -W */
 #define WINDOW 64240       /* the window we offer, in bytes */
 #define RTO_FLOOR_NS (10 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least */
 #define PROGRESS_NS (250 * INT64_C(1000000))
@@ -100,9 +100,10 @@ static int plan(struct run *r)
 	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
 	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
 	r->timeout_ns = cfg->timeout_given ? cfg->timeout_ns
+			: cfg->format == FORMAT_NAGIOS ? TIMEOUT_NAGIOS_NS
 			: r->fleet ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
 	r->pp.timeout_ns = r->timeout_ns;
-	r->pp.syn_rto_ns = r->fleet ? 0 : RTO_INIT_NS;
+	r->pp.syn_rto_ns = RTO_INIT_NS; /* a fleet's adaptive wait is mostly shorter */
 	r->pp.own_reliable = true;
 	r->out.timeout_ns = r->timeout_ns;
 	if (cfg->th.min_open > (long long)r->space) {

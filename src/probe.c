@@ -52,6 +52,7 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	memset(p->syn_wire, 0, sizeof(p->syn_wire));
 	p->syns = 1;
 	p->syns_seen = 0;
+	p->rtt_clean = false;
 	p->last_tsval = 0;
 	p->syn_tsval[0] = probe_tsval(p, now_mono);
 	p->syn_rto_ns = pp->syn_rto_ns;
@@ -154,36 +155,44 @@ static void send_fin(struct probe *p, int64_t now, struct probe_actions *a)
 	new_phase(p, now, a);
 }
 
-/* Which SYN a reply answers: the one whose timestamp it echoes, the only
- * one sent, or -1 when that cannot be told (Karn: no RTT then). A peer that
- * echoes the first SYN's timestamp in answer to a later one (Linux does, for
- * a half-open connection) is indistinguishable from a late answer to the
- * first: after a retransmission only an echo of a later SYN is believed. */
-static int answered_syn(const struct probe *p, const struct segment *seg)
+/* Which SYN a reply answers: the one whose timestamp it echoes, or the only
+ * one sent. After a retransmission a peer that echoes the first SYN's
+ * timestamp (Linux does, for a half-open connection it answers again) may
+ * be answering any of them: then the RTT is taken from the last SYN seen
+ * leaving before the reply (the one a prompt answer is to), and it is no
+ * sample for the retransmission timer (Karn). */
+static int answered_syn(const struct probe *p, const struct segment *seg, bool *sure)
 {
+	*sure = true;
 	if (p->syns == 1)
 		return 0;
 	if (seg->kind == SEG_TCP && seg->opt.has_ts)
 		for (int k = 1; k < p->syns; k++)
 			if (p->syn_tsval[k] == seg->opt.ts_ecr)
 				return k;
+	*sure = false;
+	for (int k = p->syns - 1; k >= 0; k--)
+		if (p->syn_wire[k] > 0 && p->syn_wire[k] <= seg->ts_ns)
+			return k;
 	return -1;
 }
 
 /* Both ends from the capture when we saw that SYN leave; else the clock. */
 static void take_rtt(struct probe *p, const struct segment *seg, int64_t now_mono)
 {
+	bool sure;
 	p->res.reply_wall_ns = seg->ts_ns;
-	int k = answered_syn(p, seg);
-	if (k < 0) {
-		p->res.rtt_source = RTT_NONE;
-		p->res.rtt_ns = 0;
-	} else if (p->syn_wire[k] > 0 && seg->ts_ns >= p->syn_wire[k]) {
+	int k = answered_syn(p, seg, &sure);
+	p->rtt_clean = sure;
+	if (k >= 0 && p->syn_wire[k] > 0 && seg->ts_ns >= p->syn_wire[k]) {
 		p->res.rtt_ns = seg->ts_ns - p->syn_wire[k];
 		p->res.rtt_source = RTT_WIRE;
-	} else {
+	} else if (k == 0) {
 		p->res.rtt_ns = now_mono - p->sent_mono_ns;
-		p->res.rtt_source = k == 0 ? RTT_CLOCK : RTT_NONE;
+		p->res.rtt_source = RTT_CLOCK;
+	} else {
+		p->res.rtt_ns = 0;
+		p->res.rtt_source = RTT_NONE;
 	}
 }
 
@@ -192,7 +201,7 @@ static void take_rtt(struct probe *p, const struct segment *seg, int64_t now_mon
  * the peer's own SYN/ACK retransmission, so then the initial 1 s. */
 static int64_t data_rto(const struct probe *p)
 {
-	if (p->res.rtt_source == RTT_NONE || p->res.rtt_ns >= RTO_INIT_NS)
+	if (p->res.rtt_source == RTT_NONE || !p->rtt_clean || p->res.rtt_ns >= RTO_INIT_NS)
 		return RTO_INIT_NS;
 	int64_t rto = 3 * p->res.rtt_ns;
 	return rto < RTO_MIN_NS ? RTO_MIN_NS : rto;
@@ -320,8 +329,11 @@ static bool take_segment(struct probe *p, const struct segment *seg, bool *need_
 	if (seg->opt.has_ts)
 		p->ts_recent = seg->opt.ts_val;
 	if (seq_leq(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_nxt)) {
-		if (seq_lt(p->snd_una, seg->ack))
-			p->rtx_left = p->pp->retries; /* progress: the retry budget is whole again */
+		if (seq_lt(p->snd_una, seg->ack)) {
+			/* progress: the retry budget and the timer are whole again */
+			p->rtx_left = p->pp->retries;
+			p->rto_ns = data_rto(p);
+		}
 		p->snd_una = seg->ack;
 		take_window(p, seg);
 	}
@@ -462,10 +474,15 @@ static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 		return;
 	}
 	if (p->persist_at && now >= p->persist_at) {
-		/* a zero window: an old sequence number asks for its update */
-		emit(a, TCPF_ACK, p->snd_una - 1, p->rcv_nxt);
-		p->persist_ns *= 2;
-		p->persist_at = now + p->persist_ns;
+		/* a zero window: one byte beyond it asks for its update (RFC 9293
+		 * 3.8.6.1); the peer acknowledges it at once, where an old sequence
+		 * number would meet its rate limit for invalid segments. Then it
+		 * is in flight, sent again on the retransmission timer. */
+		p->persist_at = 0;
+		if (data_sent(p) < p->req_len) {
+			emit_data(a, p->snd_nxt, p->rcv_nxt, data_sent(p), 1);
+			p->snd_nxt++;
+		}
 	} else if (p->snd_una != p->snd_nxt && p->rtx_left > 0) {
 		p->rtx_left--;
 		retransmit(p, a);

@@ -116,6 +116,7 @@ struct probe {
 	uint32_t syn_tsval[SYN_TRIES_MAX]; /* the timestamp value of each SYN */
 	int64_t syn_wire[SYN_TRIES_MAX];   /* its capture time; 0 until seen */
 	uint8_t syns, syns_seen;
+	bool rtt_clean;             /* the RTT is a sample for the timers (Karn) */
 	int64_t syn_next;           /* monotonic: the next SYN retransmission; 0 none */
 	int64_t syn_rto_ns;
 	uint32_t last_tsval;        /* our timestamps never go back */

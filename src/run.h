@@ -108,6 +108,8 @@ struct run {
  * again instead, with an adaptive timeout. */
 #define TIMEOUT_SINGLE_NS (3 * INT64_C(1000000000))
 #define TIMEOUT_FLEET_NS INT64_C(1000000000)
+/* A Nagios check waits as long as check_tcp does: 10 s. */
+#define TIMEOUT_NAGIOS_NS (10 * INT64_C(1000000000))
 
 /* flows.c: the flow scheduler */
 int flows_setup(struct run *r);

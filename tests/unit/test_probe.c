@@ -491,8 +491,10 @@ Test(probe, karn_no_rtt_when_the_answer_may_be_to_either_syn)
 	s.opt.ts_ecr = p.syn_tsval[0];
 	step(PEV_TCP, 1000 * MS + 10400);
 	cr_assert_eq(p.res.outcome, OUTCOME_OPEN);
-	cr_assert_eq(p.res.rtt_source, RTT_NONE, "Karn: no sample from an ambiguous answer");
-	cr_assert_eq(p.rto_ns, RTO_INIT_NS, "data timer: RFC 6298's initial 1 s");
+	cr_assert_eq(p.res.rtt_source, RTT_WIRE);
+	cr_assert_eq(p.res.rtt_ns, 300, "from the last SYN seen leaving before the answer");
+	cr_assert_not(p.rtt_clean);
+	cr_assert_eq(p.rto_ns, RTO_INIT_NS, "Karn: no sample; the data timer is RFC 6298's 1 s");
 }
 
 Test(probe, late_synack_is_no_rtt_sample_for_the_data_timer)
@@ -612,13 +614,16 @@ Test(probe, zero_window_probed_then_sent)
 	cr_assert_leq(a.timer_at, t);
 	step(PEV_TIMER, t);
 	cr_assert_eq(a.n, 1);
-	cr_assert_eq(a.out[0].seq, ISN, "a zero-window probe: snd_una - 1");
-	cr_assert_eq(a.out[0].data_len, 0);
-	peer(TCPF_ACK, IRS + 1, ISN + 1, 0, t + 100);
-	s.win = 4;
+	cr_assert_eq(a.out[0].seq, ISN + 1, "a zero-window probe: one byte beyond the window");
+	cr_assert_eq(a.out[0].data_len, 1);
+	cr_assert_eq(p.snd_nxt, ISN + 2, "the byte is in flight");
+	peer(TCPF_ACK, IRS + 1, ISN + 2, 0, t + 100);
+	s.win = 4; /* scaled: 512 bytes */
 	step(PEV_TCP, t + 100);
-	cr_assert_eq(a.n, 1);
-	cr_assert_eq(a.out[0].data_len, 512 < 4 << 7 ? 512 : sizeof(req) - 1);
+	cr_assert_eq(a.n, 1, "accepted, the window open: the rest of the request");
+	cr_assert_eq(a.out[0].seq, ISN + 2);
+	cr_assert_eq(a.out[0].data_off, 1u);
+	cr_assert_eq(a.out[0].data_len, sizeof(req) - 2);
 }
 
 Test(probe, syn_never_seen_leaving_is_no_neighbour)
