@@ -19,9 +19,11 @@
 
 #define RETRIES 8          /* sends again of our FIN or request, within -W */
 #define WINDOW 64240       /* the window we offer, in bytes */
-#define RTO_FLOOR_NS (10 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least */
+#define RTO_FLOOR_NS (100 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least (nmap's
+						      * --min-rtt-timeout) */
 #define PROGRESS_NS (250 * INT64_C(1000000))
 #define WATCH_NS (10 * INT64_C(1000000))
+#define LINGER_NS INT64_C(1000000000) /* at the end, after loss: a FIN may come again */
 
 /* The only mutable globals: what the signal handler needs. */
 static volatile sig_atomic_t stop_signal;
@@ -95,13 +97,16 @@ static int plan(struct run *r)
 	struct cookie_key order;
 	r->space = r->targets.total * cfg->ports.n;
 	r->fleet = r->space > 1;
+	/* a health check of a few services: each probed like check_tcp would;
+	 * a scan: adaptive timeouts and retries */
+	r->adaptive = r->space > SMALL_RUN;
 	/* like ping for one target:port named on the command line; else one each */
 	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
 	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
-	r->retries = cfg->retries >= 0 ? cfg->retries : r->fleet ? 1 : 0;
+	r->retries = cfg->retries >= 0 ? cfg->retries : r->adaptive ? 1 : 0;
 	r->timeout_ns = cfg->timeout_given ? cfg->timeout_ns
 			: cfg->format == FORMAT_NAGIOS ? TIMEOUT_NAGIOS_NS
-			: r->fleet ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
+			: r->adaptive ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
 	r->pp.timeout_ns = r->timeout_ns;
 	r->pp.syn_rto_ns = RTO_INIT_NS; /* a fleet's adaptive wait is mostly shorter */
 	r->pp.own_reliable = true;
@@ -404,7 +409,7 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 	p->req = f->req;
 	p->req_len = f->req_len;
 	int64_t wait = r->timeout_ns;
-	if (r->fleet) {
+	if (r->adaptive) {
 		wait = rto_value(&r->rtos[f->rt - r->routes], RTO_FLOOR_NS, r->timeout_ns);
 		for (int t = 0; t < q->tries && wait < r->timeout_ns; t++)
 			wait *= 2; /* backoff: a silent target:port is given longer each time */
@@ -422,6 +427,7 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
  * the queue and the probe lingers (DONE) until the port is taken again. */
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
 {
+	r->loss_seen |= p->rtx > 0 || p->syns > 1;
 	flows_probe_done(r, p, now);
 	sched_cancel(&r->sched, (uint32_t)(p - r->probes));
 	r->live--;
@@ -489,6 +495,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 		r->received++;
 	int64_t now = mono_ns();
 	probe_step(p, ev, &seg, now, &a);
+	r->loss_seen |= ev == PEV_LINGER && a.n > 0;
 	act(r, p, &a, now);
 }
 
@@ -582,6 +589,37 @@ static void wait_for_work(struct run *r)
 	if (ppoll(pfd, n, &tmo, NULL) < 0 && errno != EINTR) {
 		diag_error(r->diag, "poll: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;
+	}
+}
+
+/* The end of a full-mode run on a path that lost segments: linger a
+ * while, as TIME-WAIT would, acknowledging the FIN of a server that missed
+ * our last ACK (and resetting what else comes); then reset the connections
+ * whose FIN came again, in case our ACK was lost once more. A clean path
+ * ends at once, and after exit the kernel answers late segments with a RST
+ * itself (the guard is gone). */
+static void linger(struct run *r)
+{
+	int64_t end = mono_ns() + LINGER_NS;
+	while (!stop_signal && !r->fatal && mono_ns() < end) {
+		wait_for_work(r);
+		drain_captures(r);
+		int64_t now = mono_ns();
+		struct event e;
+		while (sched_peek(&r->sched) && sched_peek(&r->sched)->when_ns <= now) {
+			sched_pop(&r->sched, &e);
+			if (e.kind == EV_WATCH)
+				engine_schedule(r, (struct event){ now + WATCH_NS, EV_WATCH, 0 });
+		}
+		if (!sched_peek(&r->sched))
+			engine_schedule(r, (struct event){ end, EV_WATCH, 0 });
+	}
+	for (size_t i = 0; i < r->nports; i++) {
+		struct probe *p = &r->probes[i];
+		if (p->state == PS_DONE && p->tw && p->reacked) {
+			struct seg_out o = { .flags = TCPF_RST, .seq = p->snd_nxt };
+			send_seg(r, p, &o);
+		}
 	}
 }
 
@@ -799,6 +837,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	event_loop(&r);
 	bound_writes(&r);
 	report(&r);
+	if (r.guarded && r.loss_seen && !stop_signal && !r.fatal)
+		linger(&r); /* the report is out: only the exit waits */
 	rc = close_output(&r, exit_code(&r));
 	teardown(&r);
 	return rc;

@@ -222,7 +222,7 @@ void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 	/* the adaptive timeout learns from the target's own TCP answers, taken
 	 * on the wire from a SYN that was not sent again (Karn): an ICMP error
 	 * from a router on the way says nothing of the target's distance */
-	if (r->fleet && p->res.rtt_source == RTT_WIRE && p->rtt_clean &&
+	if (r->adaptive && p->res.rtt_source == RTT_WIRE && p->rtt_clean &&
 	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
 		rto_sample(&r->rtos[f->rt - r->routes], p->res.rtt_ns);
 	struct probe_report rep = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq, &p->res,

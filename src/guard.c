@@ -142,15 +142,19 @@ _Noreturn static void install_child(int chan, const char *rules)
 		first_line(nft_ctx_get_error_buffer(nft), msg + 1, sizeof(msg) - 1);
 		msg[0] = '\001';
 		(void)!write(chan, msg, strlen(msg + 1) + 1);
+		nft_ctx_free(nft);
 		_exit(1);
 	}
 	int fd = find_nf_socket();
 	if (fd < 0) {
 		(void)!write(chan, "\001no netlink socket", 18);
+		nft_ctx_free(nft);
 		_exit(1);
 	}
 	send_fd(chan, fd);
-	_exit(0); /* the table lives on: our parent holds its socket */
+	/* the socket in flight holds its own reference: the table lives on */
+	nft_ctx_free(nft);
+	_exit(0);
 }
 
 /* The socket, or -1 with the child's reason in msg. */

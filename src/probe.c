@@ -48,6 +48,8 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->persist_at = 0;
 	p->persist_ns = 0;
 	p->tw = false;
+	p->reacked = false;
+	p->rtx = 0;
 	p->challenge_left = 3;
 	memset(p->syn_wire, 0, sizeof(p->syn_wire));
 	p->syns = 1;
@@ -442,6 +444,7 @@ static void on_syn_timer(struct probe *p, int64_t now, struct probe_actions *a)
 /* What is in flight again, from snd_una: a segment of the request, or our FIN. */
 static void retransmit(struct probe *p, struct probe_actions *a)
 {
+	p->rtx++;
 	uint32_t sent = data_sent(p);
 	uint32_t una_off = p->snd_una - (p->isn + 1);
 	if (una_off < sent) {
@@ -577,6 +580,7 @@ static void on_linger(struct probe *p, const struct segment *seg, int64_t now,
 	struct seg_out o;
 	if (p->tw) {
 		if ((seg->flags & TCPF_FIN) && !(seg->flags & TCPF_RST) && seg->seq + 1 == p->rcv_nxt) {
+			p->reacked = true;
 			struct seg_out ack = { .flags = TCPF_ACK, .seq = p->snd_nxt, .ack = p->rcv_nxt,
 					       .tsval = probe_tsval(p, now) };
 			a->out[a->n++] = ack;

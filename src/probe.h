@@ -131,6 +131,8 @@ struct probe {
 	int64_t persist_ns;
 	bool fin_sent, fin_acked, peer_fin;
 	bool tw;                    /* DONE after an active close: TIME-WAIT */
+	bool reacked;               /* TIME-WAIT: a FIN came again (our last ACK was lost) */
+	uint16_t rtx;               /* our segments sent again (loss on the path) */
 	int challenge_left;
 	int64_t phase_deadline;     /* monotonic: the end of the current wait */
 	int64_t rto_ns;

@@ -60,6 +60,7 @@ struct run {
 	int retries;
 	int64_t timeout_ns;       /* -W, or its default for this kind of run */
 	bool fleet;               /* more than one target:port */
+	bool adaptive;            /* more than SMALL_RUN: adaptive timeouts, retries */
 	uint64_t excluded;
 	/* flows alive, and the SYNs waiting to go */
 	struct flow *flows;
@@ -87,6 +88,7 @@ struct run {
 	struct addr srcs[GUARD_MAX_ADDRS + 1]; /* our source addresses */
 	size_t nsrcs;
 	bool guarded;             /* full mode: we answer for our ports, the kernel cannot */
+	bool loss_seen;           /* something was sent again: linger at the end */
 	int wake_fd[2];           /* the signal handler's self-pipe */
 	struct sched sched;
 	struct output out;
@@ -102,10 +104,16 @@ struct run {
 	bool progress;            /* a progress line on stderr */
 };
 
-/* The default -W: one target:port waits 3 s, so that one lost SYN or
- * SYN/ACK is recovered by the SYN sent again at 1 s (Linux sends its SYN
- * again at 1 s and 3 s); a fleet 1 s, its silent target:ports being sent
- * again instead, with an adaptive timeout. */
+/* Up to this many target:ports a run is a health check: every probe waits
+ * -W and sends its SYN again on RFC 6298's schedule, as the kernel's
+ * connect() would. More is a scan: adaptive timeouts per target block, and
+ * silent target:ports sent again (--retries) with backoff. */
+#define SMALL_RUN 64
+
+/* The default -W: a health check waits 3 s, so that one lost SYN or SYN/ACK
+ * is recovered by the SYN sent again at 1 s (Linux sends its SYN again at
+ * 1 s and 3 s); a scan 1 s at most, its silent target:ports being sent
+ * again instead. */
 #define TIMEOUT_SINGLE_NS (3 * INT64_C(1000000000))
 #define TIMEOUT_FLEET_NS INT64_C(1000000000)
 /* A Nagios check waits as long as check_tcp does: 10 s. */
