@@ -1,0 +1,90 @@
+#!/bin/sh
+# Our own TCP endpoint among others: a next hop that never answers ARP or
+# neighbour discovery (no-neighbour, not filtered); two full-mode runs in
+# two PID namespaces of one network namespace (unique guard tables); the
+# guard leaves the host's own resets alone, even inside tcpshake's port
+# range; every run holds its ports against other processes. (Late and
+# lost segments, loss and concurrent runs: lossy.sh.)
+. "$TOPSRC/tests/lib/bed.sh"
+bed_up
+bed_rules
+bed_listen 80
+
+# ---- no ARP / ND answer ----------------------------------------------------
+# 198.18.0.77 and 2001:db8::77 are on the link, but nobody holds them.
+for a in 198.18.0.77 2001:db8::77; do
+	in_client "$TCPSHAKE" -M syn -j -c 1 -W 2 -p 80 "$a" >"$BED_DIR/nn.json" 2>"$BED_DIR/nn.err"
+	expect_eq "$a: exit 1" "$?" 1
+	expect_eq "$a: unreachable no-neighbour, not filtered" \
+		"$(jq -r 'select(.type=="probe") | [.outcome, .icmp.name] | join(",")' "$BED_DIR/nn.json")" \
+		"unreachable,no-neighbour"
+	expect_eq "$a: nothing on stderr" "$(cat "$BED_DIR/nn.err")" ""
+done
+in_client "$TCPSHAKE" -M syn -c 1 -W 2 -p 80 198.18.0.77 >"$BED_DIR/nn.txt" 2>&1
+check "no-neighbour named in the text report" grep -q "unreachable no-neighbour from 198.18.0.1" "$BED_DIR/nn.txt"
+
+# ---- two PID namespaces, one network namespace -------------------------------
+# Each run is PID 1 of its own PID namespace: a table named after the pid
+# alone collided, and the second run was told it lacked CAP_NET_ADMIN.
+pids=""
+for i in 1 2; do
+	in_client unshare --pid --fork --mount-proc "$TCPSHAKE" -j -c 5 -i 0.1 -p 80 $S4 \
+		>"$BED_DIR/pidns$i.json" 2>"$BED_DIR/pidns$i.err" &
+	pids="$pids $!"
+done
+wait $pids
+for i in 1 2; do
+	expect_eq "PID namespace run $i: 5 open, nothing on stderr" \
+		"$(jq -r 'select(.type=="summary") | .open' "$BED_DIR/pidns$i.json"),$(cat "$BED_DIR/pidns$i.err")" "5,"
+done
+
+# ---- the host's own resets pass the guard -------------------------------------
+# The kernel's ephemeral range covers tcpshake's: a port in 61000-65535 that
+# the run does not hold is the host's, and its reset must not be dropped.
+in_client sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+in_client "$TCPSHAKE" -c 30 -i 0.1 -p 80 $S4 >/dev/null 2>&1 &
+run=$!
+for i in $(seq 50); do
+	in_client nft list tables 2>/dev/null | grep -q tcpshake_ && break
+	sleep 0.05
+done
+table=$(in_client nft list tables | awk '/tcpshake_/ {print $3}')
+held=$(in_client nft list table inet "$table" | sed -n 's/.*tcp sport \(.*\) tcp flags.*/\1/p' | head -1)
+# the first port of 61000-65535 the run does not hold
+free=$(python3 - "$held" <<'PY'
+import re, sys
+held = set()
+for a, b in re.findall(r"(\d+)(?:-(\d+))?", sys.argv[1]):
+    held.update(range(int(a), int(b or a) + 1))
+print(next(p for p in range(61000, 65536) if p not in held))
+PY
+)
+check "the guard names the ports the run holds ($held)" test -n "$held"
+# A SYN from the server to that port: the client's kernel resets it, at once.
+res=$(in_server python3 -c "
+import socket, sys, time
+s = socket.socket(); s.settimeout(2); t = time.time()
+try:
+    s.connect(('$C4', $free)); print('connected')
+except ConnectionRefusedError:
+    print('refused')
+except OSError as e:
+    print('error', e)
+")
+expect_eq "the host's reset from port $free passes the guard (connection refused)" "$res" "refused"
+# and a port the run holds is not the kernel's to give
+port=$(echo "$held" | grep -o '[0-9]\+' | head -1)
+bindres=$(in_client python3 -c "
+import socket
+s = socket.socket()
+try:
+    s.bind(('0.0.0.0', $port)); print('bound')
+except OSError as e:
+    print('in use' if e.errno == 98 else e)
+")
+expect_eq "a port the run holds ($port) cannot be bound by another process" "$bindres" "in use"
+kill -INT $run
+wait $run
+in_client sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
+
+bed_finish
