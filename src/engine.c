@@ -710,7 +710,9 @@ static int close_output(struct run *r, int rc)
 		if (r->write_errno == EPIPE)
 			return rc;
 		if (r->write_errno) {
-			diag_error(r->diag, "standard output: %s", strerror(r->write_errno));
+			diag_error(r->diag, "standard output: %s", r->write_errno == EINTR && stop_signal
+				   ? "the reader stalls; the report was cut short"
+				   : strerror(r->write_errno));
 			return EXIT_SYSTEM;
 		}
 		return rc;

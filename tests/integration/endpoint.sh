@@ -87,4 +87,29 @@ kill -INT $run
 wait $run
 in_client sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 
+# ---- SIGTERM while standard output is stalled ----------------------------
+# The reader opened the pipe and reads nothing: a write blocks. The signal
+# must still end the run, the summary attempted with bounded writes.
+mkfifo "$BED_DIR/fifo"
+sleep 20 <"$BED_DIR/fifo" &
+reader=$!
+in_client "$TCPSHAKE" -M syn -v -c 1 -p 1-65535 $S4 $S6 >"$BED_DIR/fifo" 2>"$BED_DIR/stall.err" &
+run=$!
+tpid=""
+for i in $(seq 100); do
+	tpid=$(pgrep -f -- "-v -c 1 -p 1-65535" | head -1)
+	[ -n "$tpid" ] && ps -o wchan= -p "$tpid" | grep -q pipe_write && break
+	sleep 0.05
+done
+check "stalled reader: the run blocks in a write" sh -c "ps -o wchan= -p '$tpid' | grep -q pipe_write"
+t0=$(date +%s%N)
+kill -TERM "$tpid"
+wait $run
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill $reader 2>/dev/null
+check "stalled reader: SIGTERM ends the run within 1 s ($ms ms)" test "$ms" -lt 1000
+expect_eq "stalled reader: one line, exit 4" "$rc,$(cat "$BED_DIR/stall.err")" \
+	"4,tcpshake: standard output: the reader stalls; the report was cut short"
+
 bed_finish
