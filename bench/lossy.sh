@@ -40,9 +40,18 @@ run() { # NAME: run the tool's N checks, append "NAME right leftovers seconds"
 	sleep 1
 }
 
+# tcpshake with check_tcp's timeout (-t 10 below); its RTTs are compared
+# with a tcpdump capture of the same run afterwards
 tcpshake() {
-	$ns "$TCPSHAKE" -j -c "$N" -i 0.05 -p 80 $LS4 2>/dev/null |
-		jq -r 'select(.type=="probe") | .outcome' | grep -c '^open$'
+	$ns tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano \
+		-w "$BED_DIR/ts.pcap" "tcp port 80" 2>"$BED_DIR/td.err" &
+	td=$!
+	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
+	$ns "$TCPSHAKE" -j -c "$N" -i 0.05 -W 10 -p 80 $LS4 2>/dev/null >"$BED_DIR/ts.json"
+	sleep 0.3
+	kill $td
+	wait $td 2>/dev/null
+	jq -r 'select(.type=="probe") | .outcome' "$BED_DIR/ts.json" | grep -c '^open$'
 }
 check_tcp() {
 	seq "$N" | $ns xargs -P 4 -I{} $CHECK_TCP -H $LS4 -p 80 -t 10 2>/dev/null | grep -c '^TCP OK'
@@ -60,6 +69,17 @@ hping3() {
 
 for tool in tcpshake check_tcp nping hping3; do run $tool; done
 echo "# segments dropped by the middle: $(bed_loss_drops)"
+python3 "$TOPSRC/tests/lib/lossy_check.py" synrtt "$BED_DIR/ts.pcap" $LC4 80 "$BED_DIR/ts.json" \
+	>"$BED_DIR/rtt.txt" 2>&1
+python3 - "$BED_DIR/rtt.txt" <<'PY'
+import re, statistics, sys
+err = [abs(float(a) - float(b)) for a, b in
+       re.findall(r"rtt_us ([0-9.]+), on the wire from the last SYN ([0-9.]+)", open(sys.argv[1]).read())]
+if err:
+    print("tcpshake RTT against tcpdump, %d probes: median |error| %.2f us, max %.2f us; "
+          "goal within 1 us: %s" % (len(err), statistics.median(err), max(err),
+                                    "met" if statistics.median(err) <= 1 else "NOT met"))
+PY
 
 python3 - "$res" "$N" "$LOSS" <<'PY'
 import sys
@@ -73,4 +93,10 @@ for name, right, left, ms in rows:
     share = right / n
     ratio = share / (int(ref[1]) / n) if ref and int(ref[1]) else float("nan")
     print(f"{name:<10} {right:>6} {share:>7.1%} {ratio:>11.2f}x {int(left):>15} {int(ms) / 1000:>7.1f}")
+ts = next((r for r in rows if r[0] == "tcpshake"), None)
+if ts and ref:
+    ok = int(ts[1]) == n and int(ts[2]) == 0
+    print("goal: tcpshake 100%% right and nothing left: %s" % ("met" if ok else "NOT met"))
+    ok = int(ts[1]) >= int(ref[1]) and int(ts[2]) <= int(ref[2])
+    print("goal: at least as good as check_tcp on both: %s" % ("met" if ok else "NOT met"))
 PY
