@@ -19,6 +19,7 @@
 
 #define RETRIES 8          /* sends again of our FIN or request, within -W */
 #define WINDOW 64240       /* the window we offer, in bytes */
+#define SCAN_WINDOW 1024   /* a flag scan's segment: the window nmap's carry */
 #define RTO_FLOOR_NS (100 * INT64_C(1000000)) /* a fleet's adaptive timeout, at least (nmap's
 						      * --min-rtt-timeout) */
 #define PROGRESS_NS (250 * INT64_C(1000000))
@@ -103,6 +104,8 @@ static int plan(struct run *r)
 	/* like ping for one target:port named on the command line; else one each */
 	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
 	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
+	if (cfg->mode == PMODE_PERFLAG) /* a round of five kinds per count */
+		r->count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
 	r->retries = cfg->retries >= 0 ? cfg->retries : r->adaptive ? 1 : 0;
 	r->timeout_ns = cfg->timeout_given ? cfg->timeout_ns
 			: cfg->format == FORMAT_NAGIOS ? TIMEOUT_NAGIOS_NS
@@ -240,7 +243,7 @@ static int install_guard(struct run *r)
 	char err[320];
 	struct port_run runs[GUARD_MAX_RUNS];
 	if (r->cfg->mode != PMODE_FULL)
-		return 0;
+		return 0; /* syn mode resets, a flag scan opens nothing */
 	if (!privs_have(CAP_NET_ADMIN)) {
 		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
 		return EXIT_SYSTEM;
@@ -332,14 +335,17 @@ static uint16_t syn_mss(const struct route *rt, int family)
 	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
 }
 
-/* Our SYN (the first, or one sent again) with its timestamp value. */
+/* Our first segment (the first, or one sent again): a SYN with its
+ * options and timestamp value, or a flag scan's bare segment. */
 static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 {
 	const struct flow *f = &r->flows[p->flow];
-	struct syn_options opt;
-	craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn, 0, TCPF_SYN, WINDOW,
-			     opt.b, opt.len, NULL, 0 };
+	struct syn_options opt = { .len = 0 };
+	if (p->kind->flags & TCPF_SYN)
+		craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
+	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn,
+			     kind_sends_ack(p->kind) ? p->ack0 : 0, p->kind->flags,
+			     p->kind->flags & TCPF_SYN ? WINDOW : SCAN_WINDOW, opt.b, opt.len, NULL, 0 };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
 		endpoint_str(&p->dst, p->dport, ep, sizeof(ep));
@@ -406,6 +412,9 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 	p->tries = q->tries;
 	p->isn = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
 			    p->seq << 4 | (p->tries & 0xf));
+	p->ack0 = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
+			     (p->seq << 4 | (p->tries & 0xf)) ^ 0x80000000u);
+	p->kind = flows_kind(r, p->seq);
 	p->req = f->req;
 	p->req_len = f->req_len;
 	int64_t wait = r->timeout_ns;
@@ -658,6 +667,8 @@ static int exit_code(const struct run *r)
 										      : EXIT_NOT_OPEN;
 	if (r->targets.unresolved)
 		return EXIT_RESOLVE;
+	if (r->cfg->mode == PMODE_SCAN || r->cfg->mode == PMODE_PERFLAG)
+		return r->flows_done > 0 && r->flows_undetermined == 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
 	return r->flows_done > 0 && r->flows_by[OUTCOME_OPEN] == r->flows_done ? EXIT_ALL_OPEN
 										 : EXIT_NOT_OPEN;
 }

@@ -143,6 +143,29 @@ static bool admit(struct run *r)
 	return false;
 }
 
+const struct probe_kind *flows_kind(const struct run *r, uint32_t seq)
+{
+	switch (r->cfg->mode) {
+	case PMODE_PERFLAG:
+		return perflag_kinds[seq % PERFLAG_KINDS];
+	case PMODE_SCAN:
+		return r->cfg->scan;
+	case PMODE_SYN:
+		return &kind_syn;
+	default:
+		return r->cfg->http ? &kind_http : &kind_full;
+	}
+}
+
+/* The wait before a flow's next probe number: -i, but the five probes of a
+ * round of -M flags go one after the other. */
+static int64_t next_gap(const struct run *r, uint32_t next_seq)
+{
+	if (r->cfg->mode == PMODE_PERFLAG && next_seq % PERFLAG_KINDS != 0)
+		return 0;
+	return r->cfg->interval_ns;
+}
+
 /* At most one pump waits for the pacer: one event a send, not one a caller. */
 static void schedule_pump(struct run *r, int64_t when)
 {
@@ -171,7 +194,8 @@ void flows_pump(struct run *r, int64_t now)
 		/* the next probe number, an interval after this one started */
 		if (q.tries == 0 && q.seq + 1 == f->next_seq &&
 		    (r->count == 0 || f->next_seq < r->count))
-			engine_schedule(r, (struct event){ now + r->cfg->interval_ns, EV_SEND, q.flow });
+			engine_schedule(r, (struct event){ now + next_gap(r, f->next_seq), EV_SEND,
+							   q.flow });
 	}
 }
 
@@ -192,9 +216,30 @@ void flows_send_due(struct run *r, uint32_t flow, int64_t now)
 		flows_pump(r, now);
 }
 
+/* -M flags: one answer of the round; the round's line once all five are in. */
+static void perflag_take(struct run *r, struct flow *f, const struct probe *p)
+{
+	struct perflag_answer *a = &f->pf[p->seq % PERFLAG_KINDS];
+	a->seen = p->res.icmp || p->res.flags != 0;
+	a->icmp = p->res.icmp;
+	a->flags = p->res.flags;
+	f->pf_done++;
+	if (f->pf_done % PERFLAG_KINDS == 0) {
+		struct perflag_report pr = { summary_target(&f->sum), &f->dst, f->port, f->pf,
+					     perflag_verdict(f->pf) };
+		if (r->out.ops->perflag)
+			r->out.ops->perflag(&r->out, &pr);
+		f->verdicts_bad |= pr.verdict != VERDICT_NO_FILTER && pr.verdict != VERDICT_CLOSED;
+		memset(f->pf, 0, sizeof(f->pf));
+	}
+}
+
 static void report_flow(struct run *r, struct flow *f)
 {
 	r->flows_done++;
+	/* a flag scan's state is determined by an answer; -M flags' verdict
+	 * finds no filter */
+	r->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
 	r->flows_by[summary_outcome(&f->sum)]++;
 	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum)))
 		r->out.ops->summary(&r->out, &f->sum);
@@ -214,7 +259,8 @@ static void close_flow(struct run *r, uint32_t slot)
 void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 {
 	struct flow *f = &r->flows[p->flow];
-	if (p->res.outcome == OUTCOME_FILTERED && p->tries < r->retries) {
+	bool silent = !p->res.icmp && p->res.flags == 0 && !p->res.no_neighbour;
+	if (silent && p->tries < r->retries) {
 		r->retried++; /* silent: send it again before calling it filtered */
 		enqueue(r, (struct send_req){ p->flow, p->seq, (uint8_t)(p->tries + 1) });
 		return;
@@ -231,6 +277,9 @@ void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 				    r->cfg->mode, r->cfg->http };
 	summary_add(&f->sum, &p->res);
 	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
+	f->answered |= !silent;
+	if (r->cfg->mode == PMODE_PERFLAG)
+		perflag_take(r, f, p);
 	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, p->res.outcome))
 		r->out.ops->probe(&r->out, &rep);
 	if (ferror(r->out.f) && !r->write_errno)

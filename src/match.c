@@ -30,12 +30,11 @@ void port_table_set(struct port_table *t, uint16_t port, struct probe *p)
 		t->slot[port - t->lo] = p;
 }
 
+/* The answer to our first segment, as its kind defines it. */
 static int is_reply(const struct probe *p, const struct segment *s)
 {
 	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
-	       addr_eq(&s->dst, &p->src) && (s->flags & TCPF_ACK) && s->ack == p->isn + 1u &&
-	       ((s->flags & (TCPF_SYN | TCPF_RST)) == TCPF_SYN ||
-		(s->flags & (TCPF_SYN | TCPF_RST)) == TCPF_RST);
+	       addr_eq(&s->dst, &p->src) && p->kind->answers(p, s);
 }
 
 /* A segment of the connection once the peer has answered our SYN: it must
@@ -60,11 +59,11 @@ static int is_own_later(const struct probe *p, const struct segment *s)
 	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - p->snd_nxt) <= 0;
 }
 
+/* Our first segment (a SYN, or a flag scan's) seen leaving. */
 static int is_own_syn(const struct probe *p, const struct segment *s)
 {
 	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
-	       addr_eq(&s->dst, &p->dst) && (s->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
-	       s->seq == p->isn;
+	       addr_eq(&s->dst, &p->dst) && s->flags == p->kind->flags && s->seq == p->isn;
 }
 
 static int is_icmp_for(const struct probe *p, const struct segment *s)

@@ -13,7 +13,7 @@
 
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
-       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY };
+       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -45,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
 	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "flags", required_argument, NULL, OPT_FLAGS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -69,7 +70,11 @@ void options_help(FILE *f)
 	      "  -i, --interval SEC      seconds between probes to a target:port (default 1)\n"
 	      "  -W, --timeout SEC       seconds to wait for an answer (default 3; a fleet 1)\n"
 	      "  -M, --mode MODE         full: complete the handshake, then close (default);\n"
-	      "                          syn: SYN, then our RST on SYN/ACK\n"
+	      "                          syn: SYN, then our RST on SYN/ACK; flag scans as\n"
+	      "                          nmap's: fin, null, xmas, ack, window, maimon;\n"
+	      "                          flags: SYN, ACK, FIN, NULL and Xmas side by side\n"
+	      "                          with a verdict on the filtering\n"
+	      "      --flags LETTERS     a flag scan with these flags (F S R P A U E C)\n"
 	      "      --close KIND        how full mode ends: fin (default) or rst\n"
 	      "      --http[=PATH]       send HEAD PATH (default /) over the connection and\n"
 	      "                          report the status code (implies -M full)\n"
@@ -279,6 +284,22 @@ static enum parse_result parse_shard(struct config *cfg, const char *arg)
 }
 
 /* The index of arg among n keywords, or -1. */
+/* "FPU": the TCP flags, each letter once. */
+static int parse_flag_letters(const char *arg, uint8_t *out)
+{
+	static const char letters[] = "FSRPAUEC";
+	*out = 0;
+	if (!*arg)
+		return -1;
+	for (const char *c = arg; *c; c++) {
+		const char *at = strchr(letters, *c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		if (!at || !*c || (*out & (1u << (at - letters))))
+			return -1;
+		*out |= (uint8_t)(1u << (at - letters));
+	}
+	return 0;
+}
+
 static int pick(const char *arg, const char *const *names, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -320,10 +341,31 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 			return usage_error(cfg, "--timeout", "must be a number of seconds > 0 and <= 3600");
 		return PARSE_OK;
 	case 'M': {
-		static const char *const modes[] = { "syn", "full" };
-		if ((k = pick(arg, modes, 2)) < 0)
-			return usage_error(cfg, "--mode", "unknown mode (known: full, syn)");
-		cfg->mode = (enum probe_mode)(PMODE_SYN + k);
+		const struct probe_kind *kind = kind_by_name(arg);
+		cfg->scan = NULL;
+		if (strcmp(arg, "flags") == 0) {
+			cfg->mode = PMODE_PERFLAG;
+		} else if (!kind) {
+			return usage_error(cfg, "--mode", "unknown mode (known: full, syn, fin, null, "
+							  "xmas, ack, window, maimon, flags)");
+		} else if (kind->handshake) {
+			cfg->mode = kind == &kind_syn ? PMODE_SYN : PMODE_FULL;
+		} else {
+			cfg->mode = PMODE_SCAN;
+			cfg->scan = kind;
+		}
+		return PARSE_OK;
+	}
+	case OPT_FLAGS: {
+		uint8_t f = 0;
+		if (parse_flag_letters(arg, &f) < 0)
+			return usage_error(cfg, "--flags", "letters of F S R P A U E C, each once");
+		if (f & (TCPF_SYN | TCPF_RST))
+			return usage_error(cfg, "--flags", "a scan without SYN and RST (-M syn probes "
+							  "with a SYN)");
+		kind_custom(&cfg->custom, f);
+		cfg->mode = PMODE_SCAN;
+		cfg->scan = &cfg->custom;
 		return PARSE_OK;
 	}
 	case OPT_CLOSE: {
@@ -620,10 +662,12 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	if (sn.fam4 && sn.fam6)
 		return usage_error(cfg, "-4 and -6", "cannot be used together");
 	cfg->family = sn.fam4 ? AF_INET : sn.fam6 ? AF_INET6 : AF_UNSPEC;
-	if (cfg->mode == PMODE_SYN && (cfg->http || sn.close || sn.method))
-		return usage_error(cfg, "-M syn", cfg->http ? "conflicts with --http (it needs -M full)"
-					 : sn.close ? "conflicts with --close (syn mode always resets)"
+	if (cfg->mode != PMODE_FULL && (cfg->http || sn.close || sn.method)) {
+		const char *m = cfg->mode == PMODE_SYN ? "-M syn" : "a flag scan";
+		return usage_error(cfg, m, cfg->http ? "conflicts with --http (it needs -M full)"
+					 : sn.close ? "conflicts with --close (it closes nothing)"
 						    : "conflicts with --http-method");
+	}
 	if (sn.method && !cfg->http)
 		return usage_error(cfg, "--http-method", "needs --http");
 	if (cfg->http && cfg->close == CLOSE_RST)

@@ -9,6 +9,7 @@
 #include "targets.h"
 
 #include "craft.h"
+#include "kind.h"
 #include "probe.h"
 
 #include "output.h"
@@ -37,6 +38,8 @@ struct config {
 	bool timeout_given;       /* -W: else 3 s for one target:port, 1 s for a fleet */
 	int64_t interval_ns, timeout_ns;
 	enum probe_mode mode;
+	const struct probe_kind *scan; /* -M fin|null|xmas|ack|window|maimon, --flags */
+	struct probe_kind custom;      /* --flags LETTERS */
 	enum close_kind close;
 	bool http;
 	const char *http_path;

@@ -28,6 +28,8 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 		    int64_t now_mono, int64_t now_wall)
 {
 	p->pp = pp;
+	if (!p->kind) /* the run's kind when the caller named none */
+		p->kind = pp->mode == PMODE_SYN ? &kind_syn : pp->http ? &kind_http : &kind_full;
 	p->state = PS_SYN_SENT;
 	p->sent_mono_ns = now_mono;
 	p->sent_wall_ns = now_wall;
@@ -115,7 +117,8 @@ static void emit_syn(struct probe *p, int64_t now, struct probe_actions *a)
 	uint32_t tsval = probe_tsval(p, now);
 	p->syn_tsval[p->syns++] = tsval;
 	p->res.syns = p->syns;
-	a->out[a->n++] = (struct seg_out){ .flags = TCPF_SYN, .seq = p->isn, .syn = true,
+	a->out[a->n++] = (struct seg_out){ .flags = p->kind->flags, .seq = p->isn,
+					   .ack = kind_sends_ack(p->kind) ? p->ack0 : 0, .syn = true,
 					   .tsval = tsval };
 }
 
@@ -275,7 +278,7 @@ static void established(struct probe *p, const struct segment *seg, int64_t now,
 		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_RST;
 		finish(p, a);
-	} else if (pp->http) {
+	} else if (p->kind->after == AFTER_REQUEST) {
 		p->state = PS_HTTP;
 		new_phase(p, now, a);
 		send_data(p, now, a);
@@ -295,13 +298,12 @@ static void on_reply(struct probe *p, const struct segment *seg, int64_t now,
 	p->res.ttl = seg->ttl;
 	p->res.win = seg->win;
 	p->res.mss = seg->opt.mss;
-	if (seg->flags & TCPF_RST) {
-		p->res.outcome = OUTCOME_CLOSED;
+	p->res.outcome = p->kind->classify(p, seg, false);
+	if (!p->kind->handshake || (seg->flags & TCPF_RST)) {
 		finish(p, a);
 		return;
 	}
-	p->res.outcome = OUTCOME_OPEN;
-	if (p->pp->mode == PMODE_SYN) {
+	if (p->kind->after == AFTER_RESET) {
 		emit(a, TCPF_RST, p->isn + 1, 0);
 		finish(p, a);
 		return;
@@ -416,7 +418,7 @@ static int64_t next_timer(const struct probe *p, int64_t now)
  * was never sent: the kernel could not resolve the next hop. */
 static void syn_timeout(struct probe *p, struct probe_actions *a)
 {
-	p->res.outcome = OUTCOME_FILTERED;
+	p->res.outcome = p->kind->classify(p, NULL, false);
 	if (p->syns_seen == 0 && p->pp->own_reliable) {
 		p->res.outcome = OUTCOME_UNREACHABLE;
 		p->res.no_neighbour = true;
@@ -654,7 +656,8 @@ static void step(struct probe *p, enum probe_event ev, const struct segment *seg
 		if (p->state != PS_SYN_SENT)
 			return;
 		take_rtt(p, seg, now_mono);
-		p->res.outcome = OUTCOME_UNREACHABLE;
+		p->res.outcome = p->kind->classify(p, seg, true);
+		p->res.icmp = true;
 		p->res.icmp_type = seg->icmp_type;
 		p->res.icmp_code = seg->icmp_code;
 		p->res.icmp_from = seg->src;
@@ -689,6 +692,10 @@ const char *outcome_name(enum outcome o)
 		return "filtered";
 	case OUTCOME_UNREACHABLE:
 		return "unreachable";
+	case OUTCOME_UNFILTERED:
+		return "unfiltered";
+	case OUTCOME_OPEN_FILTERED:
+		return "open|filtered";
 	default:
 		return "none";
 	}

@@ -33,14 +33,19 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "kind.h"
 #include "util.h"
 
+/* The state of a target:port as a probe found it. The flag scans add
+ * nmap's unfiltered and open|filtered. */
 enum outcome { OUTCOME_NONE = 0, OUTCOME_OPEN, OUTCOME_CLOSED, OUTCOME_FILTERED,
-	       OUTCOME_UNREACHABLE };
+	       OUTCOME_UNREACHABLE, OUTCOME_UNFILTERED, OUTCOME_OPEN_FILTERED, OUTCOME_MAX };
 
 enum rtt_source { RTT_NONE = 0, RTT_WIRE, RTT_CLOCK };
 
-enum probe_mode { PMODE_SYN = 1, PMODE_FULL };
+/* syn and full: the handshake kinds; scan: one flag-scan kind; perflag:
+ * five kinds side by side for each target:port (-M flags). */
+enum probe_mode { PMODE_SYN = 1, PMODE_FULL, PMODE_SCAN, PMODE_PERFLAG };
 
 enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_PEER_FIN, CLOSE_PEER_RST,
 		  CLOSE_TIMEOUT };
@@ -100,11 +105,14 @@ struct probe_result {
 	int64_t log_t0_ns;          /* capture time of log[0] */
 	uint8_t syns;               /* SYNs sent */
 	bool no_neighbour;          /* unreachable: our SYN never left (no ARP/ND answer) */
+	bool icmp;                  /* the answer was an ICMP error (a flag scan calls it filtered) */
 };
 
 struct probe {
 	enum probe_state state;
 	const struct probe_params *pp;
+	const struct probe_kind *kind;
+	uint32_t ack0;              /* the ACK number of a first segment with ACK (keyed) */
 	struct addr src, dst;
 	uint16_t sport, dport;
 	uint32_t isn;
@@ -150,7 +158,7 @@ struct seg_out {
 	uint32_t seq, ack;
 	uint32_t data_off;          /* payload: this much of the request from here */
 	uint16_t data_len;
-	bool syn;                   /* our SYN again, with its options */
+	bool syn;                   /* our first segment again (a SYN with its options) */
 	uint32_t tsval;             /* our timestamp value (when timestamps are on) */
 };
 

@@ -35,6 +35,10 @@ struct flow {
 	uint32_t busy;            /* probes in flight or waiting to be sent */
 	bool ever_open;
 	struct flow_summary sum;
+	struct perflag_answer pf[PERFLAG_KINDS]; /* -M flags: this round's answers */
+	uint32_t pf_done;
+	bool verdicts_bad;        /* -M flags: a round found a filter or silence */
+	bool answered;            /* some probe got a TCP answer or an ICMP error */
 };
 
 /* A SYN waiting for the pacer and a free source port. */
@@ -97,7 +101,8 @@ struct run {
 	size_t live;              /* probes in flight */
 	uint64_t sent, received, retried;
 	uint64_t flows_done;
-	uint64_t flows_by[OUTCOME_UNREACHABLE + 1]; /* target:ports done, by outcome */
+	uint64_t flows_undetermined; /* flag scans: silent target:ports; -M flags: filtered */
+	uint64_t flows_by[OUTCOME_MAX]; /* target:ports done, by outcome */
 	int64_t start_mono, start_wall;
 	int fatal;                /* an exit code once a system error stops the run */
 	int write_errno;          /* the report could not be written: stop */
@@ -123,6 +128,8 @@ struct run {
 int flows_setup(struct run *r);
 void flows_pump(struct run *r, int64_t now);
 void flows_wake(struct run *r, int64_t now);
+/* The kind of a flow's probe number seq (-M flags: five kinds in turn). */
+const struct probe_kind *flows_kind(const struct run *r, uint32_t seq);
 void flows_send_due(struct run *r, uint32_t flow, int64_t now);
 void flows_probe_done(struct run *r, struct probe *p, int64_t now);
 bool flows_finished(const struct run *r);

@@ -1,0 +1,86 @@
+/* kind.h - what kind of probe: the seam every kind of probe goes through.
+ *
+ * A kind says what its first segment is (its TCP flags; a SYN opens a
+ * connection that the state machine in probe.c then carries on as the kind
+ * asks: reset at once, closed, or a request first), which segment answers
+ * it (strictly: an answer must acknowledge what only this probe sent), and
+ * what state an answer, an ICMP error or silence means. It is a table of
+ * constants and pure functions: no I/O, so each kind is unit-tested alone.
+ *
+ * A new kind is one file: a `const struct probe_kind` defined in
+ * src/kind_NAME.c, named in kind.c's table (which -M and the outputs read),
+ * and its tests in tests/unit/test_kind.c.
+ *
+ *   syn, full, http       kind_connect.c   SYN; reset, close, or HEAD/GET first
+ *   fin, null, xmas,      kind_flags.c     nmap's flag scans: the answer is a
+ *   ack, window, maimon,                   RST or nothing (states as nmap's)
+ *   custom (--flags)
+ */
+#ifndef TCPSHAKE_KIND_H
+#define TCPSHAKE_KIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+struct probe;
+enum outcome;
+
+/* What a handshake kind does once the connection is up. */
+enum after_open { AFTER_NONE = 0, AFTER_RESET, AFTER_CLOSE, AFTER_REQUEST };
+
+struct probe_kind {
+	const char *name;            /* as -M names it, and the outputs */
+	uint8_t flags;               /* of the first segment */
+	bool handshake;              /* a SYN: the connection goes on in probe.c */
+	enum after_open after;       /* handshake kinds */
+	/* Does seg, from the probe's peer on its 4-tuple, answer the probe's
+	 * first segment? */
+	bool (*answers)(const struct probe *p, const struct segment *seg);
+	/* The state an answer means (seg NULL: silence until the timeout;
+	 * icmp: an ICMP error quoting our segment). */
+	enum outcome (*classify)(const struct probe *p, const struct segment *seg, bool icmp);
+};
+
+/* The first segment's ACK number: none for a segment without ACK, else a
+ * keyed value only this probe could know (the answering RST carries it as
+ * its sequence number). */
+bool kind_sends_ack(const struct probe_kind *k);
+
+extern const struct probe_kind kind_syn, kind_full, kind_http;
+extern const struct probe_kind kind_fin, kind_null, kind_xmas, kind_ack, kind_window,
+	kind_maimon;
+
+/* A flag scan with any flags (--flags): classified as FIN/NULL/Xmas are
+ * (RST closed, silence open|filtered), or as ACK is when the flags carry ACK. */
+void kind_custom(struct probe_kind *k, uint8_t flags);
+
+/* -M NAME: the kind, or NULL. The per-flag view (-M flags) is no kind: it
+ * sends five (syn, ack, fin, null, xmas) to each target:port. */
+const struct probe_kind *kind_by_name(const char *name);
+extern const char *const kind_names[]; /* NULL-terminated, -M's list */
+
+/* ---- the per-flag view ---------------------------------------------------- */
+
+#define PERFLAG_KINDS 5
+extern const struct probe_kind *const perflag_kinds[PERFLAG_KINDS]; /* syn ack fin null xmas */
+
+/* What each probe of the view got: a TCP answer's flags, an ICMP error, or
+ * silence. */
+struct perflag_answer {
+	bool seen, icmp;
+	uint8_t flags;
+};
+
+enum perflag_verdict { VERDICT_NONE = 0, VERDICT_NO_FILTER, VERDICT_CLOSED,
+		       VERDICT_STATELESS, VERDICT_STATEFUL, VERDICT_REJECTED, VERDICT_SILENT,
+		       VERDICT_UNKNOWN };
+
+/* The verdict the five answers support (see the man page). Pure. */
+enum perflag_verdict perflag_verdict(const struct perflag_answer a[PERFLAG_KINDS]);
+const char *perflag_verdict_name(enum perflag_verdict v);
+/* "SA", "R", "-", "icmp" into buf[9]. */
+const char *perflag_answer_str(const struct perflag_answer *a, char buf[9]);
+
+#endif
