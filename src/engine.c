@@ -397,7 +397,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	enum probe_event ev;
 	/* nanosecond precision: tv_usec holds nanoseconds */
 	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
-	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
+	if (decode_frame_wire(d->linktype, bytes, h->caplen, h->len, ts, &seg) < 0)
 		return;
 	struct probe_actions a;
 	struct probe *p = match_segment(&d->r->ports, &seg, &ev);

@@ -107,7 +107,7 @@ static void all_prefixes(const uint8_t *f, size_t len, size_t headers)
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
 		memcpy(copy, f, n);
-		int rc = decode_frame(LINK_EN10MB, copy, n, 0, &seg);
+		int rc = decode_frame_wire(LINK_EN10MB, copy, n, len, 0, &seg);
 		if (n < headers) {
 			cr_assert_eq(rc, -1, "prefix %zu of %zu", n, len);
 		} else {
@@ -137,11 +137,82 @@ Test(decode, payload_length_from_the_ip_header)
 	/* a SYN/ACK with 100 bytes of data of which the capture kept none */
 	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
 	buf[14 + 3] = (uint8_t)(60 + 100);
-	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
 	cr_assert_eq(seg.payload_len, 100);
 	cr_assert_eq(seg.payload_cap, 0);
 }
 
+/* Set the IPv4 total length of the frame in buf and its header checksum. */
+static void set_ipv4_length(size_t ip, unsigned tot)
+{
+	buf[ip + 2] = (uint8_t)(tot >> 8);
+	buf[ip + 3] = (uint8_t)tot;
+	buf[ip + 10] = buf[ip + 11] = 0;
+	uint32_t sum = 0;
+	for (size_t i = 0; i < 20; i += 2)
+		sum += (uint32_t)(buf[ip + i] << 8 | buf[ip + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	buf[ip + 10] = (uint8_t)(~sum >> 8);
+	buf[ip + 11] = (uint8_t)~sum;
+}
+
+Test(decode, ipv4_length_beyond_the_wire_is_a_lie)
+{
+	/* the whole frame was captured (caplen == len) but its IP header
+	 * claims 100 more bytes: not cut by the snap length, malformed */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	set_ipv4_length(14, 60 + 100);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1, "a forged SYN/ACK believed");
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 99, 0, &seg), -1);
+	/* cut by the snap length: the wire held every byte it claims */
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, data_segment_claiming_more_than_it_holds)
+{
+	/* an ACK carrying 10 bytes whose IP header claims 1000 of data */
+	copy_frame(v4_rstack, sizeof(v4_rstack)); /* 14 + 20 + 20, and 2 of padding */
+	size_t n = 14 + 40;
+	buf[14 + 33] = TCPF_ACK | TCPF_PSH;
+	memset(buf + n, 'x', 10);
+	n += 10;
+	set_ipv4_length(14, 40 + 1000);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1, "would be ACKed to 1001");
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, 14 + 40 + 1000, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 1000);
+	cr_assert_eq(seg.payload_cap, 10);
+}
+
+Test(decode, ipv6_payload_length_beyond_the_wire_is_a_lie)
+{
+	size_t n = copy_frame(v6_synack, sizeof(v6_synack));
+	buf[14 + 5] = (uint8_t)(buf[14 + 5] + 100);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, ethernet_padding_is_not_payload)
+{
+	/* the RST/ACK arrives with 2 bytes of Ethernet padding after its 40 */
+	cr_assert_eq(DECODE(v4_rstack), 0);
+	cr_assert_eq(seg.payload_len, 0);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, wire_shorter_than_captured_refused)
+{
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, v4_synack, sizeof(v4_synack),
+				       sizeof(v4_synack) - 1, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_RAW, v4_synack + 14, sizeof(v4_synack) - 14,
+				       sizeof(v4_synack) - 15, 0, &seg), -1);
+}
 
 Test(decode, bad_ip_header_length)
 {
