@@ -360,3 +360,42 @@ Test(decode, ipv6_extension_headers)
 	buf[tcp + 1] = 200; /* extension longer than the packet */
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, sizeof(v6_synack) + 8, 0, &seg), -1);
 }
+
+Test(decode, ipv6_icmp_error_behind_hop_by_hop_and_routing)
+{
+	size_t n = frame_with_ext(v6_icmp_admin, sizeof(v6_icmp_admin), 0, ext_hbh_routing_icmp6,
+				  sizeof(ext_hbh_routing_icmp6), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.kind, SEG_ICMP);
+	cr_assert_eq(seg.icmp_type, 1);
+	cr_assert_eq(seg.icmp_code, 1);
+	cr_assert_eq(seg.quote.dport, 83);
+}
+
+Test(decode, ipv6_extension_chain_cut_or_endless)
+{
+	size_t n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, ext_dstopts_tcp,
+				  sizeof(ext_dstopts_tcp), buf);
+	/* cut inside the extension header: every header is not there */
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, 14 + 44, n, 0, &seg), -1);
+	/* nine destination-options headers in a row: more than we walk */
+	uint8_t chain[9 * 8];
+	for (size_t i = 0; i < 9; i++) {
+		memcpy(chain + i * 8, ext_dstopts_tcp, 8);
+		chain[i * 8] = i < 8 ? 60 : 6;
+	}
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, chain, sizeof(chain), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	/* eight are walked */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, chain + 8, sizeof(chain) - 8, buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	/* an extension header longer than the payload length says */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, ext_dstopts_tcp,
+			   sizeof(ext_dstopts_tcp), buf);
+	buf[14 + 5] = 4;
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	/* a fragment header: never reassembled */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 44, ext_dstopts_tcp,
+			   sizeof(ext_dstopts_tcp), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+}
