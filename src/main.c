@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine.h"
 #include "options.h"
+#include "output.h"
 #include "privs.h"
 #include "util.h"
 
@@ -52,6 +53,12 @@ int main(int argc, char **argv)
 			diag_error(&diag, "%s", cfg.error);
 		options_free(&cfg);
 		return pr == PARSE_EXIT_OK ? 0 : fail(nagios, EXIT_USAGE, diag.first);
+	}
+	char why[300];
+	if (cfg.output && output_path_check(cfg.output, why, sizeof(why)) < 0) {
+		diag_error(&diag, "%s", why);
+		options_free(&cfg);
+		return fail(nagios, EXIT_USAGE, diag.first);
 	}
 	if (privs_setid()) {
 		diag_error(&diag, "refusing to run set-user-ID or set-group-ID: grant capabilities "

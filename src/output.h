@@ -139,16 +139,25 @@ bool output_shows(const struct output *o, enum outcome oc);
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
 				    int64_t timeout_ns, char *reason, size_t len);
 
-/* -o FILE: written to a temporary file beside it and renamed into place at
- * the end, so a reader never sees half a file. */
+/* -o FILE: a regular file (or a new path) is written to an unnamed
+ * temporary file beside it and renamed into place at the end, so a reader
+ * never sees half a file and an interrupted run leaves nothing behind; a
+ * device, FIFO or socket (or a symlink to one) is written directly, never
+ * replaced; a directory is refused. */
 struct output_file {
-	char *path, *tmp;
+	char *path, *tmp; /* the rename's target and source; NULL when direct */
 	FILE *f;
+	bool direct;      /* written in place */
+	bool unnamed;     /* O_TMPFILE: tmp is named only at commit */
 };
 
+/* A directory as -o: -1 with a reason, to refuse it before anything is
+ * sent. Pure but for a stat(). */
+int output_path_check(const char *path, char *err, size_t errlen);
 int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen);
 /* Flush, sync, rename; -1 with a reason (the temporary file is removed). */
 int output_file_commit(struct output_file *of, char *err, size_t errlen);
+/* Close and remove what is not committed; safe on a zeroed or failed one. */
 void output_file_abort(struct output_file *of);
 
 /* Shared by the formats. */

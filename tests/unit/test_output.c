@@ -311,3 +311,60 @@ Test(output, kept_summaries_sorted_and_own_their_names)
 	free(o.sums);
 	free(text);
 }
+
+/* ---- -o FILE --------------------------------------------------------- */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(outfile, nothing_named_before_commit)
+{
+	char dir[] = "/tmp/tcpshake-unit.XXXXXX", path[64], err[300];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report", dir);
+	struct output_file of;
+	cr_assert_eq(output_file_open(&of, path, err, sizeof(err)), 0, "%s", err);
+	fputs("line\n", of.f);
+	cr_assert_eq(entries(dir), 0, "a run killed now would leave a file behind");
+	cr_assert_eq(output_file_commit(&of, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(entries(dir), 1);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 5);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(outfile, failed_open_then_abort_is_safe)
+{
+	struct output_file of;
+	char err[300];
+	cr_assert_eq(output_file_open(&of, "/nonexistent-dir/x/report", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "No such file or directory"), "%s", err);
+	output_file_abort(&of); /* the engine's teardown does this after a failure */
+	output_file_abort(&of);
+	cr_assert_eq(output_file_open(&of, "/tmp", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "Is a directory"), "%s", err);
+	output_file_abort(&of);
+}
+
+Test(outfile, directory_refused_up_front)
+{
+	char err[300];
+	cr_assert_eq(output_path_check("/tmp", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "-o /tmp: is a directory");
+	cr_assert_eq(output_path_check("/tmp/", err, sizeof(err)), -1);
+	cr_assert_eq(output_path_check("/dev/null", err, sizeof(err)), 0);
+	cr_assert_eq(output_path_check("/nonexistent-dir/x", err, sizeof(err)), 0);
+}
