@@ -504,13 +504,14 @@ static void event_loop(struct run *r)
 /* ---- results ----------------------------------------------------------- */
 
 /* The exit-code policy (the same for every format but nagios): a system
- * error, then a quorum met (--min-open), then names, then every open. */
+ * error, then a quorum met (--min-open), then names, then every open.
+ * Nagios: its one line, UNKNOWN on a system error, and its state. */
 static int exit_code(const struct run *r)
 {
+	if (r->cfg->format == FORMAT_NAGIOS)
+		return (int)nagios_finish(&r->out, r->fatal ? r->diag->first : NULL);
 	if (r->fatal)
 		return r->fatal;
-	if (r->cfg->format == FORMAT_NAGIOS)
-		return (int)r->out.status;
 	if (r->cfg->th.min_open)
 		return r->flows_by[OUTCOME_OPEN] >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN
 										      : EXIT_NOT_OPEN;

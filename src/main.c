@@ -21,16 +21,34 @@ static void print_version(void)
 	printf("libsodium %s\n", sodium_version_string());
 }
 
-/* --format nagios anywhere on the line: errors then speak the plugin
- * language too (one UNKNOWN line on stdout), even before it is parsed. */
+/* Is arg --format, or an abbreviation getopt_long takes for it (--fo and
+ * longer: --f is also --file)? Its value, when given with "=", in *val. */
+static bool format_option(const char *arg, const char **val)
+{
+	static const char name[] = "--format";
+	size_t n = strcspn(arg, "=");
+	if (n < 4 || n > sizeof(name) - 1 || strncmp(arg, name, n) != 0)
+		return false;
+	*val = arg[n] == '=' ? arg + n + 1 : NULL;
+	return true;
+}
+
+/* --format nagios anywhere on the line, as getopt_long would read it
+ * (abbreviated, with "=" or apart, the last one winning, none after
+ * "--"): errors then speak the plugin language too (one UNKNOWN line on
+ * stdout), even before the line is parsed. */
 static bool nagios_wanted(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--format=nagios") == 0 ||
-		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
-		     strcmp(argv[i + 1], "nagios") == 0))
-			return true;
-	return false;
+	bool nagios = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *val;
+		if (!format_option(argv[i], &val))
+			continue;
+		if (!val && i + 1 < argc)
+			val = argv[++i];
+		nagios = val && strcmp(val, "nagios") == 0;
+	}
+	return nagios;
 }
 
 static int fail(bool nagios, int code, const char *why)

@@ -109,6 +109,11 @@ struct output {
 	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
+	struct {
+		char reason[200];  /* the worst target:port's, or why none */
+		size_t not_ok;
+		uint64_t unresolved;
+	} nagios;                  /* nagios: what run() found, for nagios_finish() */
 };
 
 extern const struct output_ops output_text_ops;
@@ -118,6 +123,11 @@ extern const struct output_ops output_nagios_ops;
 extern const struct output_ops output_prometheus_ops;
 
 const struct output_ops *output_ops_for(enum format f);
+
+/* Nagios: the one plugin line, after run(): the state run() found, or
+ * UNKNOWN and fatal (the first error line) when the run ended on a system
+ * error; returns the state printed, the exit code. */
+enum nagios_state nagios_finish(const struct output *o, const char *fatal);
 
 /* The target as given: its name, or its address. */
 const char *summary_target(const struct flow_summary *s);

@@ -235,9 +235,28 @@ Test(nagios, one_line_with_perfdata)
 	o.timeout_ns = NS_PER_SEC;
 	o.ops->summary(&o, &s);
 	o.ops->run(&o, &rs);
+	cr_assert_eq(o.status, NAGIOS_OK);
+	cr_assert_eq(nagios_finish(&o, NULL), NAGIOS_OK);
 	cr_assert_str_eq(close_out(&o), "TCPSHAKE OK - 198.18.0.2:80 open, rtt 0.117 ms, loss 0%"
 					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
-	cr_assert_eq(o.status, NAGIOS_OK);
+	free(o.sums);
+	free(text);
+}
+
+Test(nagios, a_system_error_is_one_unknown_line)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_eq(nagios_finish(&o, "send to 198.18.0.2:80: interface veth0 went down"),
+		     NAGIOS_UNKNOWN);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE UNKNOWN - send to 198.18.0.2:80: interface veth0 "
+					"went down|rtt=0.000117s;0.200000;0.500000;0; "
+					"loss=0%;20;60;0;100\n");
 	free(o.sums);
 	free(text);
 }
