@@ -626,7 +626,9 @@ static int not_started(const struct run *r, int code)
 {
 	if (r->cfg->format != FORMAT_NAGIOS)
 		return code;
-	printf("TCPSHAKE UNKNOWN - %s\n", r->diag->first[0] ? r->diag->first : "nothing to probe");
+	fputs("TCPSHAKE UNKNOWN - ", stdout);
+	put_plain(stdout, r->diag->first[0] ? r->diag->first : "nothing to probe", true);
+	putchar('\n');
 	return NAGIOS_UNKNOWN;
 }
 

@@ -53,8 +53,11 @@ static bool nagios_wanted(int argc, char **argv)
 
 static int fail(bool nagios, int code, const char *why)
 {
-	if (nagios)
-		printf("TCPSHAKE UNKNOWN - %s\n", why);
+	if (nagios) {
+		fputs("TCPSHAKE UNKNOWN - ", stdout);
+		put_plain(stdout, why, true);
+		putchar('\n');
+	}
 	return nagios ? NAGIOS_UNKNOWN : code;
 }
 

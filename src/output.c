@@ -176,6 +176,59 @@ const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t 
 	return buf;
 }
 
+size_t utf8_seq(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n;
+	uint32_t c, min;
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 2, c = p[0] & 0x1fu, min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3, c = p[0] & 0x0fu, min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4, c = p[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0; /* a continuation byte, or 0xf8 and above */
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* the string's NUL included: never read past it */
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0; /* overlong, beyond Unicode, or a surrogate */
+	return n;
+}
+
+const char *put_utf8(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = utf8_seq(p);
+	if (n == 0) {
+		fputs(UTF8_REPLACEMENT, f);
+		return s + 1;
+	}
+	fwrite(p, 1, n, f);
+	return s + n;
+}
+
+void put_plain(FILE *f, const char *s, bool bar_too)
+{
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			fputs(UTF8_REPLACEMENT, f);
+			s++;
+		} else if (c == '|' && bar_too) {
+			fputc('/', f);
+			s++;
+		} else {
+			s = put_utf8(f, s);
+		}
+	}
+}
+
 /* Above a threshold (strictly: a value at the threshold is within it, as
  * the plugin guidelines' ranges read). */
 static enum nagios_state rate(double v, double warn, double crit)

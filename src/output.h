@@ -170,6 +170,20 @@ int output_file_commit(struct output_file *of, char *err, size_t errlen);
 /* Close and remove what is not committed; safe on a zeroed or failed one. */
 void output_file_abort(struct output_file *of);
 
+/* Names come from files, hosts files and DNS: any bytes. Every format
+ * writes valid UTF-8, each invalid byte as U+FFFD. */
+#define UTF8_REPLACEMENT "\xef\xbf\xbd"
+/* The length of the valid UTF-8 sequence at p (shortest form, no
+ * surrogates, at most U+10FFFF; ASCII, NUL included, is 1); 0 when p does
+ * not start one. Reads no further than the first byte that breaks it. */
+size_t utf8_seq(const unsigned char *p);
+/* Write the character at s, or U+FFFD for an invalid byte; the next one. */
+const char *put_utf8(FILE *f, const char *s);
+/* Text for one line of a plain-text report (the Nagios line): valid
+ * UTF-8, control bytes as U+FFFD, and bar as a slash when bar_too (the
+ * plugin line's perfdata separator). */
+void put_plain(FILE *f, const char *s, bool bar_too);
+
 /* Shared by the formats. */
 double loss_pct(const struct flow_summary *s);
 void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);

@@ -81,10 +81,10 @@ static void nagios_run(struct output *o, const struct run_summary *r)
 enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 {
 	enum nagios_state st = fatal ? NAGIOS_UNKNOWN : o->status;
-	if (fatal)
-		fprintf(o->f, "TCPSHAKE UNKNOWN - %s", fatal);
-	else
-		fprintf(o->f, "TCPSHAKE %s - %s", state_names[st], o->nagios.reason);
+	/* names and error lines carry any bytes: one line of valid UTF-8,
+	 * no bar before the perfdata's */
+	fprintf(o->f, "TCPSHAKE %s - ", state_names[st]);
+	put_plain(o->f, fatal ? fatal : o->nagios.reason, true);
 	if (o->nsums > 1 && o->nagios.not_ok)
 		fprintf(o->f, "; %zu of %zu target:ports not OK", o->nagios.not_ok, o->nsums);
 	if (o->nagios.unresolved)

@@ -387,3 +387,79 @@ Test(outfile, directory_refused_up_front)
 	cr_assert_eq(output_path_check("/dev/null", err, sizeof(err)), 0);
 	cr_assert_eq(output_path_check("/nonexistent-dir/x", err, sizeof(err)), 0);
 }
+
+/* ---- names of any bytes -------------------------------------------------- */
+
+#define FFFD "\xef\xbf\xbd"
+
+Test(utf8, sequences)
+{
+	cr_assert_eq(utf8_seq((const unsigned char *)"a"), 1);
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc3\xa9"), 2);       /* é */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xe2\x82\xac"), 3);   /* € */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80"), 4);
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xe9t"), 0);          /* Latin-1 é */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc3"), 0);           /* cut by the NUL */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\x80"), 0);           /* continuation */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc0\xaf"), 0);       /* overlong / */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xed\xa0\x80"), 0);   /* a surrogate */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xf4\x90\x80\x80"), 0); /* > U+10FFFF */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xff"), 0);
+}
+
+static const char bad_name[] = "caf\xe9-\xc3\xa9-\xff\xc0\xaf|\x1b[2J";
+
+Test(utf8, json_stays_valid)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.name = bad_name;
+	struct output o = open_out(&output_json_ops);
+	o.ops->summary(&o, &s);
+	const char *t = close_out(&o);
+	cr_assert(strstr(t, "\"target\":\"caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\\u001b[2J\""),
+		  "%s", t);
+	free(text);
+}
+
+Test(utf8, prometheus_label_stays_valid)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.name = bad_name;
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_prometheus_ops);
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	const char *t = close_out(&o);
+	cr_assert(strstr(t, "{target=\"caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\x1b[2J\","), "%s", t);
+	free(o.sums);
+	free(text);
+}
+
+Test(utf8, csv_stays_valid)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_FILTERED };
+	struct probe_report rep = { bad_name, &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN, false };
+	struct output o = open_out(&output_csv_ops);
+	o.ops->probe(&o, &rep);
+	const char *t = close_out(&o);
+	cr_assert_eq(strncmp(t, "caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\x1b[2J,", 23), 0, "%s", t);
+	free(text);
+}
+
+Test(utf8, nagios_one_line_valid_no_bar)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { .unresolved = 1, .first_unresolved = bad_name };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	nagios_finish(&o, NULL);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE UNKNOWN - caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD
+					"/" FFFD "[2J did not resolve; 1 names did not resolve"
+					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
+	free(o.sums);
+	free(text);
+}
