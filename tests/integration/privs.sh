@@ -38,6 +38,14 @@ if command -v setcap >/dev/null && id nobody >/dev/null 2>&1; then
 		"0000000000000000,0000000000000000,1,0000000000000000"
 	kill -INT $pid
 	wait $pid
+	# the -o report is named and renamed after the drop, as nobody
+	mkdir "$BED_DIR/nobody"
+	chown nobody "$BED_DIR/nobody"
+	ip netns exec "$BED_C" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BED_DIR/tcpshake" -M syn -j -c 1 -p 80 -o "$BED_DIR/nobody/r.json" $S4 >/dev/null 2>&1
+	expect_eq "file capabilities: -o written after the drop, nothing else left" \
+		"$?,$(jq -r .type "$BED_DIR/nobody/r.json" | tr '\n' ' ')$(ls "$BED_DIR/nobody" | wc -l)" \
+		"0,probe summary run 1"
 fi
 
 bed_finish
