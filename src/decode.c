@@ -183,11 +183,14 @@ static int decode_ipv4(const uint8_t *p, size_t cap, size_t wire, struct segment
 }
 
 /* An IPv6 extension header we step over: hop-by-hop, routing, destination
- * options (RFC 8200 4.1). Fragments are never ours; anything else ends the
- * chain. */
+ * options (RFC 8200 4.1), and a fragment header that fragments nothing
+ * (offset 0, no more fragments: an atomic fragment, RFC 6946, which the
+ * kernel takes as the whole packet). Real fragments are never ours;
+ * anything else ends the chain. */
 static bool ext_header(uint8_t nh)
 {
-	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS;
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+	       nh == IPPROTO_FRAGMENT;
 }
 
 #define IPV6_MAX_EXT 8
@@ -216,7 +219,10 @@ static int decode_ipv6(const uint8_t *p, size_t cap, size_t wire, struct segment
 			return decode_icmp(p + off, cap - off, tot - off, &icmp6, seg);
 		if (!ext_header(nh) || cap - off < 8)
 			return -1;
-		size_t el = ((size_t)p[off + 1] + 1) * 8;
+		if (nh == IPPROTO_FRAGMENT && (rd16(p + off + 2) & 0xfff9) != 0)
+			return -1; /* a real fragment: never ours, never reassembled */
+		/* a fragment header is 8 bytes, its second byte reserved */
+		size_t el = nh == IPPROTO_FRAGMENT ? 8 : ((size_t)p[off + 1] + 1) * 8;
 		if (el > cap - off)
 			return -1;
 		nh = p[off];

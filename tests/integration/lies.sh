@@ -36,6 +36,9 @@ done
 forge $S6 82 dstopts "$BED_DIR/dstopts.json" -M syn
 expect_eq "a SYN/ACK behind a destination-options header is open" \
 	"$(outcome "$BED_DIR/dstopts.json"),$(cat "$BED_DIR/dstopts.json.forge")" "open,"
+forge $S6 82 atomic "$BED_DIR/atomic.json" -M syn
+expect_eq "a SYN/ACK as an atomic fragment is open" \
+	"$(outcome "$BED_DIR/atomic.json"),$(cat "$BED_DIR/atomic.json.forge")" "open,"
 forge $S6 82 icmp-ext "$BED_DIR/icmpext.json" -M syn
 expect_eq "an ICMPv6 error behind hop-by-hop and routing headers is unreachable" \
 	"$(jq -r 'select(.type=="probe") | [.outcome,.icmp.name]|join(",")' "$BED_DIR/icmpext.json"),$(cat "$BED_DIR/icmpext.json.forge")" \

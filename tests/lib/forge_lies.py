@@ -12,6 +12,7 @@ firewall drops it), then answers it as KIND says:
             may acknowledge data beyond what was sent. Prints "acked N"
             for any such ACK seen within a second.
   dstopts   the right SYN/ACK behind an IPv6 destination-options header
+  atomic    the right SYN/ACK as an IPv6 atomic fragment (RFC 6946)
   icmp-ext  an ICMPv6 administratively-prohibited error quoting the SYN,
             behind a hop-by-hop and a routing header (type 0, no segments
             left)"""
@@ -106,6 +107,9 @@ elif kind == "data-lie":
             print("acked %d" % (t["ack"] - SRV_ISN))
 elif kind == "dstopts":
     s.send(eth + behind_ext(synack(), [(60, PADN6)]))
+elif kind == "atomic":
+    frag = bytes([0, 0, 0x12, 0x34, 0x56, 0x78])  # offset 0, no more fragments
+    s.send(eth + behind_ext(synack(), [(44, frag)]))
 elif kind == "icmp-ext":
     quoted = ip_packet(cli, srv, 6, tcp_segment(cp, port, isn, 0, 0x02), True)
     icmp = struct.pack("!BBHI", 1, 1, 0, 0) + quoted

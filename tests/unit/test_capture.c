@@ -85,6 +85,9 @@ Test(capture, filter_passes_answers_behind_ipv6_extension_headers)
 	n = frame_with_ext(v6_icmp_admin, sizeof(v6_icmp_admin), 0, ext_hbh_routing_icmp6,
 			   sizeof(ext_hbh_routing_icmp6), buf);
 	cr_assert(passes(buf, n), "an ICMPv6 error behind hop-by-hop and routing headers");
+	const uint8_t atomic[] = { 6, 0, 0, 0, 0x12, 0x34, 0x56, 0x78 };
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 44, atomic, sizeof(atomic), buf);
+	cr_assert(passes(buf, n), "a SYN/ACK as an atomic fragment");
 }
 
 Test(capture, filter_still_narrow)

@@ -399,3 +399,16 @@ Test(decode, ipv6_extension_chain_cut_or_endless)
 			   sizeof(ext_dstopts_tcp), buf);
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
 }
+
+Test(decode, ipv6_atomic_fragment_is_the_whole_packet)
+{
+	/* offset 0, no more fragments (RFC 6946): the kernel takes it whole */
+	const uint8_t atomic[] = { 6, 0, 0, 0, 0x12, 0x34, 0x56, 0x78 };
+	size_t n = frame_with_ext(v6_synack, sizeof(v6_synack), 44, atomic, sizeof(atomic), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.ack, 971519269u);
+	buf[14 + 40 + 3] = 1; /* more fragments */
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	buf[14 + 40 + 3] = 0x08; /* offset 1 */
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+}
