@@ -169,6 +169,8 @@ static int decode_ipv4(const uint8_t *p, size_t cap, size_t wire, struct segment
 		return -1;
 	if (tot < cap)
 		cap = tot; /* Ethernet padding is not the packet's */
+	if (csum_fold(csum_add(0, p, hl)) != 0xffff)
+		return -1; /* a header the kernel would drop, its lengths included */
 	if (rd16(p + 6) & 0x3fff)
 		return -1; /* fragments: never ours, never reassembled */
 	seg->src.family = seg->dst.family = AF_INET;

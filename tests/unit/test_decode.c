@@ -132,16 +132,6 @@ Test(decode, truncated_frames)
 	all_prefixes(v6_icmp_admin, sizeof(v6_icmp_admin), 14 + 40 + 8 + 40 + 8);
 }
 
-Test(decode, payload_length_from_the_ip_header)
-{
-	/* a SYN/ACK with 100 bytes of data of which the capture kept none */
-	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
-	buf[14 + 3] = (uint8_t)(60 + 100);
-	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
-	cr_assert_eq(seg.payload_len, 100);
-	cr_assert_eq(seg.payload_cap, 0);
-}
-
 /* Set the IPv4 total length of the frame in buf and its header checksum. */
 static void set_ipv4_length(size_t ip, unsigned tot)
 {
@@ -155,6 +145,16 @@ static void set_ipv4_length(size_t ip, unsigned tot)
 		sum = (sum & 0xffff) + (sum >> 16);
 	buf[ip + 10] = (uint8_t)(~sum >> 8);
 	buf[ip + 11] = (uint8_t)~sum;
+}
+
+Test(decode, payload_length_from_the_ip_header)
+{
+	/* a SYN/ACK with 100 bytes of data of which the capture kept none */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	set_ipv4_length(14, 60 + 100);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
 }
 
 Test(decode, ipv4_length_beyond_the_wire_is_a_lie)
@@ -411,4 +411,16 @@ Test(decode, ipv6_atomic_fragment_is_the_whole_packet)
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
 	buf[14 + 40 + 3] = 0x08; /* offset 1 */
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+}
+
+Test(decode, ipv4_header_checksum)
+{
+	/* a header the kernel drops: a TTL changed without its checksum */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	buf[14 + 8] = 1;
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	/* the checksum right again: decoded (the TCP checksum does not cover the TTL) */
+	set_ipv4_length(14, 60);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.ttl, 1);
 }
