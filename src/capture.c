@@ -27,6 +27,12 @@ static int host_list(const struct filter_spec *f, char *buf, size_t len, size_t 
 	return buf_put(buf, len, off, ")");
 }
 
+/* libpcap's tcp and icmp6 read the IPv6 next-header field alone (tcp
+ * also steps over one fragment header, but its ports are then looked for
+ * in the wrong place): an answer behind a hop-by-hop, routing,
+ * destination-options or fragment header (an atomic fragment), which the
+ * kernel accepts, would never reach us. BPF cannot walk the chain, so every IPv6 packet that
+ * starts one passes; decode.c walks it and match.c judges the answer. */
 int capture_filter_text(const struct filter_spec *f, char *buf, size_t len)
 {
 	char range[32];
@@ -41,7 +47,8 @@ int capture_filter_text(const struct filter_spec *f, char *buf, size_t len)
 	    host_list(f, buf, len, &off, "dst") < 0 ||
 	    buf_put(buf, len, &off, "%s",
 		   "))) or (icmp and (icmp[0] = 3 or icmp[0] = 11))"
-		   " or (icmp6 and (ip6[40] = 1 or ip6[40] = 3))") < 0)
+		   " or (icmp6 and (ip6[40] = 1 or ip6[40] = 3))"
+		   " or (ip6 and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60))") < 0)
 		return -1;
 	return 0;
 }

@@ -20,7 +20,8 @@ struct capture {
 };
 
 /* What the filter lets through: TCP between our port range and the
- * targets, and ICMP/ICMPv6 errors. */
+ * targets, ICMP/ICMPv6 errors, and IPv6 packets with extension headers
+ * (the filter cannot find the TCP or ICMPv6 header behind them). */
 struct filter_spec {
 	uint16_t port_lo, port_hi;
 	const struct addr *hosts; /* the targets; more than FILTER_MAX_HOSTS: ports only */

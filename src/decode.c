@@ -4,6 +4,7 @@
 #include "checksum.h"
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define ETH_HLEN 14
@@ -154,15 +155,22 @@ static int decode_icmp(const uint8_t *p, size_t len, size_t wire, const struct i
 	return decode_quote(p + 8, len - 8, seg);
 }
 
-static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
+/* cap: the bytes of the packet we hold; wire: how many it had on the wire
+ * (the pcap header's len, less the link header). An IP length within the
+ * wire length and beyond cap is a packet cut by our snap length; an IP
+ * length beyond the wire length is a lie, and the frame is malformed. */
+static int decode_ipv4(const uint8_t *p, size_t cap, size_t wire, struct segment *seg)
 {
-	if (len < 20)
+	if (cap < 20)
 		return -1;
 	size_t hl = (size_t)(p[0] & 0x0f) * 4;
 	size_t tot = rd16(p + 2);
-	if (hl < 20 || tot < hl || hl > len)
+	if (hl < 20 || tot < hl || hl > cap || tot > wire)
 		return -1;
-	size_t cap = tot < len ? tot : len; /* Ethernet padding, or the snap length */
+	if (tot < cap)
+		cap = tot; /* Ethernet padding is not the packet's */
+	if (csum_fold(csum_add(0, p, hl)) != 0xffff)
+		return -1; /* a header the kernel would drop, its lengths included */
 	if (rd16(p + 6) & 0x3fff)
 		return -1; /* fragments: never ours, never reassembled */
 	seg->src.family = seg->dst.family = AF_INET;
@@ -176,97 +184,136 @@ static int decode_ipv4(const uint8_t *p, size_t len, struct segment *seg)
 	return -1;
 }
 
-static int decode_ipv6(const uint8_t *p, size_t len, struct segment *seg)
+/* An IPv6 extension header we step over: hop-by-hop, routing, destination
+ * options (RFC 8200 4.1), and a fragment header that fragments nothing
+ * (offset 0, no more fragments: an atomic fragment, RFC 6946, which the
+ * kernel takes as the whole packet). Real fragments are never ours;
+ * anything else ends the chain. */
+static bool ext_header(uint8_t nh)
 {
-	if (len < 40)
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+	       nh == IPPROTO_FRAGMENT;
+}
+
+#define IPV6_MAX_EXT 8
+
+static int decode_ipv6(const uint8_t *p, size_t cap, size_t wire, struct segment *seg)
+{
+	if (cap < 40)
 		return -1;
-	size_t wire = 40 + (size_t)rd16(p + 4);
-	if (wire < len)
-		len = wire; /* trailing padding is not the packet's */
+	size_t tot = 40 + (size_t)rd16(p + 4);
+	if (tot > wire)
+		return -1; /* a payload length the wire did not carry */
+	if (tot < cap)
+		cap = tot;
 	seg->src.family = seg->dst.family = AF_INET6;
 	memcpy(seg->src.b, p + 8, 16);
 	memcpy(seg->dst.b, p + 24, 16);
 	seg->ttl = p[7];
 	uint8_t nh = p[6];
 	size_t off = 40;
-	/* Walk extension headers, bounded by the packet and a count. */
-	for (int n = 0; n < 8; n++) {
+	/* Walk the extension headers, each one captured whole and within the
+	 * packet, at most IPV6_MAX_EXT of them. */
+	for (int n = 0; n <= IPV6_MAX_EXT; n++) {
 		if (nh == IPPROTO_TCP)
-			return off <= wire ? decode_tcp(p + off, len - off, wire - off, seg) : -1;
+			return decode_tcp(p + off, cap - off, tot - off, seg);
 		if (nh == IPPROTO_ICMPV6)
-			return decode_icmp(p + off, len - off, wire - off, &icmp6, seg);
-		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
-			if (off + 8 > len)
-				return -1;
-			size_t el = ((size_t)p[off + 1] + 1) * 8;
-			if (off + el > len)
-				return -1;
-			nh = p[off];
-			off += el;
-		} else if (nh == IPPROTO_FRAGMENT) {
+			return decode_icmp(p + off, cap - off, tot - off, &icmp6, seg);
+		if (!ext_header(nh) || cap - off < 8)
 			return -1;
-		} else {
+		if (nh == IPPROTO_FRAGMENT && (rd16(p + off + 2) & 0xfff9) != 0)
+			return -1; /* a real fragment: never ours, never reassembled */
+		/* a fragment header is 8 bytes, its second byte reserved */
+		size_t el = nh == IPPROTO_FRAGMENT ? 8 : ((size_t)p[off + 1] + 1) * 8;
+		if (el > cap - off)
 			return -1;
-		}
+		nh = p[off];
+		off += el;
 	}
 	return -1;
 }
 
-int decode_ip(const uint8_t *p, size_t len, struct segment *seg)
+static int decode_ip_wire(const uint8_t *p, size_t cap, size_t wire, struct segment *seg)
 {
-	if (len < 1)
+	if (cap < 1 || wire < cap)
 		return -1;
 	switch (p[0] >> 4) {
 	case 4:
-		return decode_ipv4(p, len, seg);
+		return decode_ipv4(p, cap, wire, seg);
 	case 6:
-		return decode_ipv6(p, len, seg);
+		return decode_ipv6(p, cap, wire, seg);
 	default:
 		return -1;
 	}
 }
 
-static int decode_ethertype(uint16_t et, const uint8_t *p, size_t len, struct segment *seg)
+int decode_ip(const uint8_t *p, size_t len, struct segment *seg)
+{
+	return decode_ip_wire(p, len, len, seg);
+}
+
+static int decode_ethertype(uint16_t et, const uint8_t *p, size_t cap, size_t wire,
+			    struct segment *seg)
 {
 	if (et == ETHERTYPE_IP || et == ETHERTYPE_IPV6)
-		return decode_ip(p, len, seg);
+		return decode_ip_wire(p, cap, wire, seg);
 	return -1;
+}
+
+/* The link header's length, and the ethertype after it; 0 when the frame
+ * is not one we read. */
+static size_t link_header(int linktype, const uint8_t *p, size_t caplen, uint16_t *et)
+{
+	switch (linktype) {
+	case LINK_EN10MB: {
+		if (caplen < ETH_HLEN)
+			return 0;
+		size_t off = 12;
+		*et = rd16(p + off);
+		for (int tags = 0; (*et == ETHERTYPE_VLAN || *et == ETHERTYPE_QINQ) && tags < 2;
+		     tags++) {
+			off += 4;
+			if (caplen < off + 2)
+				return 0;
+			*et = rd16(p + off);
+		}
+		return off + 2;
+	}
+	case LINK_LINUX_SLL:
+		if (caplen < SLL_HLEN)
+			return 0;
+		*et = rd16(p + 14);
+		return SLL_HLEN;
+	case LINK_LINUX_SLL2:
+		if (caplen < SLL2_HLEN)
+			return 0;
+		*et = rd16(p);
+		return SLL2_HLEN;
+	default:
+		return 0;
+	}
+}
+
+int decode_frame_wire(int linktype, const uint8_t *p, size_t caplen, size_t wirelen,
+		      int64_t ts_ns, struct segment *seg)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->ts_ns = ts_ns;
+	if (wirelen < caplen)
+		return -1; /* not a pcap header libpcap would give */
+	if (linktype == LINK_RAW || linktype == LINK_RAW_ALT)
+		return decode_ip_wire(p, caplen, wirelen, seg);
+	uint16_t et = 0;
+	size_t hl = link_header(linktype, p, caplen, &et);
+	if (hl == 0)
+		return -1;
+	return decode_ethertype(et, p + hl, caplen - hl, wirelen - hl, seg);
 }
 
 int decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 		 struct segment *seg)
 {
-	memset(seg, 0, sizeof(*seg));
-	seg->ts_ns = ts_ns;
-	switch (linktype) {
-	case LINK_EN10MB: {
-		if (caplen < ETH_HLEN)
-			return -1;
-		size_t off = 12;
-		uint16_t et = rd16(p + off);
-		for (int tags = 0; (et == ETHERTYPE_VLAN || et == ETHERTYPE_QINQ) && tags < 2;
-		     tags++) {
-			off += 4;
-			if (caplen < off + 2)
-				return -1;
-			et = rd16(p + off);
-		}
-		return decode_ethertype(et, p + off + 2, caplen - off - 2, seg);
-	}
-	case LINK_LINUX_SLL:
-		if (caplen < SLL_HLEN)
-			return -1;
-		return decode_ethertype(rd16(p + 14), p + SLL_HLEN, caplen - SLL_HLEN, seg);
-	case LINK_LINUX_SLL2:
-		if (caplen < SLL2_HLEN)
-			return -1;
-		return decode_ethertype(rd16(p), p + SLL2_HLEN, caplen - SLL2_HLEN, seg);
-	case LINK_RAW:
-	case LINK_RAW_ALT:
-		return decode_ip(p, caplen, seg);
-	default:
-		return -1;
-	}
+	return decode_frame_wire(linktype, p, caplen, caplen, ts_ns, seg);
 }
 
 const char *tcp_flags_str(uint8_t flags, char buf[9])

@@ -54,12 +54,19 @@ enum { LINK_EN10MB = 1, LINK_RAW = 12, LINK_RAW_ALT = 101, LINK_LINUX_SLL = 113,
 
 /* Decode one frame. Returns 0 and fills seg when the frame is TCP or an
  * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed.
- * A frame cut by the snap length decodes if every header is there; lengths
- * then come from the IP header, and only captured bytes are ever read. */
+ * caplen bytes were captured of a frame wirelen bytes long (pcap's caplen
+ * and len). A frame cut by the snap length (caplen < wirelen) decodes if
+ * every header is there; lengths then come from the IP header, and only
+ * captured bytes are ever read. An IP length beyond the wire length is a
+ * lie: the frame is malformed. */
+int decode_frame_wire(int linktype, const uint8_t *p, size_t caplen, size_t wirelen,
+		      int64_t ts_ns, struct segment *seg);
+
+/* The same for a frame held whole: its wire length is caplen. */
 int decode_frame(int linktype, const uint8_t *p, size_t caplen, int64_t ts_ns,
 		 struct segment *seg);
 
-/* Decode an IP packet (v4 or v6 by its version nibble). */
+/* Decode an IP packet held whole (v4 or v6 by its version nibble). */
 int decode_ip(const uint8_t *p, size_t len, struct segment *seg);
 
 /* Parse a TCP option list; malformed lists stop the parse, never overrun. */

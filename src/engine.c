@@ -490,7 +490,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	enum probe_event ev;
 	/* nanosecond precision: tv_usec holds nanoseconds */
 	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
-	if (decode_frame(d->linktype, bytes, h->caplen, ts, &seg) < 0)
+	if (decode_frame_wire(d->linktype, bytes, h->caplen, h->len, ts, &seg) < 0)
 		return;
 	struct probe_actions a;
 	struct probe *p = match_segment(&r->ports, &seg, &ev);
@@ -655,13 +655,14 @@ static void event_loop(struct run *r)
 /* ---- results ----------------------------------------------------------- */
 
 /* The exit-code policy (the same for every format but nagios): a system
- * error, then a quorum met (--min-open), then names, then every open. */
+ * error, then a quorum met (--min-open), then names, then every open.
+ * Nagios: its one line, UNKNOWN on a system error, and its state. */
 static int exit_code(const struct run *r)
 {
+	if (r->cfg->format == FORMAT_NAGIOS)
+		return (int)nagios_finish(&r->out, r->fatal ? r->diag->first : NULL);
 	if (r->fatal)
 		return r->fatal;
-	if (r->cfg->format == FORMAT_NAGIOS)
-		return (int)r->out.status;
 	if (r->cfg->th.min_open)
 		return r->flows_by[OUTCOME_OPEN] >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN
 										      : EXIT_NOT_OPEN;
@@ -805,7 +806,9 @@ static int not_started(const struct run *r, int code)
 {
 	if (r->cfg->format != FORMAT_NAGIOS)
 		return code;
-	printf("TCPSHAKE UNKNOWN - %s\n", r->diag->first[0] ? r->diag->first : "nothing to probe");
+	fputs("TCPSHAKE UNKNOWN - ", stdout);
+	put_plain(stdout, r->diag->first[0] ? r->diag->first : "nothing to probe", true);
+	putchar('\n');
 	return NAGIOS_UNKNOWN;
 }
 

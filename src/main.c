@@ -10,6 +10,7 @@
 #include "config.h"
 #include "engine.h"
 #include "options.h"
+#include "output.h"
 #include "privs.h"
 #include "util.h"
 
@@ -22,16 +23,34 @@ static void print_version(void)
 	printf("libsodium %s\n", sodium_version_string());
 }
 
-/* --format nagios anywhere on the line: errors then speak the plugin
- * language too (one UNKNOWN line on stdout), even before it is parsed. */
+/* Is arg --format, or an abbreviation getopt_long takes for it (--fo and
+ * longer: --f is also --file)? Its value, when given with "=", in *val. */
+static bool format_option(const char *arg, const char **val)
+{
+	static const char name[] = "--format";
+	size_t n = strcspn(arg, "=");
+	if (n < 4 || n > sizeof(name) - 1 || strncmp(arg, name, n) != 0)
+		return false;
+	*val = arg[n] == '=' ? arg + n + 1 : NULL;
+	return true;
+}
+
+/* --format nagios anywhere on the line, as getopt_long would read it
+ * (abbreviated, with "=" or apart, the last one winning, none after
+ * "--"): errors then speak the plugin language too (one UNKNOWN line on
+ * stdout), even before the line is parsed. */
 static bool nagios_wanted(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--format=nagios") == 0 ||
-		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
-		     strcmp(argv[i + 1], "nagios") == 0))
-			return true;
-	return false;
+	bool nagios = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *val;
+		if (!format_option(argv[i], &val))
+			continue;
+		if (!val && i + 1 < argc)
+			val = argv[++i];
+		nagios = val && strcmp(val, "nagios") == 0;
+	}
+	return nagios;
 }
 
 /* A closed 0, 1 or 2 would be taken by the first socket opened, and the
@@ -53,8 +72,11 @@ static int std_fds_open(void)
 
 static int fail(bool nagios, int code, const char *why)
 {
-	if (nagios)
-		printf("TCPSHAKE UNKNOWN - %s\n", why);
+	if (nagios) {
+		fputs("TCPSHAKE UNKNOWN - ", stdout);
+		put_plain(stdout, why, true);
+		putchar('\n');
+	}
 	return nagios ? NAGIOS_UNKNOWN : code;
 }
 
@@ -73,6 +95,12 @@ int main(int argc, char **argv)
 			diag_error(&diag, "%s", cfg.error);
 		options_free(&cfg);
 		return pr == PARSE_EXIT_OK ? 0 : fail(nagios, EXIT_USAGE, diag.first);
+	}
+	char why[300];
+	if (cfg.output && output_path_check(cfg.output, why, sizeof(why)) < 0) {
+		diag_error(&diag, "%s", why);
+		options_free(&cfg);
+		return fail(nagios, EXIT_USAGE, diag.first);
 	}
 	if (privs_setid()) {
 		diag_error(&diag, "refusing to run set-user-ID or set-group-ID: grant capabilities "

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,6 +176,59 @@ const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t 
 	return buf;
 }
 
+size_t utf8_seq(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n;
+	uint32_t c, min;
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 2, c = p[0] & 0x1fu, min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3, c = p[0] & 0x0fu, min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4, c = p[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0; /* a continuation byte, or 0xf8 and above */
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* the string's NUL included: never read past it */
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0; /* overlong, beyond Unicode, or a surrogate */
+	return n;
+}
+
+const char *put_utf8(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = utf8_seq(p);
+	if (n == 0) {
+		fputs(UTF8_REPLACEMENT, f);
+		return s + 1;
+	}
+	fwrite(p, 1, n, f);
+	return s + n;
+}
+
+void put_plain(FILE *f, const char *s, bool bar_too)
+{
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			fputs(UTF8_REPLACEMENT, f);
+			s++;
+		} else if (c == '|' && bar_too) {
+			fputc('/', f);
+			s++;
+		} else {
+			s = put_utf8(f, s);
+		}
+	}
+}
+
 /* Above a threshold (strictly: a value at the threshold is within it, as
  * the plugin guidelines' ranges read). */
 static enum nagios_state rate(double v, double warn, double crit)
@@ -216,57 +270,184 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 	return a > b ? a : b;
 }
 
-int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen)
+/* ---- -o FILE ------------------------------------------------------------
+ * A regular file (or a new path) is written as an unnamed file in its
+ * directory (O_TMPFILE), given a name only at the end and renamed into
+ * place: a reader never sees half a file, and a run killed at any point
+ * before (SIGINT while names resolve included) leaves nothing behind. A
+ * file system without O_TMPFILE gets a named temporary file instead. A
+ * symlink to a regular file keeps the link and replaces what it names.
+ * Anything else that exists - a device, a FIFO, a socket - is written
+ * directly, never replaced; a directory is refused. */
+
+int output_path_check(const char *path, char *err, size_t errlen)
 {
-	memset(of, 0, sizeof(*of));
-	of->path = strdup(path);
-	if (!of->path || asprintf(&of->tmp, "%s.XXXXXX", path) < 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		free(of->path);
-		return -1;
-	}
-	int fd = mkstemp(of->tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		output_file_abort(of);
-		return -1;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	(void)fchmod(fd, 0666 & ~um);
-	of->f = fdopen(fd, "w");
-	if (!of->f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		output_file_abort(of);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "-o %s: is a directory", path);
 		return -1;
 	}
 	return 0;
 }
 
+static int file_fail(struct output_file *of, const char *path, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", path, strerror(e));
+	output_file_abort(of);
+	return -1;
+}
+
+/* The directory of path, for O_TMPFILE: "." when it has no slash. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int open_unnamed(const char *target)
+{
+	char *dir = dir_of(target);
+	if (!dir)
+		return -1;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+	int e = errno;
+	free(dir);
+	errno = e;
+	return fd;
+}
+
+static int open_named(struct output_file *of)
+{
+	if (asprintf(&of->tmp, "%s.XXXXXX", of->path) < 0) {
+		of->tmp = NULL; /* asprintf leaves it undefined on failure */
+		errno = ENOMEM;
+		return -1;
+	}
+	int fd = mkostemp(of->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		free(of->tmp);
+		of->tmp = NULL;
+		errno = e;
+		return -1;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	(void)fchmod(fd, 0666 & ~um);
+	return fd;
+}
+
+/* Where the finished report goes: a regular file's own path (through a
+ * symlink), or path itself when it does not exist yet. */
+static char *rename_target(const char *path, const struct stat *st)
+{
+	if (st && S_ISREG(st->st_mode)) {
+		char *real = realpath(path, NULL);
+		if (real)
+			return real;
+	}
+	return strdup(path);
+}
+
+int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	memset(of, 0, sizeof(*of));
+	bool exists = stat(path, &st) == 0;
+	if (!exists && errno != ENOENT)
+		return file_fail(of, path, errno, err, errlen);
+	if (exists && S_ISDIR(st.st_mode))
+		return file_fail(of, path, EISDIR, err, errlen);
+	int fd;
+	if (exists && !S_ISREG(st.st_mode)) {
+		of->direct = true;
+		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	} else {
+		of->path = rename_target(path, exists ? &st : NULL);
+		if (!of->path)
+			return file_fail(of, path, ENOMEM, err, errlen);
+		fd = open_unnamed(of->path);
+		of->unnamed = fd >= 0;
+		if (fd < 0)
+			fd = open_named(of);
+	}
+	if (fd < 0)
+		return file_fail(of, path, errno, err, errlen);
+	of->f = fdopen(fd, "w");
+	if (!of->f) {
+		int e = errno;
+		close(fd);
+		return file_fail(of, path, e, err, errlen);
+	}
+	return 0;
+}
+
+/* Give the unnamed file a name beside its target: a fresh random one,
+ * through /proc (linkat with AT_EMPTY_PATH would need a capability). */
+static int link_unnamed(struct output_file *of)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(of->f));
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t r;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		free(of->tmp);
+		if (asprintf(&of->tmp, "%s.%016llx", of->path, (unsigned long long)r) < 0) {
+			of->tmp = NULL;
+			errno = ENOMEM;
+			return -1;
+		}
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, of->tmp, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	int e = errno;
+	free(of->tmp);
+	of->tmp = NULL;
+	errno = e;
+	return -1;
+}
+
+/* Everything written and on disk; a device or a FIFO is only flushed. */
+static int file_flush(struct output_file *of)
+{
+	if (fflush(of->f) != 0 || ferror(of->f))
+		return -1;
+	if (!of->direct && fsync(fileno(of->f)) != 0)
+		return -1;
+	return 0;
+}
+
 int output_file_commit(struct output_file *of, char *err, size_t errlen)
 {
-	int rc = 0;
-	if (fflush(of->f) != 0 || ferror(of->f) || fsync(fileno(of->f)) != 0)
-		rc = -1;
-	int saved = errno;
+	int rc = file_flush(of);
+	if (rc == 0 && of->unnamed)
+		rc = link_unnamed(of);
+	int saved = rc < 0 ? errno : 0;
 	if (fclose(of->f) != 0 && rc == 0) {
 		rc = -1;
 		saved = errno;
 	}
 	of->f = NULL;
-	if (rc == 0 && rename(of->tmp, of->path) != 0) {
+	if (rc == 0 && !of->direct && rename(of->tmp, of->path) != 0) {
 		rc = -1;
 		saved = errno;
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", of->path, strerror(saved ? saved : EIO));
+		snprintf(err, errlen, "%s: %s", of->path ? of->path : "-o",
+			 strerror(saved ? saved : EIO));
 		output_file_abort(of);
 		return -1;
 	}
 	free(of->tmp);
 	free(of->path);
-	of->tmp = of->path = NULL;
+	memset(of, 0, sizeof(*of));
 	return 0;
 }
 

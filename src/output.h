@@ -109,6 +109,11 @@ struct output {
 	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
+	struct {
+		char reason[200];  /* the worst target:port's, or why none */
+		size_t not_ok;
+		uint64_t unresolved;
+	} nagios;                  /* nagios: what run() found, for nagios_finish() */
 };
 
 extern const struct output_ops output_text_ops;
@@ -118,6 +123,11 @@ extern const struct output_ops output_nagios_ops;
 extern const struct output_ops output_prometheus_ops;
 
 const struct output_ops *output_ops_for(enum format f);
+
+/* Nagios: the one plugin line, after run(): the state run() found, or
+ * UNKNOWN and fatal (the first error line) when the run ended on a system
+ * error; returns the state printed, the exit code. */
+enum nagios_state nagios_finish(const struct output *o, const char *fatal);
 
 /* The target as given: its name, or its address. */
 const char *summary_target(const struct flow_summary *s);
@@ -139,17 +149,40 @@ bool output_shows(const struct output *o, enum outcome oc);
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
 				    int64_t timeout_ns, char *reason, size_t len);
 
-/* -o FILE: written to a temporary file beside it and renamed into place at
- * the end, so a reader never sees half a file. */
+/* -o FILE: a regular file (or a new path) is written to an unnamed
+ * temporary file beside it and renamed into place at the end, so a reader
+ * never sees half a file and an interrupted run leaves nothing behind; a
+ * device, FIFO or socket (or a symlink to one) is written directly, never
+ * replaced; a directory is refused. */
 struct output_file {
-	char *path, *tmp;
+	char *path, *tmp; /* the rename's target and source; NULL when direct */
 	FILE *f;
+	bool direct;      /* written in place */
+	bool unnamed;     /* O_TMPFILE: tmp is named only at commit */
 };
 
+/* A directory as -o: -1 with a reason, to refuse it before anything is
+ * sent. Pure but for a stat(). */
+int output_path_check(const char *path, char *err, size_t errlen);
 int output_file_open(struct output_file *of, const char *path, char *err, size_t errlen);
 /* Flush, sync, rename; -1 with a reason (the temporary file is removed). */
 int output_file_commit(struct output_file *of, char *err, size_t errlen);
+/* Close and remove what is not committed; safe on a zeroed or failed one. */
 void output_file_abort(struct output_file *of);
+
+/* Names come from files, hosts files and DNS: any bytes. Every format
+ * writes valid UTF-8, each invalid byte as U+FFFD. */
+#define UTF8_REPLACEMENT "\xef\xbf\xbd"
+/* The length of the valid UTF-8 sequence at p (shortest form, no
+ * surrogates, at most U+10FFFF; ASCII, NUL included, is 1); 0 when p does
+ * not start one. Reads no further than the first byte that breaks it. */
+size_t utf8_seq(const unsigned char *p);
+/* Write the character at s, or U+FFFD for an invalid byte; the next one. */
+const char *put_utf8(FILE *f, const char *s);
+/* Text for one line of a plain-text report (the Nagios line): valid
+ * UTF-8, control bytes as U+FFFD, and bar as a slash when bar_too (the
+ * plugin line's perfdata separator). */
+void put_plain(FILE *f, const char *s, bool bar_too);
 
 /* Shared by the formats. */
 double loss_pct(const struct flow_summary *s);

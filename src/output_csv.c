@@ -8,22 +8,22 @@ static const char *const columns =
 	"icmp_code,icmp_name,icmp_from,time,mode,established,close,close_us,segments,"
 	"http_status,http_ttfb_us,http_bytes,syns";
 
-/* A field, quoted when it holds a comma, a quote or a line break. */
+/* A field, quoted when it holds a comma, a quote or a line break; valid
+ * UTF-8, each invalid byte as U+FFFD. */
 static void csv_field(FILE *f, const char *s, bool first)
 {
 	if (!first)
 		fputc(',', f);
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
+	bool quoted = strpbrk(s, ",\"\r\n") != NULL;
+	if (quoted)
+		fputc('"', f);
+	while (*s) {
 		if (*s == '"')
 			fputc('"', f);
-		fputc(*s, f);
+		s = put_utf8(f, s); /* valid UTF-8 */
 	}
-	fputc('"', f);
+	if (quoted)
+		fputc('"', f);
 }
 
 static void csv_begin(struct output *o)

@@ -1,17 +1,21 @@
 /* output_json.c - JSON lines: one object per probe, per target:port, per run. */
 #include "output.h"
 
-/* A JSON string, every control byte and quote escaped. */
+/* A JSON string, every control byte and quote escaped, valid UTF-8. */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+			s++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			s++;
+		} else {
+			s = put_utf8(f, s);
+		}
 	}
 	fputc('"', f);
 }

@@ -47,40 +47,55 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 	fprintf(f, "%g%%;%g;%g;0;100", loss_pct(s), th->warn_loss, th->crit_loss);
 }
 
+/* Decide the run's state; the line waits for nagios_finish(), which alone
+ * knows whether the run ended on a system error. */
 static void nagios_run(struct output *o, const struct run_summary *r)
 {
-	char reason[200], worst_reason[200] = "no target:port probed";
+	char reason[200];
 	enum nagios_state worst = NAGIOS_UNKNOWN;
-	size_t not_ok = 0;
+	snprintf(o->nagios.reason, sizeof(o->nagios.reason), "no target:port probed");
+	o->nagios.not_ok = 0;
 	if (o->nsums)
 		worst = NAGIOS_OK;
 	output_sort_kept(o);
 	for (size_t i = 0; i < o->nsums; i++) {
 		enum nagios_state st = nagios_flow_state(&o->sums[i], o->th, o->timeout_ns, reason,
 							 sizeof(reason));
-		not_ok += st != NAGIOS_OK;
+		o->nagios.not_ok += st != NAGIOS_OK;
 		if (i == 0 || severity(st) > severity(worst)) {
 			worst = st;
-			snprintf(worst_reason, sizeof(worst_reason), "%s", reason);
+			snprintf(o->nagios.reason, sizeof(o->nagios.reason), "%s", reason);
 		}
 	}
 	if (r->unresolved && severity(NAGIOS_UNKNOWN) > severity(worst)) {
 		worst = NAGIOS_UNKNOWN;
-		snprintf(worst_reason, sizeof(worst_reason), "%s did not resolve", r->first_unresolved);
+		snprintf(o->nagios.reason, sizeof(o->nagios.reason), "%s did not resolve",
+			 r->first_unresolved);
 	}
 	if (o->status == NAGIOS_UNKNOWN && o->nsums == 0)
 		worst = NAGIOS_UNKNOWN;
-	fprintf(o->f, "TCPSHAKE %s - %s", state_names[worst], worst_reason);
-	if (o->nsums > 1 && not_ok)
-		fprintf(o->f, "; %zu of %zu target:ports not OK", not_ok, o->nsums);
-	if (r->unresolved)
-		fprintf(o->f, "; %llu names did not resolve", (unsigned long long)r->unresolved);
+	o->nagios.unresolved = r->unresolved;
+	o->status = worst;
+}
+
+enum nagios_state nagios_finish(const struct output *o, const char *fatal)
+{
+	enum nagios_state st = fatal ? NAGIOS_UNKNOWN : o->status;
+	/* names and error lines carry any bytes: one line of valid UTF-8,
+	 * no bar before the perfdata's */
+	fprintf(o->f, "TCPSHAKE %s - ", state_names[st]);
+	put_plain(o->f, fatal ? fatal : o->nagios.reason, true);
+	if (o->nsums > 1 && o->nagios.not_ok)
+		fprintf(o->f, "; %zu of %zu target:ports not OK", o->nagios.not_ok, o->nsums);
+	if (o->nagios.unresolved)
+		fprintf(o->f, "; %llu names did not resolve", (unsigned long long)o->nagios.unresolved);
 	for (size_t i = 0; i < o->nsums; i++) {
 		fputs(i ? " " : "|", o->f);
 		perfdata(o->f, &o->sums[i], o->th, o->nsums > 1);
 	}
 	fputc('\n', o->f);
-	o->status = worst;
+	fflush(o->f);
+	return st;
 }
 
 const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run };

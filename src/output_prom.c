@@ -3,17 +3,18 @@
 #include "output.h"
 
 
-/* A label value: backslash, double quote and line feed escaped. */
+/* A label value: backslash, double quote and line feed escaped; valid
+ * UTF-8, as the exposition format requires. */
 static void label_value(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
+	while (*s) {
+		if (*s == '\\' || *s == '"' || *s == '\n') {
+			fprintf(f, "\\%c", *s == '\n' ? 'n' : *s);
+			s++;
+		} else {
+			s = put_utf8(f, s);
+		}
 	}
 	fputc('"', f);
 }

@@ -17,7 +17,10 @@ bool privs_have(int cap);
 /* A set-user-ID or set-group-ID run; tcpshake refuses those. */
 bool privs_setid(void);
 
-/* Drop every capability, effective, permitted and inheritable; 0 on success. */
+/* Drop every capability, effective, permitted, inheritable and ambient;
+ * set NO_NEW_PRIVS; and when started as root (CAP_SETPCAP) empty the
+ * bounding set and lock the securebits so that uid 0 no longer grants
+ * capabilities. 0 on success, -1 with errno. */
 int privs_drop_all(void);
 
 #endif

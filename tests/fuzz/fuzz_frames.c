@@ -57,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	while (off + 3 <= size) {
 		int link = links[data[off] % 4];
+		/* the upper bits: how much longer the frame was on the wire */
+		size_t cut = (size_t)(data[off] / 4) * 16;
 		size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
 		off += 3;
 		if (len > size - off)
@@ -64,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct segment seg;
 		enum probe_event ev;
 		struct probe_actions a;
-		if (decode_frame(link, data + off, len, now, &seg) == 0) {
+		if (decode_frame_wire(link, data + off, len, len + cut, now, &seg) == 0) {
 			struct probe *p = match_segment(&t, &seg, &ev);
 			if (p) {
 				probe_step(p, ev, &seg, now, &a);

@@ -25,6 +25,30 @@ for mode in syn full; do
 	sleep 0.3
 done
 
+# Nagios speaks only 0-3: the interface going down is one UNKNOWN line
+# naming the error, and exit 3 (--form, an abbreviation getopt takes).
+ip netns exec "$BED_C" "$TCPSHAKE" -M syn --form=nagios -i 0.05 -p 80 $S4 >"$BED_DIR/nd.out" 2>"$BED_DIR/nd.err" &
+pid=$!
+sleep 0.4
+ip -n "$BED_C" link set veth0 down
+for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { kill -9 $pid; echo "tcpshake kept running"; }
+wait $pid
+expect_eq "nagios: the interface going down: exit 3" "$?" 3
+check "nagios: one UNKNOWN line naming the interface ($(cat "$BED_DIR/nd.out"))" \
+	sh -c "test \$(wc -l <'$BED_DIR/nd.out') = 1 && grep -qE '^TCPSHAKE UNKNOWN - .*interface veth0 went down' '$BED_DIR/nd.out'"
+ip -n "$BED_C" link set veth0 up
+sleep 0.3
+
+for a in --form=nagios "--fo nagios" "--format json --format=nagios"; do
+	in_client "$TCPSHAKE" $a -p 0 $S4 >"$BED_DIR/nu.out" 2>/dev/null
+	expect_eq "nagios ($a): a usage error is exit 3 and an UNKNOWN line" \
+		"$?,$(cut -c1-16 "$BED_DIR/nu.out")" "3,TCPSHAKE UNKNOWN"
+done
+in_client "$TCPSHAKE" --format nagios --format json -p 0 $S4 >"$BED_DIR/nu.out" 2>/dev/null
+expect_eq "--format json after nagios: a usage error is exit 3, nothing on stdout" \
+	"$?,$(wc -c <"$BED_DIR/nu.out")" "3,0"
+
 ip -n "$BED_C" route replace 198.19.0.0/16 via $S4
 ip netns exec "$BED_C" "$TCPSHAKE" -M syn -j --rate 500 -p 80 198.19.0.0/20 >"$BED_DIR/term.json" 2>&1 &
 pid=$!

@@ -3,7 +3,9 @@
  * closed port and an ICMP admin-prohibited error, for IPv4 and IPv6. */
 #ifndef TCPSHAKE_TEST_FRAMES_H
 #define TCPSHAKE_TEST_FRAMES_H
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static const uint8_t v4_syn[] = {
 	0xb6, 0x89, 0xe3, 0x74, 0x61, 0x00, 0xda, 0xc4, 0x55, 0x42, 0xcc, 0xfc,
@@ -84,4 +86,30 @@ static const uint8_t v6_icmp_admin[] = {
 	0x00, 0x00, 0x02, 0x04, 0x05, 0xa0, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x12,
 	0x69, 0x5d, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
 };
+
+/* An IPv6 Ethernet frame f (len bytes) with the extension headers ext (a
+ * whole chain, its last next-header field naming what f carried) put
+ * between the IPv6 header and the payload, into out; first is the first
+ * header's code. The payload length grows to match; checksums stand, as
+ * the upper-layer length is unchanged. Returns the new frame's length. */
+static inline size_t frame_with_ext(const uint8_t *f, size_t len, uint8_t first,
+				    const uint8_t *ext, size_t extlen, uint8_t *out)
+{
+	const size_t ip = 14, pay = 14 + 40;
+	memcpy(out, f, pay);
+	memcpy(out + pay, ext, extlen);
+	memcpy(out + pay + extlen, f + pay, len - pay);
+	out[ip + 6] = first;
+	unsigned plen = (unsigned)(out[ip + 4] << 8 | out[ip + 5]) + (unsigned)extlen;
+	out[ip + 4] = (uint8_t)(plen >> 8);
+	out[ip + 5] = (uint8_t)plen;
+	return len + extlen;
+}
+
+/* Destination options (60) with six bytes of PadN, then TCP. */
+static const uint8_t ext_dstopts_tcp[] = { 6, 0, 1, 4, 0, 0, 0, 0 };
+/* Hop-by-hop (0) with PadN, then a routing header (43) of type 0 with no
+ * segments left, then ICMPv6 (58). */
+static const uint8_t ext_hbh_routing_icmp6[] = { 43, 0, 1, 4, 0, 0, 0, 0,
+						 58, 0, 0, 0, 0, 0, 0, 0 };
 #endif

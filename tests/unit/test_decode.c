@@ -107,7 +107,7 @@ static void all_prefixes(const uint8_t *f, size_t len, size_t headers)
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
 		memcpy(copy, f, n);
-		int rc = decode_frame(LINK_EN10MB, copy, n, 0, &seg);
+		int rc = decode_frame_wire(LINK_EN10MB, copy, n, len, 0, &seg);
 		if (n < headers) {
 			cr_assert_eq(rc, -1, "prefix %zu of %zu", n, len);
 		} else {
@@ -132,16 +132,87 @@ Test(decode, truncated_frames)
 	all_prefixes(v6_icmp_admin, sizeof(v6_icmp_admin), 14 + 40 + 8 + 40 + 8);
 }
 
+/* Set the IPv4 total length of the frame in buf and its header checksum. */
+static void set_ipv4_length(size_t ip, unsigned tot)
+{
+	buf[ip + 2] = (uint8_t)(tot >> 8);
+	buf[ip + 3] = (uint8_t)tot;
+	buf[ip + 10] = buf[ip + 11] = 0;
+	uint32_t sum = 0;
+	for (size_t i = 0; i < 20; i += 2)
+		sum += (uint32_t)(buf[ip + i] << 8 | buf[ip + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	buf[ip + 10] = (uint8_t)(~sum >> 8);
+	buf[ip + 11] = (uint8_t)~sum;
+}
+
 Test(decode, payload_length_from_the_ip_header)
 {
 	/* a SYN/ACK with 100 bytes of data of which the capture kept none */
 	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
-	buf[14 + 3] = (uint8_t)(60 + 100);
-	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	set_ipv4_length(14, 60 + 100);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
 	cr_assert_eq(seg.payload_len, 100);
 	cr_assert_eq(seg.payload_cap, 0);
 }
 
+Test(decode, ipv4_length_beyond_the_wire_is_a_lie)
+{
+	/* the whole frame was captured (caplen == len) but its IP header
+	 * claims 100 more bytes: not cut by the snap length, malformed */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	set_ipv4_length(14, 60 + 100);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1, "a forged SYN/ACK believed");
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 99, 0, &seg), -1);
+	/* cut by the snap length: the wire held every byte it claims */
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, data_segment_claiming_more_than_it_holds)
+{
+	/* an ACK carrying 10 bytes whose IP header claims 1000 of data */
+	copy_frame(v4_rstack, sizeof(v4_rstack)); /* 14 + 20 + 20, and 2 of padding */
+	size_t n = 14 + 40;
+	buf[14 + 33] = TCPF_ACK | TCPF_PSH;
+	memset(buf + n, 'x', 10);
+	n += 10;
+	set_ipv4_length(14, 40 + 1000);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1, "would be ACKed to 1001");
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, 14 + 40 + 1000, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 1000);
+	cr_assert_eq(seg.payload_cap, 10);
+}
+
+Test(decode, ipv6_payload_length_beyond_the_wire_is_a_lie)
+{
+	size_t n = copy_frame(v6_synack, sizeof(v6_synack));
+	buf[14 + 5] = (uint8_t)(buf[14 + 5] + 100);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n + 100, 0, &seg), 0);
+	cr_assert_eq(seg.payload_len, 100);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, ethernet_padding_is_not_payload)
+{
+	/* the RST/ACK arrives with 2 bytes of Ethernet padding after its 40 */
+	cr_assert_eq(DECODE(v4_rstack), 0);
+	cr_assert_eq(seg.payload_len, 0);
+	cr_assert_eq(seg.payload_cap, 0);
+}
+
+Test(decode, wire_shorter_than_captured_refused)
+{
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, v4_synack, sizeof(v4_synack),
+				       sizeof(v4_synack) - 1, 0, &seg), -1);
+	cr_assert_eq(decode_frame_wire(LINK_RAW, v4_synack + 14, sizeof(v4_synack) - 14,
+				       sizeof(v4_synack) - 15, 0, &seg), -1);
+}
 
 Test(decode, bad_ip_header_length)
 {
@@ -288,4 +359,68 @@ Test(decode, ipv6_extension_headers)
 	cr_assert_eq(seg.ack, 971519269u);
 	buf[tcp + 1] = 200; /* extension longer than the packet */
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, sizeof(v6_synack) + 8, 0, &seg), -1);
+}
+
+Test(decode, ipv6_icmp_error_behind_hop_by_hop_and_routing)
+{
+	size_t n = frame_with_ext(v6_icmp_admin, sizeof(v6_icmp_admin), 0, ext_hbh_routing_icmp6,
+				  sizeof(ext_hbh_routing_icmp6), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.kind, SEG_ICMP);
+	cr_assert_eq(seg.icmp_type, 1);
+	cr_assert_eq(seg.icmp_code, 1);
+	cr_assert_eq(seg.quote.dport, 83);
+}
+
+Test(decode, ipv6_extension_chain_cut_or_endless)
+{
+	size_t n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, ext_dstopts_tcp,
+				  sizeof(ext_dstopts_tcp), buf);
+	/* cut inside the extension header: every header is not there */
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, 14 + 44, n, 0, &seg), -1);
+	/* nine destination-options headers in a row: more than we walk */
+	uint8_t chain[9 * 8];
+	for (size_t i = 0; i < 9; i++) {
+		memcpy(chain + i * 8, ext_dstopts_tcp, 8);
+		chain[i * 8] = i < 8 ? 60 : 6;
+	}
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, chain, sizeof(chain), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	/* eight are walked */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, chain + 8, sizeof(chain) - 8, buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	/* an extension header longer than the payload length says */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 60, ext_dstopts_tcp,
+			   sizeof(ext_dstopts_tcp), buf);
+	buf[14 + 5] = 4;
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, buf, n, n, 0, &seg), -1);
+	/* a fragment header: never reassembled */
+	n = frame_with_ext(v6_synack, sizeof(v6_synack), 44, ext_dstopts_tcp,
+			   sizeof(ext_dstopts_tcp), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+}
+
+Test(decode, ipv6_atomic_fragment_is_the_whole_packet)
+{
+	/* offset 0, no more fragments (RFC 6946): the kernel takes it whole */
+	const uint8_t atomic[] = { 6, 0, 0, 0, 0x12, 0x34, 0x56, 0x78 };
+	size_t n = frame_with_ext(v6_synack, sizeof(v6_synack), 44, atomic, sizeof(atomic), buf);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.ack, 971519269u);
+	buf[14 + 40 + 3] = 1; /* more fragments */
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	buf[14 + 40 + 3] = 0x08; /* offset 1 */
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+}
+
+Test(decode, ipv4_header_checksum)
+{
+	/* a header the kernel drops: a TTL changed without its checksum */
+	size_t n = copy_frame(v4_synack, sizeof(v4_synack));
+	buf[14 + 8] = 1;
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), -1);
+	/* the checksum right again: decoded (the TCP checksum does not cover the TTL) */
+	set_ipv4_length(14, 60);
+	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
+	cr_assert_eq(seg.ttl, 1);
 }

@@ -235,9 +235,28 @@ Test(nagios, one_line_with_perfdata)
 	o.timeout_ns = NS_PER_SEC;
 	o.ops->summary(&o, &s);
 	o.ops->run(&o, &rs);
+	cr_assert_eq(o.status, NAGIOS_OK);
+	cr_assert_eq(nagios_finish(&o, NULL), NAGIOS_OK);
 	cr_assert_str_eq(close_out(&o), "TCPSHAKE OK - 198.18.0.2:80 open, rtt 0.117 ms, loss 0%"
 					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
-	cr_assert_eq(o.status, NAGIOS_OK);
+	free(o.sums);
+	free(text);
+}
+
+Test(nagios, a_system_error_is_one_unknown_line)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	cr_assert_eq(nagios_finish(&o, "send to 198.18.0.2:80: interface veth0 went down"),
+		     NAGIOS_UNKNOWN);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE UNKNOWN - send to 198.18.0.2:80: interface veth0 "
+					"went down|rtt=0.000117s;0.200000;0.500000;0; "
+					"loss=0%;20;60;0;100\n");
 	free(o.sums);
 	free(text);
 }
@@ -308,6 +327,139 @@ Test(output, kept_summaries_sorted_and_own_their_names)
 	cr_assert(output_shows(&o, OUTCOME_CLOSED));
 	cr_assert_not(output_shows(&o, OUTCOME_OPEN));
 	close_out(&o);
+	free(o.sums);
+	free(text);
+}
+
+/* ---- -o FILE --------------------------------------------------------- */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(outfile, nothing_named_before_commit)
+{
+	char dir[] = "/tmp/tcpshake-unit.XXXXXX", path[64], err[300];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report", dir);
+	struct output_file of;
+	cr_assert_eq(output_file_open(&of, path, err, sizeof(err)), 0, "%s", err);
+	fputs("line\n", of.f);
+	cr_assert_eq(entries(dir), 0, "a run killed now would leave a file behind");
+	cr_assert_eq(output_file_commit(&of, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(entries(dir), 1);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 5);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(outfile, failed_open_then_abort_is_safe)
+{
+	struct output_file of;
+	char err[300];
+	cr_assert_eq(output_file_open(&of, "/nonexistent-dir/x/report", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "No such file or directory"), "%s", err);
+	output_file_abort(&of); /* the engine's teardown does this after a failure */
+	output_file_abort(&of);
+	cr_assert_eq(output_file_open(&of, "/tmp", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "Is a directory"), "%s", err);
+	output_file_abort(&of);
+}
+
+Test(outfile, directory_refused_up_front)
+{
+	char err[300];
+	cr_assert_eq(output_path_check("/tmp", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "-o /tmp: is a directory");
+	cr_assert_eq(output_path_check("/tmp/", err, sizeof(err)), -1);
+	cr_assert_eq(output_path_check("/dev/null", err, sizeof(err)), 0);
+	cr_assert_eq(output_path_check("/nonexistent-dir/x", err, sizeof(err)), 0);
+}
+
+/* ---- names of any bytes -------------------------------------------------- */
+
+#define FFFD "\xef\xbf\xbd"
+
+Test(utf8, sequences)
+{
+	cr_assert_eq(utf8_seq((const unsigned char *)"a"), 1);
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc3\xa9"), 2);       /* é */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xe2\x82\xac"), 3);   /* € */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80"), 4);
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xe9t"), 0);          /* Latin-1 é */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc3"), 0);           /* cut by the NUL */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\x80"), 0);           /* continuation */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xc0\xaf"), 0);       /* overlong / */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xed\xa0\x80"), 0);   /* a surrogate */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xf4\x90\x80\x80"), 0); /* > U+10FFFF */
+	cr_assert_eq(utf8_seq((const unsigned char *)"\xff"), 0);
+}
+
+static const char bad_name[] = "caf\xe9-\xc3\xa9-\xff\xc0\xaf|\x1b[2J";
+
+Test(utf8, json_stays_valid)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.name = bad_name;
+	struct output o = open_out(&output_json_ops);
+	o.ops->summary(&o, &s);
+	const char *t = close_out(&o);
+	cr_assert(strstr(t, "\"target\":\"caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\\u001b[2J\""),
+		  "%s", t);
+	free(text);
+}
+
+Test(utf8, prometheus_label_stays_valid)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	s.name = bad_name;
+	struct run_summary rs = { 0 };
+	struct output o = open_out(&output_prometheus_ops);
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	const char *t = close_out(&o);
+	cr_assert(strstr(t, "{target=\"caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\x1b[2J\","), "%s", t);
+	free(o.sums);
+	free(text);
+}
+
+Test(utf8, csv_stays_valid)
+{
+	struct addr a = addr_of("198.18.0.2");
+	struct probe_result r = { .outcome = OUTCOME_FILTERED };
+	struct probe_report rep = { bad_name, &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN, false };
+	struct output o = open_out(&output_csv_ops);
+	o.ops->probe(&o, &rep);
+	const char *t = close_out(&o);
+	cr_assert_eq(strncmp(t, "caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD "|\x1b[2J,", 23), 0, "%s", t);
+	free(text);
+}
+
+Test(utf8, nagios_one_line_valid_no_bar)
+{
+	struct flow_summary s = flow(1, 1, 0, 0, 0, 117);
+	struct run_summary rs = { .unresolved = 1, .first_unresolved = bad_name };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->run(&o, &rs);
+	nagios_finish(&o, NULL);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE UNKNOWN - caf" FFFD "-\xc3\xa9-" FFFD FFFD FFFD
+					"/" FFFD "[2J did not resolve; 1 names did not resolve"
+					"|rtt=0.000117s;0.200000;0.500000;0; loss=0%;20;60;0;100\n");
 	free(o.sums);
 	free(text);
 }
