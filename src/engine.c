@@ -683,7 +683,8 @@ static void report(struct run *r)
 				  by[OUTCOME_OPEN], by[OUTCOME_CLOSED], by[OUTCOME_FILTERED],
 				  by[OUTCOME_UNREACHABLE],
 				  r->excluded, mono_ns() - r->start_mono, r->start_wall,
-				  r->targets.unresolved, r->targets.first_unresolved };
+				  r->targets.unresolved, r->targets.first_unresolved,
+				  by[OUTCOME_UNFILTERED], by[OUTCOME_OPEN_FILTERED], r->cfg->mode };
 	for (size_t i = 0; i < r->ncaps; i++)
 		rs.pcap_drops += capture_drops(&r->caps[i]);
 	r->out.ops->run(&r->out, &rs);

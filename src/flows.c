@@ -105,6 +105,7 @@ static int open_flow(struct run *r, uint32_t slot, uint64_t t, size_t pi)
 	s->addr = f->dst;
 	s->port = f->port;
 	s->mode = r->cfg->mode;
+	s->kind = r->cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(r, 0)->name;
 	s->http = r->cfg->http;
 	if (r->cfg->http &&
 	    !(f->req = http_request(r->cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
@@ -274,7 +275,7 @@ void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 	struct probe_report rep = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq, &p->res,
 				    p->phase_deadline - p->sent_mono_ns,
 				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
-				    r->cfg->mode, r->cfg->http };
+				    r->cfg->mode, r->cfg->http, p->kind->name };
 	summary_add(&f->sum, &p->res);
 	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
 	f->answered |= !silent;

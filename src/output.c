@@ -67,9 +67,13 @@ enum outcome summary_outcome(const struct flow_summary *s)
 		return OUTCOME_OPEN;
 	if (s->closed)
 		return OUTCOME_CLOSED;
+	if (s->unfiltered)
+		return OUTCOME_UNFILTERED;
 	if (s->unreachable)
 		return OUTCOME_UNREACHABLE;
-	return OUTCOME_FILTERED;
+	if (s->filtered || !s->open_filtered)
+		return OUTCOME_FILTERED;
+	return OUTCOME_OPEN_FILTERED;
 }
 
 bool output_shows(const struct output *o, enum outcome oc)
@@ -83,6 +87,13 @@ static void rtt_hist_add(uint32_t hist[RTT_BUCKETS], double seconds)
 	while (b < RTT_BUCKETS - 1 && seconds > rtt_bucket_le[b])
 		b++;
 	hist[b]++;
+}
+
+const char *output_mode_name(const struct probe_report *r)
+{
+	if (r->mode == PMODE_SYN || r->mode == PMODE_FULL || !r->kind)
+		return r->mode == PMODE_FULL ? "full" : "syn";
+	return r->kind;
 }
 
 double loss_pct(const struct flow_summary *s)
@@ -138,16 +149,23 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 	case OUTCOME_UNREACHABLE:
 		s->unreachable++;
 		break;
+	case OUTCOME_UNFILTERED:
+		s->unfiltered++;
+		break;
+	case OUTCOME_OPEN_FILTERED:
+		s->open_filtered++;
+		break;
 	default:
 		break;
 	}
-	if (res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED)
+	if (res->flags && !res->icmp)
 		flag_count_add(s->flags, res->flags);
 	if (res->rtt_source != RTT_NONE) {
 		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
 		rtt_hist_add(s->rtt_hist, (double)res->rtt_ns / 1e9);
 	}
-	if (res->outcome == OUTCOME_UNREACHABLE) {
+	if (res->icmp || res->no_neighbour) {
+		s->icmp_seen = true;
 		s->icmp_type = res->icmp_type;
 		s->icmp_code = res->icmp_code;
 	}

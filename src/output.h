@@ -48,6 +48,16 @@ struct probe_report {
 	int64_t time_ns;      /* wall clock: the reply's capture time, or the send time */
 	enum probe_mode mode;
 	bool http;
+	const char *kind;     /* the probe's kind: "syn", "full", "fin" ... */
+};
+
+/* -M flags: one round of five answers for a target:port, and its verdict. */
+struct perflag_report {
+	const char *target;
+	const struct addr *addr;
+	uint16_t port;
+	const struct perflag_answer *answers; /* PERFLAG_KINDS, as perflag_kinds */
+	enum perflag_verdict verdict;
 };
 
 #define CLOSE_KINDS 6
@@ -65,9 +75,11 @@ struct flow_summary {
 	struct addr addr;
 	uint16_t port;
 	uint64_t sent, open, closed, filtered, unreachable;
+	uint64_t unfiltered, open_filtered;  /* flag scans */
 	struct rtt_stats rtt;
 	struct flag_count flags[FLAG_KINDS];
 	enum probe_mode mode;
+	const char *kind;     /* flag scans: the kind's name; -M flags: "flags" */
 	bool http;
 	uint64_t established;
 	uint64_t closes[CLOSE_KINDS];        /* by enum close_kind */
@@ -75,6 +87,7 @@ struct flow_summary {
 	struct rtt_stats ttfb, close_time;
 	uint32_t rtt_hist[RTT_BUCKETS];      /* counts per bucket, not cumulative */
 	uint8_t icmp_type, icmp_code;        /* the last ICMP error, if any */
+	bool icmp_seen;
 };
 
 struct run_summary {
@@ -85,6 +98,8 @@ struct run_summary {
 	int64_t start_wall_ns;
 	uint64_t unresolved;          /* names that did not resolve */
 	const char *first_unresolved;
+	uint64_t unfiltered, open_filtered;  /* flag scans: target:ports */
+	enum probe_mode mode;
 };
 
 struct output;
@@ -94,6 +109,8 @@ struct output_ops {
 	void (*probe)(struct output *o, const struct probe_report *r);
 	void (*summary)(struct output *o, const struct flow_summary *s);
 	void (*run)(struct output *o, const struct run_summary *r);
+	/* -M flags: a round's answers side by side; NULL: the format has none */
+	void (*perflag)(struct output *o, const struct perflag_report *r);
 };
 
 struct output {
@@ -185,6 +202,8 @@ const char *put_utf8(FILE *f, const char *s);
 void put_plain(FILE *f, const char *s, bool bar_too);
 
 /* Shared by the formats. */
+/* "syn" or "full" for the handshake kinds, else the kind's name. */
+const char *output_mode_name(const struct probe_report *r);
 double loss_pct(const struct flow_summary *s);
 void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
 void status_count_add(struct status_count sc[HTTP_KINDS], int status);

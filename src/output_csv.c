@@ -36,8 +36,8 @@ static void csv_probe(struct output *o, const struct probe_report *r)
 	const struct probe_result *res = r->res;
 	char b[160], fl[9];
 	FILE *f = o->f;
-	bool tcp = res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED;
-	bool icmp = res->outcome == OUTCOME_UNREACHABLE;
+	bool tcp = res->flags && !res->icmp; /* a TCP answer */
+	bool icmp = res->icmp || res->no_neighbour;
 	csv_field(f, r->target, true);
 	csv_field(f, addr_str(r->addr, b, sizeof(b)), false);
 	fprintf(f, ",%u,%u,%u,%s,%s", r->port, r->seq, r->sport, outcome_name(res->outcome),
@@ -47,7 +47,7 @@ static void csv_probe(struct output *o, const struct probe_report *r)
 			res->rtt_source == RTT_WIRE ? "wire" : "clock");
 	else
 		fputs(",,", f);
-	if (res->outcome == OUTCOME_FILTERED)
+	if (!tcp && !icmp)
 		fputs(",", f);
 	else
 		fprintf(f, ",%u", res->ttl);
@@ -66,7 +66,7 @@ static void csv_probe(struct output *o, const struct probe_report *r)
 		fputs(",,,,", f);
 	}
 	fprintf(f, ",%lld.%06lld,%s,%s,", (long long)(r->time_ns / NS_PER_SEC),
-		(long long)(r->time_ns % NS_PER_SEC / 1000), r->mode == PMODE_FULL ? "full" : "syn",
+		(long long)(r->time_ns % NS_PER_SEC / 1000), output_mode_name(r),
 		res->established ? "true" : "false");
 	const char *c = close_name(res->close);
 	fputs(c ? c : "", f);
@@ -99,4 +99,5 @@ static void csv_run(struct output *o, const struct run_summary *r)
 	(void)r;
 }
 
-const struct output_ops output_csv_ops = { csv_begin, csv_probe, csv_summary, csv_run };
+const struct output_ops output_csv_ops = { csv_begin, csv_probe, csv_summary, csv_run,
+					   NULL };

@@ -43,7 +43,7 @@ static void json_connection(FILE *f, const struct probe_report *r)
 {
 	const struct probe_result *res = r->res;
 	char fl[9];
-	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", r->mode == PMODE_FULL ? "full" : "syn",
+	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", output_mode_name(r),
 		res->established ? "true" : "false");
 	json_opt_str(f, "close", close_name(res->close));
 	if (res->close != CLOSE_NONE && res->close_ns >= 0)
@@ -86,7 +86,9 @@ static void json_probe(struct output *o, const struct probe_report *r)
 	json_head(f, "probe", r->target, r->addr, r->port);
 	fprintf(f, ",\"seq\":%u,\"sport\":%u,\"outcome\":\"%s\"", r->seq, r->sport,
 		outcome_name(res->outcome));
-	bool tcp = res->outcome == OUTCOME_OPEN || res->outcome == OUTCOME_CLOSED;
+	bool tcp = res->flags && !res->icmp; /* a TCP answer */
+	bool icmp = res->icmp || res->no_neighbour;
+	bool silent = !tcp && !icmp;
 	if (tcp)
 		fprintf(f, ",\"flags\":\"%s\"", tcp_flags_str(res->flags, fl));
 	else
@@ -96,7 +98,7 @@ static void json_probe(struct output *o, const struct probe_report *r)
 			res->rtt_source == RTT_WIRE ? "wire" : "clock");
 	else
 		fputs(",\"rtt_us\":null,\"rtt_source\":null", f);
-	if (res->outcome == OUTCOME_FILTERED)
+	if (silent)
 		fputs(",\"ttl\":null", f);
 	else
 		fprintf(f, ",\"ttl\":%u", res->ttl);
@@ -109,7 +111,7 @@ static void json_probe(struct output *o, const struct probe_report *r)
 	} else {
 		fputs(",\"win\":null,\"mss\":null", f);
 	}
-	if (res->outcome == OUTCOME_UNREACHABLE)
+	if (icmp)
 		fprintf(f, ",\"icmp\":{\"type\":%u,\"code\":%u,\"name\":\"%s\",\"from\":\"%s\"}",
 			res->icmp_type, res->icmp_code,
 			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name,
@@ -133,13 +135,18 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 		(unsigned long long)s->sent, (unsigned long long)s->open,
 		(unsigned long long)s->closed, (unsigned long long)s->filtered,
 		(unsigned long long)s->unreachable, loss_pct(s));
+	if (s->mode == PMODE_SCAN || s->mode == PMODE_PERFLAG)
+		fprintf(f, ",\"unfiltered\":%llu,\"open_filtered\":%llu,\"outcome\":\"%s\"",
+			(unsigned long long)s->unfiltered, (unsigned long long)s->open_filtered,
+			outcome_name(summary_outcome(s)));
 	json_stats(f, "rtt_us", &s->rtt);
 	fputs(",\"flags\":{", f);
 	for (int i = 0; i < FLAG_KINDS && s->flags[i].n; i++)
 		fprintf(f, "%s\"%s\":%u", i ? "," : "", tcp_flags_str(s->flags[i].flags, fl),
 			s->flags[i].n);
 	fprintf(f, "},\"mode\":\"%s\",\"established\":%llu,\"close\":{",
-		s->mode == PMODE_FULL ? "full" : "syn", (unsigned long long)s->established);
+		s->mode == PMODE_FULL ? "full" : s->mode == PMODE_SYN || !s->kind ? "syn" : s->kind,
+		(unsigned long long)s->established);
 	const char *sep = "";
 	for (int k = 1; k < CLOSE_KINDS; k++)
 		if (s->closes[k]) {
@@ -167,13 +174,30 @@ static void json_run(struct output *o, const struct run_summary *r)
 	fprintf(o->f, "{\"type\":\"run\",\"sent\":%llu,\"received\":%llu,\"elapsed_s\":%.6f,"
 		      "\"pcap_drops\":%llu,\"retried\":%llu,\"rate_pps\":%.1f,\"targets\":%llu,"
 		      "\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,\"unreachable\":%llu,"
-		      "\"excluded\":%llu}\n",
+		      "\"excluded\":%llu",
 		(unsigned long long)r->sent, (unsigned long long)r->received, secs,
 		(unsigned long long)r->pcap_drops, (unsigned long long)r->retried,
 		secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->flows,
 		(unsigned long long)r->open, (unsigned long long)r->closed,
 		(unsigned long long)r->filtered, (unsigned long long)r->unreachable,
 		(unsigned long long)r->excluded);
+	if (r->mode == PMODE_SCAN || r->mode == PMODE_PERFLAG)
+		fprintf(o->f, ",\"unfiltered\":%llu,\"open_filtered\":%llu",
+			(unsigned long long)r->unfiltered, (unsigned long long)r->open_filtered);
+	fputs("}\n", o->f);
 }
 
-const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run };
+/* -M flags: {"type":"flags",...,"answers":{"syn":"SA",...},"verdict":"no-filter"} */
+static void json_perflag(struct output *o, const struct perflag_report *r)
+{
+	char b[9];
+	json_head(o->f, "flags", r->target, r->addr, r->port);
+	fputs(",\"answers\":{", o->f);
+	for (int i = 0; i < PERFLAG_KINDS; i++)
+		fprintf(o->f, "%s\"%s\":\"%s\"", i ? "," : "", perflag_kinds[i]->name,
+			perflag_answer_str(&r->answers[i], b));
+	fprintf(o->f, "},\"verdict\":\"%s\"}\n", perflag_verdict_name(r->verdict));
+}
+
+const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run,
+					    json_perflag };

@@ -98,4 +98,5 @@ enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 	return st;
 }
 
-const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run };
+const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run,
+					      NULL };

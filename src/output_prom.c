@@ -133,4 +133,5 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	fprintf(f, "tcpshake_run_duration_seconds %.6f\n", (double)r->elapsed_ns / 1e9);
 }
 
-const struct output_ops output_prometheus_ops = { NULL, prom_probe, prom_summary, prom_run };
+const struct output_ops output_prometheus_ops = { NULL, prom_probe, prom_summary,
+						  prom_run, NULL };

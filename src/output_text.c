@@ -30,28 +30,27 @@ static void text_probe(struct output *o, const struct probe_report *r)
 {
 	char ep[80], fl[9], name[32], from[64];
 	const struct probe_result *res = r->res;
-	if (o->quiet || (o->fleet && !o->verbose))
+	if (o->quiet || ((o->fleet || r->mode == PMODE_PERFLAG) && !o->verbose))
 		return;
 	fprintf(o->f, "%s seq=%u %s", endpoint_str(r->addr, r->port, ep, sizeof(ep)), r->seq,
 		outcome_name(res->outcome));
-	switch (res->outcome) {
-	case OUTCOME_OPEN:
-	case OUTCOME_CLOSED:
+	if (r->mode == PMODE_SCAN || r->mode == PMODE_PERFLAG)
+		fprintf(o->f, " (%s)", r->kind);
+	if (res->icmp || res->no_neighbour) {
+		fprintf(o->f, " %s from %s",
+			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name, sizeof(name)),
+			addr_str(&res->icmp_from, from, sizeof(from)));
+	} else if (res->flags) {
 		fprintf(o->f, " flags=%s ttl=%u win=%u", tcp_flags_str(res->flags, fl), res->ttl,
 			res->win);
 		if (res->mss)
 			fprintf(o->f, " mss=%u", res->mss);
-		break;
-	case OUTCOME_UNREACHABLE:
-		fprintf(o->f, " %s from %s",
-			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name, sizeof(name)),
-			addr_str(&res->icmp_from, from, sizeof(from)));
-		break;
-	case OUTCOME_FILTERED:
-		fprintf(o->f, " no answer in %.3f s\n", (double)r->timeout_ns / 1e9);
+	} else {
+		fprintf(o->f, " no answer in %.3f s", (double)r->timeout_ns / 1e9);
+		if (res->syns > 1)
+			fprintf(o->f, " (%u sent)", res->syns);
+		fputc('\n', o->f);
 		return;
-	default:
-		break;
 	}
 	if (res->rtt_source == RTT_NONE)
 		fputs(" rtt=unknown", o->f); /* SYN sent again, the answer does not say to which */
@@ -73,9 +72,9 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 	char ep[80], fl[9], name[32];
 	enum outcome oc = summary_outcome(s);
 	fprintf(o->f, "%s %s", endpoint_str(&s->addr, s->port, ep, sizeof(ep)), outcome_name(oc));
-	if ((oc == OUTCOME_OPEN || oc == OUTCOME_CLOSED) && s->flags[0].n)
+	if (oc != OUTCOME_UNREACHABLE && s->flags[0].n)
 		fprintf(o->f, " flags=%s", tcp_flags_str(s->flags[0].flags, fl));
-	if (oc == OUTCOME_UNREACHABLE)
+	if (s->icmp_seen && (oc == OUTCOME_UNREACHABLE || oc == OUTCOME_FILTERED))
 		fprintf(o->f, " %s", icmp_name(s->addr.family, s->icmp_type, s->icmp_code, name,
 					      sizeof(name)));
 	if (s->rtt.n)
@@ -90,7 +89,9 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 static void text_summary(struct output *o, const struct flow_summary *s)
 {
 	char ep[80], fl[9];
-	if (o->fleet) {
+	if (s->mode == PMODE_PERFLAG)
+		return; /* the round's line says it all */
+	if (o->fleet || (s->mode == PMODE_SCAN && o->quiet)) {
 		text_fleet_line(o, s);
 		return;
 	}
@@ -101,6 +102,9 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 		(unsigned long long)s->sent, (unsigned long long)s->open,
 		(unsigned long long)s->closed, (unsigned long long)s->filtered,
 		(unsigned long long)s->unreachable, loss_pct(s));
+	if (s->unfiltered || s->open_filtered)
+		fprintf(o->f, "%llu unfiltered, %llu open|filtered\n", (unsigned long long)s->unfiltered,
+			(unsigned long long)s->open_filtered);
 	if (s->flags[0].n) {
 		fputs("flags", o->f);
 		for (int i = 0; i < FLAG_KINDS && s->flags[i].n; i++)
@@ -141,6 +145,9 @@ static void text_run(struct output *o, const struct run_summary *r)
 			(unsigned long long)r->closed, (unsigned long long)r->filtered,
 			(unsigned long long)r->unreachable, (unsigned long long)r->sent,
 			secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->retried);
+		if (r->mode == PMODE_SCAN)
+			fprintf(o->f, ", %llu unfiltered, %llu open|filtered",
+				(unsigned long long)r->unfiltered, (unsigned long long)r->open_filtered);
 		if (r->excluded)
 			fprintf(o->f, ", %llu excluded", (unsigned long long)r->excluded);
 		fputs(" ---\n", o->f);
@@ -149,4 +156,15 @@ static void text_run(struct output *o, const struct run_summary *r)
 		fprintf(o->f, "capture dropped %llu packets\n", (unsigned long long)r->pcap_drops);
 }
 
-const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run };
+/* -M flags: "198.18.0.2:80 syn=SA ack=R fin=- null=- xmas=- verdict=no-filter" */
+static void text_perflag(struct output *o, const struct perflag_report *r)
+{
+	char ep[80], b[9];
+	fputs(endpoint_str(r->addr, r->port, ep, sizeof(ep)), o->f);
+	for (int i = 0; i < PERFLAG_KINDS; i++)
+		fprintf(o->f, " %s=%s", perflag_kinds[i]->name, perflag_answer_str(&r->answers[i], b));
+	fprintf(o->f, " verdict=%s\n", perflag_verdict_name(r->verdict));
+}
+
+const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run,
+					    text_perflag };

@@ -13,6 +13,7 @@ static struct probe probe_for(int family, uint16_t dport, uint32_t isn)
 	struct probe p;
 	memset(&p, 0, sizeof(p));
 	p.state = PS_SYN_SENT;
+	p.kind = &kind_full;
 	p.src.family = p.dst.family = family;
 	if (family == AF_INET) {
 		uint8_t s[4] = { 198, 18, 0, 1 }, d[4] = { 198, 18, 0, 2 };
