@@ -13,7 +13,7 @@ _tcpshake()
 
 	case $prev in
 	-M | --mode)
-		COMPREPLY=($(compgen -W 'full syn' -- "$cur"))
+		COMPREPLY=($(compgen -W 'full syn fin null xmas ack window maimon flags' -- "$cur"))
 		return
 		;;
 	--close)
@@ -37,7 +37,7 @@ _tcpshake()
 		return
 		;;
 	--only)
-		COMPREPLY=($(compgen -W 'open closed filtered unreachable' -- "$cur"))
+		COMPREPLY=($(compgen -W 'open closed filtered unreachable unfiltered open\|filtered' -- "$cur"))
 		return
 		;;
 	-o | --output | -f | --file | --exclude-file)
@@ -69,7 +69,7 @@ _tcpshake()
 			-I --interface -B --buffer-size -S --source -s --source-port -4 --ipv4 -6 --ipv6
 			-n --numeric -q --quiet -j --json --format -o --output --warning
 			--critical --refused --min-open -f --file --exclude --exclude-file
-			--max-targets --seed --no-shuffle --shard --rate --retries --only
+			--max-targets --seed --no-shuffle --shard --rate --retries --only --flags
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

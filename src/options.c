@@ -90,7 +90,8 @@ void options_help(FILE *f)
 	      "      --rate PPS          send at most PPS SYNs a second, evenly paced\n"
 	      "      --retries N         send a silent probe again N times (default 1 for\n"
 	      "                          several target:ports, 0 for one)\n"
-	      "      --only OUTCOME      print only open, closed, filtered or unreachable\n"
+	      "      --only OUTCOME      print only open, closed, filtered, unreachable,\n"
+	      "                          unfiltered or open|filtered\n"
 	      "                          target:ports (repeatable)\n"
 	      "  -I, --interface IFACE   send and capture on IFACE (default: from the route)\n"
 	      "  -B, --buffer-size KIB   the capture buffer in KiB (default: sized by --rate,\n"
@@ -476,12 +477,13 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->retries = (int)v;
 		return PARSE_OK;
 	case OPT_ONLY:
-		for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++)
+		for (int o = OUTCOME_OPEN; o < OUTCOME_MAX; o++)
 			if (strcmp(arg, outcome_name((enum outcome)o)) == 0) {
 				cfg->only |= 1u << o;
 				return PARSE_OK;
 			}
-		return usage_error(cfg, "--only", "open, closed, filtered or unreachable");
+		return usage_error(cfg, "--only", "open, closed, filtered, unreachable, unfiltered or "
+						  "open|filtered");
 	case 'o':
 		if (*arg == '\0')
 			return usage_error(cfg, "--output", "empty file name");
