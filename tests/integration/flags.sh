@@ -6,6 +6,7 @@
 #   103 ICMP admin-prohibited  104 nft "reject with tcp reset"
 #   105 listener behind a stateful rule (new connections by SYN only)
 #   106 closed, behind a stateless rule dropping segments without SYN/ACK/RST
+#   107 closed, its resets' window rewritten to 4096 (the window scan's open)
 #
 # 1. nmap -sS/-sF/-sN/-sX/-sA/-sW/-sM -Pn -n on every port: its states and
 #    reasons must be the ones below, which proves the bed right (nmap is run
@@ -24,7 +25,7 @@ bed_up
 bed_flag_ports
 
 PORTS=$BED_FLAG_PORTS
-PORTLIST="100 101 102 103 104 105 106"
+PORTLIST="100 101 102 103 104 105 106 107"
 
 role_of() {
 	case $1 in
@@ -35,6 +36,7 @@ role_of() {
 	104) echo rst-reject ;;
 	105) echo stateful ;;
 	106) echo stateless ;;
+	107) echo rst-window ;;
 	esac
 }
 
@@ -44,16 +46,17 @@ role_of() {
 # port closed: that is nmap's answer on Linux, and tcpshake's must be the same.
 # The stateful port drops everything but a SYN (filtered / open|filtered);
 # the stateless one is closed but FIN, NULL and Xmas are dropped before the
-# kernel can reset them (open|filtered, while ACK, window and Maimon see it).
+# kernel can reset them (open|filtered, while ACK, window and Maimon see it);
+# 107 is closed to all but the window scan, which reads its RST's window as open.
 expected_nmap() { # SCAN-LETTER PORT -> state/reason
 	o=open/syn-ack c=closed/reset u=unfiltered/reset f=filtered/no-response
 	i=filtered/admin-prohibited of='open|filtered/no-response'
 	case $1 in
-	S) set -- $2 "$o" "$c" "$f" "$i" "$c" "$o" "$c" ;;
-	F | N | X) set -- $2 "$of" "$c" "$of" "$i" "$c" "$of" "$of" ;;
-	A) set -- $2 "$u" "$u" "$f" "$i" "$u" "$f" "$u" ;;
-	W) set -- $2 "$c" "$c" "$f" "$i" "$c" "$f" "$c" ;;
-	M) set -- $2 "$c" "$c" "$of" "$i" "$c" "$of" "$c" ;;
+	S) set -- $2 "$o" "$c" "$f" "$i" "$c" "$o" "$c" "$c" ;;
+	F | N | X) set -- $2 "$of" "$c" "$of" "$i" "$c" "$of" "$of" "$c" ;;
+	A) set -- $2 "$u" "$u" "$f" "$i" "$u" "$f" "$u" "$u" ;;
+	W) set -- $2 "$c" "$c" "$f" "$i" "$c" "$f" "$c" open/reset ;;
+	M) set -- $2 "$c" "$c" "$of" "$i" "$c" "$of" "$c" "$c" ;;
 	esac
 	shift $(($1 - 100 + 1))
 	echo "$1"
@@ -88,6 +91,7 @@ rst_flags_of() {
 #   105 stateful   SYN answered SA, ACK/FIN/NULL/Xmas dropped -> stateful-firewall
 #   106 stateless  closed (SYN RA, ACK R), FIN/NULL/Xmas silent where a closed
 #                  port resets them -> stateless-filter
+#   107 rst-window RST to everything, as 101 (the window is not in the view) -> closed
 # (for 105 each kind must leave from its own source port and the SYN's
 # half-open connection be reset: an ACK on the SYN's 4-tuple would pass the
 # stateful rule as part of that connection)
@@ -95,14 +99,14 @@ verdict_of() {
 	case $1 in
 	100) echo no-filter ;; 101) echo closed ;; 102) echo host-silent ;;
 	103) echo rejected ;; 104) echo closed ;; 105) echo stateful-firewall ;;
-	106) echo stateless-filter ;;
+	106) echo stateless-filter ;; 107) echo closed ;;
 	esac
 }
 answers_of() { # the answers map, keys in the order syn ack fin null xmas
 	case $1 in
 	100) echo 'SA R - - -' ;; 101) echo 'RA R RA RA RA' ;; 102) echo '- - - - -' ;;
 	103) echo 'icmp icmp icmp icmp icmp' ;; 104) echo 'RA R RA RA RA' ;;
-	105) echo 'SA - - - -' ;; 106) echo 'RA R - - -' ;;
+	105) echo 'SA - - - -' ;; 106) echo 'RA R - - -' ;; 107) echo 'RA R RA RA RA' ;;
 	esac
 }
 # nmap's evidence for one kind, as the view spells its answer
@@ -166,11 +170,11 @@ run_ts() {
 }
 
 print_table() { # SCAN FAMILY TITLE
-	echo "# IPv$2 $3: port, bed, nmap state (reason), tcpshake outcome (flags)"
+	echo "# IPv$2 $3: port, bed, nmap state (reason), tcpshake outcome (flags win)"
 	for p in $PORTLIST; do
 		printf '#   %-4s %-12s %-32s %s\n' "$p" "$(role_of $p)" \
 			"$(nmap_of "$1" "$2" $p | sed 's|/\([^/]*\)$| (\1)|')" \
-			"$(ts_field "$out" $p '"\(.outcome) (\(.flags // "-"))"')"
+			"$(ts_field "$out" $p '"\(.outcome) (\(.flags // "-")\(if .flags then " win=\(.win)" else "" end))"')"
 	done
 	[ -s "$out.err" ] && sed 's/^/#   tcpshake stderr: /' "$out.err" | head -n 5
 	true
@@ -199,15 +203,17 @@ compare_ts() { # SCAN FAMILY LABEL: tcpshake's $out against nmap's table
 		[ "$reason" = admin-prohibited ] &&
 			expect_eq "IPv$fam $label port $p: the ICMP error named" \
 				"$(ts_field "$out" $p .icmp.name)" admin-prohibited
-		# window scan: the RST's window decides; Linux resets with window 0
+		# window scan: the RST's window decides; Linux resets with window 0,
+		# 107's are rewritten to 4096
 		[ "$s" = W ] && [ "$reason" = reset ] &&
-			expect_eq "IPv$fam $label port $p: the RST's window" "$(ts_field "$out" $p .win)" 0
+			expect_eq "IPv$fam $label port $p: the RST's window" "$(ts_field "$out" $p .win)" \
+				"$([ $p = 107 ] && echo 4096 || echo 0)"
 	done
 	expect_eq "IPv$fam $label one probe per port" \
 		"$(jq -s -c '[.[]|select(.type=="probe")|.port]|sort' "$out" 2>/dev/null)" \
-		"[100,101,102,103,104,105,106]"
+		"[100,101,102,103,104,105,106,107]"
 	expect_eq "IPv$fam $label a summary per port" \
-		"$(jq -s '[.[]|select(.type=="summary")]|length' "$out" 2>/dev/null)" 7
+		"$(jq -s '[.[]|select(.type=="summary")]|length' "$out" 2>/dev/null)" 8
 	expect_eq "IPv$fam $label run line last" "$(tail -n1 "$out" | jq -r .type 2>/dev/null)" run
 }
 
@@ -249,7 +255,7 @@ for fam in 4 6; do
 	[ "$rc" -le 1 ] || continue
 	expect_eq "IPv$fam -M flags one object per port" \
 		"$(jq -s -c '[.[]|select(.type=="flags")|.port]|sort' "$out" 2>/dev/null)" \
-		"[100,101,102,103,104,105,106]"
+		"[100,101,102,103,104,105,106,107]"
 	for p in $PORTLIST; do
 		got=$(jq -r --argjson p $p 'select(.type=="flags" and .port==$p) |
 			.answers|[.syn,.ack,.fin,.null,.xmas]|join(" ")' "$out" 2>/dev/null)

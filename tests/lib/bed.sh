@@ -518,11 +518,13 @@ bed_ss_reset() {
 #        new or invalid segment (ACK, FIN, NULL, Xmas...) is dropped
 #   106  stateless: closed, behind a rule that drops segments with none of
 #        SYN, ACK, RST (FIN, NULL and Xmas probes), as "drop scans" rules do
+#   107  closed, but its resets leave with a window of 4096 (nft rewrites it,
+#        as some stacks send them): the window scan's "open"
 # The listener is its own process with its own log ($BED_DIR/flags-listener.log),
 # so this goes with bed_listen and bed_rules in one test.
 BED_FLAG_OPEN=100 BED_FLAG_CLOSED=101 BED_FLAG_DROP=102 BED_FLAG_ICMP=103
-BED_FLAG_RST=104 BED_FLAG_STATEFUL=105 BED_FLAG_STATELESS=106
-BED_FLAG_PORTS=100-106
+BED_FLAG_RST=104 BED_FLAG_STATEFUL=105 BED_FLAG_STATELESS=106 BED_FLAG_WINRST=107
+BED_FLAG_PORTS=100-107
 bed_flag_ports() {
 	ip netns exec "$BED_S" nft -f - <<'NFT' || exit 99
 table inet flagbed {
@@ -536,6 +538,10 @@ table inet flagbed {
 		tcp dport 105 ct state new tcp flags syn accept
 		tcp dport 105 drop
 		tcp dport 106 tcp flags & (syn | ack | rst) == 0x0 drop
+	}
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp sport 107 tcp flags & rst == rst tcp window set 4096
 	}
 }
 NFT
