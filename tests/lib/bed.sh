@@ -504,3 +504,54 @@ bed_ss_reset() {
 		ip netns exec "$BED_S" ss -K state connected "( sport = :$p )" >/dev/null 2>&1
 	done
 }
+
+# ---- the flag-scan bed (issue 13) --------------------------------------------
+# bed_flag_ports: on the server, for IPv4 and IPv6 alike, one port for each
+# answer a flag scan can meet (nothing here clashes with bed_rules' 80-89):
+#   100  open: a real listener, no rule
+#   101  closed: nothing listens, no rule (the kernel resets)
+#   102  dropped: nft drop
+#   103  rejected with ICMP / ICMPv6 admin-prohibited
+#   104  rejected with a TCP reset by nft (reject with tcp reset)
+#   105  stateful: a listener behind "new connections only by SYN" - a new
+#        connection's SYN and established/related traffic pass, every other
+#        new or invalid segment (ACK, FIN, NULL, Xmas...) is dropped
+#   106  stateless: closed, behind a rule that drops segments with none of
+#        SYN, ACK, RST (FIN, NULL and Xmas probes), as "drop scans" rules do
+#   107  closed, but its resets leave with a window of 4096 (nft rewrites it,
+#        as some stacks send them): the window scan's "open"
+# The listener is its own process with its own log ($BED_DIR/flags-listener.log),
+# so this goes with bed_listen and bed_rules in one test.
+BED_FLAG_OPEN=100 BED_FLAG_CLOSED=101 BED_FLAG_DROP=102 BED_FLAG_ICMP=103
+BED_FLAG_RST=104 BED_FLAG_STATEFUL=105 BED_FLAG_STATELESS=106 BED_FLAG_WINRST=107
+BED_FLAG_PORTS=100-107
+bed_flag_ports() {
+	ip netns exec "$BED_S" nft -f - <<'NFT' || exit 99
+table inet flagbed {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport 102 drop
+		meta nfproto ipv4 tcp dport 103 reject with icmp type admin-prohibited
+		meta nfproto ipv6 tcp dport 103 reject with icmpv6 type admin-prohibited
+		tcp dport 104 reject with tcp reset
+		tcp dport 105 ct state established,related accept
+		tcp dport 105 ct state new tcp flags syn accept
+		tcp dport 105 drop
+		tcp dport 106 tcp flags & (syn | ack | rst) == 0x0 drop
+	}
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp sport 107 tcp flags & rst == rst tcp window set 4096
+	}
+}
+NFT
+	ip netns exec "$BED_S" python3 "$TOPSRC/tests/lib/listener.py" "$BED_DIR/flags-listener.log" \
+		100 105 >/dev/null 2>&1 &
+	local i
+	for i in $(seq 50); do
+		grep -q ready "$BED_DIR/flags-listener.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "flag-bed listener did not start"
+	exit 99
+}
