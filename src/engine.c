@@ -603,10 +603,11 @@ static void wait_for_work(struct run *r)
 
 /* The end of a full-mode run on a path that lost segments: linger a
  * while, as TIME-WAIT would, acknowledging the FIN of a server that missed
- * our last ACK (and resetting what else comes); then reset the connections
- * whose FIN came again, in case our ACK was lost once more. A clean path
- * ends at once, and after exit the kernel answers late segments with a RST
- * itself (the guard is gone). */
+ * our last ACK (and resetting what else comes); then reset every connection
+ * in TIME-WAIT, twice, since on such a path our last ACK may have been lost
+ * again and nothing tells us that it arrived (a server that has closed
+ * drops the resets silently). A clean path ends at once, and after exit the
+ * kernel answers late segments with a RST itself (the guard is gone). */
 static void linger(struct run *r)
 {
 	int64_t end = mono_ns() + LINGER_NS;
@@ -625,8 +626,9 @@ static void linger(struct run *r)
 	}
 	for (size_t i = 0; i < r->nports; i++) {
 		struct probe *p = &r->probes[i];
-		if (p->state == PS_DONE && p->tw && p->reacked) {
+		if (p->state == PS_DONE && p->tw) {
 			struct seg_out o = { .flags = TCPF_RST, .seq = p->snd_nxt };
+			send_seg(r, p, &o);
 			send_seg(r, p, &o);
 		}
 	}
