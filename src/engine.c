@@ -30,14 +30,18 @@
 static volatile sig_atomic_t stop_signal;
 static volatile int wake_write_fd = -1;
 
-/* Sets the flag and wakes poll() through the self-pipe; installed without
- * SA_RESTART, so a write blocked on a stalled reader returns too. */
+/* Sets the flag and wakes poll() through the self-pipe. Installed without
+ * SA_RESTART, so a write blocked on a stalled reader returns too, and from
+ * now on a SIGALRM every 100 ms interrupts any write that blocks again: the
+ * run ends, and the report is attempted, in bounded time. */
 static void on_signal(int sig)
 {
 	int e = errno;
+	struct itimerval it = { { 0, 100000 }, { 0, 100000 } };
 	stop_signal = sig;
 	if (wake_write_fd >= 0)
 		(void)!write(wake_write_fd, "", 1);
+	setitimer(ITIMER_REAL, &it, NULL);
 	errno = e;
 }
 
@@ -789,19 +793,17 @@ static int install_signals(struct run *r)
 	return 0;
 }
 
-/* Stopped by a signal: a reader that stalls must not hold us. Every write
- * that blocks is interrupted within 100 ms, and one that fails ends the
- * report. */
+/* Stopped by a signal: the summary is attempted once more, every write
+ * that blocks interrupted within 100 ms (see on_signal); one that fails
+ * ends the report. */
 static void bound_writes(struct run *r)
 {
-	struct itimerval it = { { 0, 100000 }, { 0, 100000 } };
 	if (!stop_signal)
 		return;
 	if (r->write_errno == EINTR) {
 		r->write_errno = 0;
 		clearerr(r->out.f);
 	}
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* The run could not start: its code, or in nagios format an UNKNOWN line. */

@@ -242,8 +242,11 @@ static void report_flow(struct run *r, struct flow *f)
 	 * finds no filter */
 	r->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
 	r->flows_by[summary_outcome(&f->sum)]++;
-	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum)))
+	if (!r->write_errno &&
+	    (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum))))
 		r->out.ops->summary(&r->out, &f->sum);
+	if (ferror(r->out.f) && !r->write_errno)
+		r->write_errno = errno ? errno : EIO;
 }
 
 static void close_flow(struct run *r, uint32_t slot)
@@ -281,7 +284,7 @@ void flows_probe_done(struct run *r, struct probe *p, int64_t now)
 	f->answered |= !silent;
 	if (r->cfg->mode == PMODE_PERFLAG)
 		perflag_take(r, f, p);
-	if (r->cfg->format > FORMAT_CSV || output_shows(&r->out, p->res.outcome))
+	if (!r->write_errno && (r->cfg->format > FORMAT_CSV || output_shows(&r->out, p->res.outcome)))
 		r->out.ops->probe(&r->out, &rep);
 	if (ferror(r->out.f) && !r->write_errno)
 		r->write_errno = errno ? errno : EIO;
