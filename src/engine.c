@@ -57,7 +57,7 @@ static int load_targets(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	char err[512];
-	struct tset *ts = &r->targets;
+	struct tset *ts = &r->plan.targets;
 	tset_init(ts, cfg->family, cfg->numeric, cfg->max_targets);
 	for (int t = 0; t < cfg->ntargets; t++) {
 		int rc = tset_add(ts, cfg->targets[t], err, sizeof(err));
@@ -96,31 +96,31 @@ static int load_targets(struct run *r)
 }
 
 /* The index space, its order, and what a run of it means. */
-static int plan(struct run *r)
+static int make_plan(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct cookie_key order;
-	r->space = r->targets.total * cfg->ports.n;
-	r->fleet = r->space > 1;
+	r->plan.space = r->plan.targets.total * cfg->ports.n;
+	r->plan.fleet = r->plan.space > 1;
 	/* a health check of a few services: each probed like check_tcp would;
 	 * a scan: adaptive timeouts and retries */
-	r->adaptive = r->space > SMALL_RUN;
+	r->plan.adaptive = r->plan.space > SMALL_RUN;
 	/* like ping for one target:port named on the command line; else one each */
-	bool ping_like = !r->fleet && cfg->files.n == 0 && cfg->ntargets == 1;
-	r->count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
+	bool ping_like = !r->plan.fleet && cfg->files.n == 0 && cfg->ntargets == 1;
+	r->plan.count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
 	if (cfg->mode == PMODE_PERFLAG) /* a round of five kinds per count */
-		r->count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
-	r->retries = cfg->retries >= 0 ? cfg->retries : r->adaptive ? 1 : 0;
-	r->timeout_ns = cfg->timeout_given ? cfg->timeout_ns
+		r->plan.count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
+	r->plan.retries = cfg->retries >= 0 ? cfg->retries : r->plan.adaptive ? 1 : 0;
+	r->plan.timeout_ns = cfg->timeout_given ? cfg->timeout_ns
 			: cfg->format == FORMAT_NAGIOS ? TIMEOUT_NAGIOS_NS
-			: r->adaptive ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
-	r->pp.timeout_ns = r->timeout_ns;
+			: r->plan.adaptive ? TIMEOUT_FLEET_NS : TIMEOUT_SINGLE_NS;
+	r->pp.timeout_ns = r->plan.timeout_ns;
 	r->pp.syn_rto_ns = RTO_INIT_NS; /* a fleet's adaptive wait is mostly shorter */
 	r->pp.own_reliable = true;
-	r->out.timeout_ns = r->timeout_ns;
-	if (cfg->th.min_open > (long long)r->space) {
+	r->rep.out.timeout_ns = r->plan.timeout_ns;
+	if (cfg->th.min_open > (long long)r->plan.space) {
 		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
-			   (unsigned long long)r->space);
+			   (unsigned long long)r->plan.space);
 		return EXIT_USAGE;
 	}
 	if (cfg->seed_given)
@@ -129,7 +129,7 @@ static int plan(struct run *r)
 		diag_error(r->diag, "getrandom: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	perm_init(&r->perm, r->space, &order, cfg->no_shuffle);
+	perm_init(&r->plan.perm, r->plan.space, &order, cfg->no_shuffle);
 	return 0;
 }
 
@@ -139,10 +139,10 @@ static int route_blocks(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	char err[256], a[64];
-	struct tset *ts = &r->targets;
-	r->routes = calloc(ts->n, sizeof(*r->routes));
+	struct tset *ts = &r->plan.targets;
+	r->plan.routes = calloc(ts->n, sizeof(*r->plan.routes));
 	r->hosts = calloc(FILTER_MAX_HOSTS, sizeof(*r->hosts));
-	if (!r->routes || !r->hosts) {
+	if (!r->plan.routes || !r->hosts) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
@@ -151,7 +151,7 @@ static int route_blocks(struct run *r)
 		const char *name;
 		size_t block;
 		tset_at(ts, ts->cum[k], &first, &name, &block);
-		if (route_lookup(&first, cfg->iface, cfg->source, &r->routes[k], err, sizeof(err)) < 0) {
+		if (route_lookup(&first, cfg->iface, cfg->source, &r->plan.routes[k], err, sizeof(err)) < 0) {
 			diag_error(r->diag, "%s: %s", name ? name : addr_str(&first, a, sizeof(a)), err);
 			return strstr(err, "source") || strstr(err, "interface") ? EXIT_USAGE
 										  : EXIT_SYSTEM;
@@ -169,12 +169,12 @@ static int route_blocks(struct run *r)
 /* Our source addresses, one each: the guard's and the stray check's. */
 static void collect_sources(struct run *r)
 {
-	for (size_t i = 0; i < r->targets.n && r->nsrcs <= GUARD_MAX_ADDRS; i++) {
+	for (size_t i = 0; i < r->plan.targets.n && r->nsrcs <= GUARD_MAX_ADDRS; i++) {
 		bool have = false;
 		for (size_t k = 0; k < r->nsrcs; k++)
-			have |= addr_eq(&r->srcs[k], &r->routes[i].src);
+			have |= addr_eq(&r->srcs[k], &r->plan.routes[i].src);
 		if (!have)
-			r->srcs[r->nsrcs++] = r->routes[i].src;
+			r->srcs[r->nsrcs++] = r->plan.routes[i].src;
 	}
 }
 
@@ -193,7 +193,7 @@ static int setup_ports(struct run *r)
 		size_t range = (size_t)(ask.hi - ask.lo) + 1;
 		struct addr none = { 0 };
 		ask.start = cookie_isn(&r->key, &none, &none, 0, 0, 0xffffffffu) % range;
-		ask.want = ports_wanted(r->space, r->count, r->fleet, range);
+		ask.want = ports_wanted(r->plan.space, r->plan.count, r->plan.fleet, range);
 	}
 	if (port_pool_hold(&r->pool, &ask, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "%s", err);
@@ -219,6 +219,18 @@ static int setup_ports(struct run *r)
 	return 0;
 }
 
+/* The flow scheduler, room for as many target:ports at once as ports;
+ * a progress line for a fleet on a terminal. */
+static int setup_flows(struct run *r)
+{
+	if (flows_init(&r->flows, &r->plan, r->nports) < 0) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	r->rep.progress = r->plan.fleet && !r->cfg->quiet && isatty(STDERR_FILENO);
+	return 0;
+}
+
 static int open_raw(struct run *r)
 {
 	if (!privs_have(CAP_NET_RAW)) {
@@ -227,8 +239,8 @@ static int open_raw(struct run *r)
 		return EXIT_SYSTEM;
 	}
 	bool fam[2] = { false, false };
-	for (size_t k = 0; k < r->targets.n; k++)
-		fam[r->targets.v[k].family == AF_INET6] = true;
+	for (size_t k = 0; k < r->plan.targets.n; k++)
+		fam[r->plan.targets.v[k].family == AF_INET6] = true;
 	for (int i = 0; i < 2; i++) {
 		if (!fam[i])
 			continue;
@@ -277,7 +289,7 @@ static int ring_bytes(const struct run *r)
 	if (r->cfg->buffer_kib > 0)
 		return r->cfg->buffer_kib << 10;
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
-	if (!r->fleet)
+	if (!r->plan.fleet)
 		return 256 << 10;
 	/* 20 ms of the run's frames: three a probe, some 176 bytes each in the
 	 * ring with its header (192 to be safe) */
@@ -296,8 +308,8 @@ static int open_captures(struct run *r)
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
 	}
-	for (size_t i = 0; i < r->targets.n; i++) {
-		const char *dev = r->routes[i].ifname;
+	for (size_t i = 0; i < r->plan.targets.n; i++) {
+		const char *dev = r->plan.routes[i].ifname;
 		bool have = false;
 		for (size_t c = 0; c < r->ncaps; c++)
 			have |= strcmp(r->caps[c].dev, dev) == 0;
@@ -318,7 +330,7 @@ static int open_captures(struct run *r)
 
 /* ---- probes ------------------------------------------------------------ */
 
-void engine_schedule(struct run *r, struct event e)
+static void engine_schedule(struct run *r, struct event e)
 {
 	if (sched_push(&r->sched, e) < 0 && !r->fatal) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
@@ -326,7 +338,7 @@ void engine_schedule(struct run *r, struct event e)
 	}
 }
 
-int64_t wall_ns(void)
+static int64_t wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -343,7 +355,7 @@ static uint16_t syn_mss(const struct route *rt, int family)
  * options and timestamp value, or a flag scan's bare segment. */
 static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 {
-	const struct flow *f = &r->flows[p->flow];
+	const struct flow *f = &r->flows.v[p->flow];
 	struct syn_options opt = { .len = 0 };
 	if (p->kind->flags & TCPF_SYN)
 		craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
@@ -399,12 +411,44 @@ static void arm_timer(struct run *r, struct probe *p, int64_t at)
 	}
 }
 
+static void engine_start_probe(struct run *r, const struct send_req *q, int64_t now);
+
+/* At most one pump waits for the pacer: one event a send, not one a caller. */
+static void schedule_pump(struct run *r, int64_t when)
+{
+	if (r->pump_at && r->pump_at <= when)
+		return;
+	r->pump_at = when;
+	engine_schedule(r, (struct event){ when, EV_PUMP, 0 });
+}
+
+/* Start what the flow scheduler says is due, while ports are free. */
+static void pump(struct run *r, int64_t now)
+{
+	struct flow_step st;
+	while (!r->fatal) {
+		flows_next(&r->flows, now, r->free_n > 0, &st);
+		if (st.kind != STEP_SEND) {
+			if (st.kind == STEP_WAIT)
+				schedule_pump(r, st.at);
+			break;
+		}
+		engine_start_probe(r, &st.q, now);
+		if (st.next_at)
+			engine_schedule(r, (struct event){ st.next_at, EV_SEND, st.q.flow });
+	}
+	if (r->flows.nomem && !r->fatal) {
+		diag_error(r->diag, "memory: %s", strerror(ENOMEM));
+		r->fatal = EXIT_SYSTEM;
+	}
+}
+
 /* A SYN leaves: the port held longest unused (its last probe stops
  * lingering), a keyed ISN, the probe armed. The scheduler has checked that
  * a port is free. */
-void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
+static void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 {
-	struct flow *f = &r->flows[q->flow];
+	struct flow *f = &r->flows.v[q->flow];
 	struct probe *p = &r->probes[r->free_slots[r->free_head]];
 	r->free_head = (r->free_head + 1) % r->nports;
 	r->free_n--;
@@ -418,20 +462,13 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 			    p->seq << 4 | (p->tries & 0xf));
 	p->ack0 = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
 			     (p->seq << 4 | (p->tries & 0xf)) ^ 0x80000000u);
-	p->kind = flows_kind(r, p->seq);
+	p->kind = flows_kind(&r->plan, p->seq);
 	p->req = f->req;
 	p->req_len = f->req_len;
-	int64_t wait = r->timeout_ns;
-	if (r->adaptive) {
-		wait = rto_value(&r->rtos[f->rt - r->routes], RTO_FLOOR_NS, r->timeout_ns);
-		for (int t = 0; t < q->tries && wait < r->timeout_ns; t++)
-			wait *= 2; /* backoff: a silent target:port is given longer each time */
-		if (wait > r->timeout_ns)
-			wait = r->timeout_ns;
-	}
+	int64_t wait = flows_wait(&r->flows, f, q->tries, RTO_FLOOR_NS);
 	int64_t timer = probe_start(p, &r->pp, wait, now, wall_ns());
 	r->live++;
-	r->sent++;
+	r->rep.sent++;
 	send_syn(r, p, p->syn_tsval[0]);
 	arm_timer(r, p, timer);
 }
@@ -441,18 +478,27 @@ void engine_start_probe(struct run *r, const struct send_req *q, int64_t now)
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
 {
 	r->loss_seen |= p->rtx > 0 || p->syns > 1;
-	flows_probe_done(r, p, now);
+	enum done_kind d = flows_done(&r->flows, p);
+	if (d != DONE_RETRY) {
+		struct flow *f = &r->flows.v[p->flow];
+		report_perflag(r, f);
+		report_probe(r, p);
+		if (d == DONE_CLOSED) {
+			report_flow(r, f);
+			flows_close(&r->flows, p->flow);
+		}
+	}
 	sched_cancel(&r->sched, (uint32_t)(p - r->probes));
 	r->live--;
 	r->free_slots[(r->free_head + r->free_n++) % r->nports] = (uint32_t)(p - r->probes);
-	flows_wake(r, now);
+	schedule_pump(r, now); /* from the loop, never from the capture callback */
 }
 
 static void act(struct run *r, struct probe *p, const struct probe_actions *a, int64_t now)
 {
 	for (int i = 0; i < a->n; i++) {
 		if (a->out[i].syn) {
-			r->retried++; /* a SYN sent again within its probe */
+			r->retried_syns++;
 			send_syn(r, p, a->out[i].tsval);
 		} else {
 			send_seg(r, p, &a->out[i]);
@@ -505,7 +551,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	if ((ev == PEV_LINGER || ev == PEV_STALE) && !r->guarded)
 		return; /* no guard: the kernel answers these itself */
 	if (ev == PEV_TCP || ev == PEV_ICMP)
-		r->received++;
+		r->rep.received++;
 	int64_t now = mono_ns();
 	probe_step(p, ev, &seg, now, &a);
 	r->loss_seen |= ev == PEV_LINGER && a.n > 0;
@@ -541,8 +587,8 @@ static void watch_drops(struct run *r, int64_t now)
 	r->drops_seen = drops;
 	if (dropped)
 		r->pp.own_reliable = false;
-	if (r->auto_rate)
-		pacer_adapt(&r->pacer, dropped);
+	if (r->flows.auto_rate)
+		pacer_adapt(&r->flows.pacer, dropped);
 	engine_schedule(r, (struct event){ now + WATCH_NS, EV_WATCH, 0 });
 }
 
@@ -550,15 +596,16 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 {
 	switch (e->kind) {
 	case EV_SEND:
-		flows_send_due(r, e->id, now);
+		flows_due(&r->flows, e->id);
+		pump(r, now);
 		return;
 	case EV_PUMP:
 		if (e->when_ns == r->pump_at)
 			r->pump_at = 0;
-		flows_pump(r, now);
+		pump(r, now);
 		return;
 	case EV_PROGRESS:
-		flows_progress(r, now, false);
+		report_progress(r, now, false);
 		engine_schedule(r, (struct event){ now + PROGRESS_NS, EV_PROGRESS, 0 });
 		return;
 	case EV_WATCH:
@@ -577,7 +624,7 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 
 static bool finished(const struct run *r)
 {
-	return r->fatal || stop_signal || r->write_errno || (r->live == 0 && flows_finished(r));
+	return r->fatal || stop_signal || r->rep.write_errno || (r->live == 0 && flows_finished(&r->flows));
 }
 
 /* Sleep in poll() exactly until the next deadline, a frame or a signal. */
@@ -640,10 +687,10 @@ static void linger(struct run *r)
 
 static void event_loop(struct run *r)
 {
-	flows_pump(r, mono_ns());
-	if (r->progress)
-		engine_schedule(r, (struct event){ r->start_mono + PROGRESS_NS, EV_PROGRESS, 0 });
-	engine_schedule(r, (struct event){ r->start_mono + WATCH_NS, EV_WATCH, 0 });
+	pump(r, mono_ns());
+	if (r->rep.progress)
+		engine_schedule(r, (struct event){ r->rep.start_mono + PROGRESS_NS, EV_PROGRESS, 0 });
+	engine_schedule(r, (struct event){ r->rep.start_mono + WATCH_NS, EV_WATCH, 0 });
 	while (!finished(r)) {
 		wait_for_work(r);
 		/* 1. replies first: a frame already captured beats its timeout */
@@ -666,36 +713,37 @@ static void event_loop(struct run *r)
 static int exit_code(const struct run *r)
 {
 	if (r->cfg->format == FORMAT_NAGIOS)
-		return (int)nagios_finish(&r->out, r->fatal ? r->diag->first : NULL);
+		return (int)nagios_finish(&r->rep.out, r->fatal ? r->diag->first : NULL);
 	if (r->fatal)
 		return r->fatal;
 	if (r->cfg->th.min_open)
-		return r->flows_by[OUTCOME_OPEN] >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN
+		return r->rep.flows_by[OUTCOME_OPEN] >= (uint64_t)r->cfg->th.min_open ? EXIT_ALL_OPEN
 										      : EXIT_NOT_OPEN;
-	if (r->targets.unresolved)
+	if (r->plan.targets.unresolved)
 		return EXIT_RESOLVE;
 	if (r->cfg->mode == PMODE_SCAN || r->cfg->mode == PMODE_PERFLAG)
-		return r->flows_done > 0 && r->flows_undetermined == 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
-	return r->flows_done > 0 && r->flows_by[OUTCOME_OPEN] == r->flows_done ? EXIT_ALL_OPEN
+		return r->rep.flows_done > 0 && r->rep.flows_undetermined == 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	return r->rep.flows_done > 0 && r->rep.flows_by[OUTCOME_OPEN] == r->rep.flows_done ? EXIT_ALL_OPEN
 										 : EXIT_NOT_OPEN;
 }
 
 static void report(struct run *r)
 {
-	flows_progress(r, 0, true);
-	flows_report_live(r); /* an interrupted run: what its target:ports saw so far */
-	const uint64_t *by = r->flows_by;
-	struct run_summary rs = { r->sent, r->received, 0, r->retried, r->flows_done,
+	report_progress(r, 0, true);
+	report_live(r); /* an interrupted run: what its target:ports saw so far */
+	const uint64_t *by = r->rep.flows_by;
+	struct run_summary rs = { r->rep.sent, r->rep.received, 0,
+				  r->flows.retried + r->retried_syns, r->rep.flows_done,
 				  by[OUTCOME_OPEN], by[OUTCOME_CLOSED], by[OUTCOME_FILTERED],
 				  by[OUTCOME_UNREACHABLE],
-				  r->excluded, mono_ns() - r->start_mono, r->start_wall,
-				  r->targets.unresolved, r->targets.first_unresolved,
+				  r->flows.excluded, mono_ns() - r->rep.start_mono, r->rep.start_wall,
+				  r->plan.targets.unresolved, r->plan.targets.first_unresolved,
 				  by[OUTCOME_UNFILTERED], by[OUTCOME_OPEN_FILTERED], r->cfg->mode };
 	for (size_t i = 0; i < r->ncaps; i++)
 		rs.pcap_drops += capture_drops(&r->caps[i]);
-	r->out.ops->run(&r->out, &rs);
-	if ((fflush(r->out.f) != 0 || ferror(r->out.f)) && !r->write_errno)
-		r->write_errno = errno ? errno : EIO;
+	r->rep.out.ops->run(&r->rep.out, &rs);
+	if ((fflush(r->rep.out.f) != 0 || ferror(r->rep.out.f)) && !r->rep.write_errno)
+		r->rep.write_errno = errno ? errno : EIO;
 }
 
 /* Where the report goes: stdout, or -o's temporary file. */
@@ -703,19 +751,19 @@ static int open_output(struct run *r)
 {
 	char err[300];
 	const struct config *cfg = r->cfg;
-	r->out.ops = output_ops_for(cfg->format);
-	r->out.f = stdout;
+	r->rep.out.ops = output_ops_for(cfg->format);
+	r->rep.out.f = stdout;
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line as soon as a probe is done */
-	r->out.verbose = cfg->verbose;
-	r->out.quiet = cfg->quiet;
-	r->out.only = cfg->only;
-	r->out.th = &cfg->th;
+	r->rep.out.verbose = cfg->verbose;
+	r->rep.out.quiet = cfg->quiet;
+	r->rep.out.only = cfg->only;
+	r->rep.out.th = &cfg->th;
 	if (cfg->output) {
-		if (output_file_open(&r->file, cfg->output, err, sizeof(err)) < 0) {
+		if (output_file_open(&r->rep.file, cfg->output, err, sizeof(err)) < 0) {
 			diag_error(r->diag, "%s", err);
 			return EXIT_SYSTEM;
 		}
-		r->out.f = r->file.f;
+		r->rep.out.f = r->rep.file.f;
 	}
 	return 0;
 }
@@ -726,22 +774,22 @@ static int close_output(struct run *r, int rc)
 {
 	char err[300];
 	if (!r->cfg->output) {
-		if (r->write_errno == EPIPE)
+		if (r->rep.write_errno == EPIPE)
 			return rc;
-		if (r->write_errno) {
-			diag_error(r->diag, "standard output: %s", r->write_errno == EINTR && stop_signal
+		if (r->rep.write_errno) {
+			diag_error(r->diag, "standard output: %s", r->rep.write_errno == EINTR && stop_signal
 				   ? "the reader stalls; the report was cut short"
-				   : strerror(r->write_errno));
+				   : strerror(r->rep.write_errno));
 			return EXIT_SYSTEM;
 		}
 		return rc;
 	}
-	if (r->write_errno) {
-		diag_error(r->diag, "%s: %s", r->cfg->output, strerror(r->write_errno));
-		output_file_abort(&r->file);
+	if (r->rep.write_errno) {
+		diag_error(r->diag, "%s: %s", r->cfg->output, strerror(r->rep.write_errno));
+		output_file_abort(&r->rep.file);
 		return EXIT_SYSTEM;
 	}
-	if (output_file_commit(&r->file, err, sizeof(err)) < 0) {
+	if (output_file_commit(&r->rep.file, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "%s", err);
 		return EXIT_SYSTEM;
 	}
@@ -760,20 +808,15 @@ static void teardown(struct run *r)
 			close(r->wake_fd[i]);
 	capture_close_detached(r->caps, r->ncaps);
 	port_table_free(&r->ports);
-	for (size_t i = 0; i < r->nflows; i++)
-		free(r->flows[i].req);
+	flows_free(&r->flows);
 	sched_free(&r->sched);
-	free(r->flows);
-	free(r->free_flows);
-	free(r->queue);
 	free(r->hosts);
-	free(r->routes);
+	free(r->plan.routes);
 	free(r->probes);
 	free(r->free_slots);
-	free(r->rtos);
-	free(r->out.sums);
-	tset_free(&r->targets);
-	output_file_abort(&r->file);
+	free(r->rep.out.sums);
+	tset_free(&r->plan.targets);
+	output_file_abort(&r->rep.file);
 }
 
 static int install_signals(struct run *r)
@@ -800,9 +843,9 @@ static void bound_writes(struct run *r)
 {
 	if (!stop_signal)
 		return;
-	if (r->write_errno == EINTR) {
-		r->write_errno = 0;
-		clearerr(r->out.f);
+	if (r->rep.write_errno == EINTR) {
+		r->rep.write_errno = 0;
+		clearerr(r->rep.out.f);
 	}
 }
 
@@ -824,6 +867,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.guard.fd = -1;
 	r.wake_fd[0] = r.wake_fd[1] = -1;
 	r.cfg = cfg;
+	r.plan.cfg = cfg;
 	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
 				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true };
@@ -832,9 +876,9 @@ int engine_run(const struct config *cfg, struct diag *diag)
 		diag_error(r.diag, "getrandom: %s", strerror(errno));
 		return not_started(&r, EXIT_SYSTEM);
 	}
-	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = plan(&r)) != 0 ||
+	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = make_plan(&r)) != 0 ||
 	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
-	    (rc = flows_setup(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
+	    (rc = setup_flows(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
 	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0) {
 		teardown(&r);
 		return not_started(&r, rc);
@@ -850,11 +894,11 @@ int engine_run(const struct config *cfg, struct diag *diag)
 		teardown(&r);
 		return not_started(&r, EXIT_SYSTEM);
 	}
-	r.start_mono = mono_ns();
-	r.start_wall = wall_ns();
-	r.out.fleet = r.fleet;
-	if (r.out.ops->begin)
-		r.out.ops->begin(&r.out);
+	r.rep.start_mono = mono_ns();
+	r.rep.start_wall = wall_ns();
+	r.rep.out.fleet = r.plan.fleet;
+	if (r.rep.out.ops->begin)
+		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);
 	bound_writes(&r);
 	report(&r);

@@ -1,17 +1,13 @@
-/* flows.c - the flow scheduler: which target:port comes next (a keyed
- * permutation of the target x port space, sharded, minus excludes), when
- * its SYNs may go (the pacer, a free source port), sends again of silent
- * probes, and when a target:port is done. State is kept only for the
- * target:ports in flight, so memory does not grow with the target count. */
-#include "run.h"
+/* flows.c - the flow scheduler (see flows.h): pure, no I/O. */
+#include "flows.h"
 
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
+#include <sys/socket.h>
 
 /* The HTTP request for a flow: Host as the user named the target. */
 static uint8_t *http_request(const struct config *cfg, const char *target, const struct addr *a,
@@ -35,296 +31,242 @@ static uint8_t *http_request(const struct config *cfg, const char *target, const
 	return (uint8_t *)req;
 }
 
-int flows_setup(struct run *r)
+int flows_init(struct flows *fs, const struct plan *pl, size_t max_live)
 {
-	size_t cap = r->space < r->nports ? (size_t)r->space : r->nports;
+	size_t cap = pl->space < max_live ? (size_t)pl->space : max_live;
+	memset(fs, 0, sizeof(*fs));
+	fs->plan = pl;
 	if (cap == 0)
 		cap = 1;
-	r->nflows = cap;
-	r->flows = calloc(cap, sizeof(*r->flows));
-	r->free_flows = calloc(cap, sizeof(*r->free_flows));
-	r->q_cap = cap + 16;
-	r->queue = calloc(r->q_cap, sizeof(*r->queue));
-	if (!r->flows || !r->free_flows || !r->queue) {
-		diag_error(r->diag, "memory: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
+	fs->n = cap;
+	fs->v = calloc(cap, sizeof(*fs->v));
+	fs->free = calloc(cap, sizeof(*fs->free));
+	fs->q_cap = cap + 16;
+	fs->queue = calloc(fs->q_cap, sizeof(*fs->queue));
+	fs->rtos = calloc(pl->targets.n ? pl->targets.n : 1, sizeof(*fs->rtos));
+	if (!fs->v || !fs->free || !fs->queue || !fs->rtos)
+		return -1;
 	for (size_t i = 0; i < cap; i++)
-		r->free_flows[i] = (uint32_t)(cap - 1 - i);
-	r->free_nflows = cap;
-	r->rtos = calloc(r->targets.n ? r->targets.n : 1, sizeof(*r->rtos));
-	if (!r->rtos) {
-		diag_error(r->diag, "memory: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
-	r->pacer.gap_ns = r->cfg->rate > 0 ? (int64_t)(1e9 / r->cfg->rate) : 0;
+		fs->free[i] = (uint32_t)(cap - 1 - i);
+	fs->nfree = cap;
+	fs->pacer.gap_ns = pl->cfg->rate > 0 ? (int64_t)(1e9 / pl->cfg->rate) : 0;
 	/* a fleet without --rate is paced by what the capture keeps up with */
-	r->auto_rate = r->fleet && r->cfg->rate <= 0;
-	if (r->auto_rate)
-		r->pacer.gap_ns = INT64_C(1000000000) / PACER_START_PPS;
-	r->progress = r->fleet && !r->cfg->quiet && isatty(STDERR_FILENO);
+	fs->auto_rate = pl->fleet && pl->cfg->rate <= 0;
+	if (fs->auto_rate)
+		fs->pacer.gap_ns = INT64_C(1000000000) / PACER_START_PPS;
 	return 0;
 }
 
-static int enqueue(struct run *r, struct send_req q)
+void flows_free(struct flows *fs)
 {
-	if (r->q_n == r->q_cap) {
-		size_t cap = r->q_cap * 2;
+	for (size_t i = 0; fs->v && i < fs->n; i++)
+		free(fs->v[i].req);
+	free(fs->v);
+	free(fs->free);
+	free(fs->queue);
+	free(fs->rtos);
+	memset(fs, 0, sizeof(*fs));
+}
+
+static void enqueue(struct flows *fs, struct send_req q)
+{
+	if (fs->q_n == fs->q_cap) {
+		size_t cap = fs->q_cap * 2;
 		struct send_req *v = malloc(cap * sizeof(*v));
 		if (!v) {
-			diag_error(r->diag, "memory: %s", strerror(errno));
-			r->fatal = EXIT_SYSTEM;
-			return -1;
+			fs->nomem = true;
+			return;
 		}
-		for (size_t i = 0; i < r->q_n; i++)
-			v[i] = r->queue[(r->q_head + i) % r->q_cap];
-		free(r->queue);
-		r->queue = v;
-		r->q_cap = cap;
-		r->q_head = 0;
+		for (size_t i = 0; i < fs->q_n; i++)
+			v[i] = fs->queue[(fs->q_head + i) % fs->q_cap];
+		free(fs->queue);
+		fs->queue = v;
+		fs->q_cap = cap;
+		fs->q_head = 0;
 	}
-	r->queue[(r->q_head + r->q_n++) % r->q_cap] = q;
-	return 0;
+	fs->queue[(fs->q_head + fs->q_n++) % fs->q_cap] = q;
+}
+
+const struct probe_kind *flows_kind(const struct plan *pl, uint32_t seq)
+{
+	switch (pl->cfg->mode) {
+	case PMODE_PERFLAG:
+		return perflag_kinds[seq % PERFLAG_KINDS];
+	case PMODE_SCAN:
+		return pl->cfg->scan;
+	case PMODE_SYN:
+		return &kind_syn;
+	default:
+		return pl->cfg->http ? &kind_http : &kind_full;
+	}
 }
 
 /* Fill a flow slot for target index t, port index pi. */
-static int open_flow(struct run *r, uint32_t slot, uint64_t t, size_t pi)
+static int open_flow(struct flows *fs, uint32_t slot, uint64_t t, size_t pi)
 {
-	struct flow *f = &r->flows[slot];
+	const struct plan *pl = fs->plan;
+	const struct config *cfg = pl->cfg;
+	struct flow *f = &fs->v[slot];
 	const char *name;
 	size_t block;
 	memset(f, 0, sizeof(*f));
-	tset_at(&r->targets, t, &f->dst, &name, &block);
+	tset_at(&pl->targets, t, &f->dst, &name, &block);
 	f->live = true;
-	f->port = r->cfg->ports.v[pi];
-	f->rt = &r->routes[block];
+	f->port = cfg->ports.v[pi];
+	f->rt = &pl->routes[block];
 	struct flow_summary *s = &f->sum;
 	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
 	s->name = name;
-	s->index = t * r->cfg->ports.n + pi;
+	s->index = t * cfg->ports.n + pi;
 	s->addr = f->dst;
 	s->port = f->port;
-	s->mode = r->cfg->mode;
-	s->kind = r->cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(r, 0)->name;
-	s->http = r->cfg->http;
-	if (r->cfg->http &&
-	    !(f->req = http_request(r->cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
-		diag_error(r->diag, "memory: %s", strerror(errno));
-		r->fatal = EXIT_SYSTEM;
+	s->mode = cfg->mode;
+	s->kind = cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(pl, 0)->name;
+	s->http = cfg->http;
+	if (cfg->http &&
+	    !(f->req = http_request(cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
+		fs->nomem = true;
 		return -1;
 	}
 	return 0;
 }
 
-/* The next target:port of the order, as a flow with its first SYN queued. */
-static bool admit(struct run *r)
+/* The next target:port of the order, as a flow with its first probe queued. */
+static bool admit(struct flows *fs)
 {
-	const struct config *cfg = r->cfg;
-	if (r->free_nflows == 0)
+	const struct plan *pl = fs->plan;
+	const struct config *cfg = pl->cfg;
+	if (fs->nfree == 0)
 		return false;
-	while (r->pos < r->space) {
-		uint64_t i = perm_at(&r->perm, r->pos++);
+	while (fs->pos < pl->space) {
+		uint64_t i = perm_at(&pl->perm, fs->pos++);
 		if (cfg->shard_n && i % cfg->shard_n != cfg->shard_i)
 			continue;
-		uint32_t slot = r->free_flows[--r->free_nflows];
-		if (open_flow(r, slot, i / cfg->ports.n, (size_t)(i % cfg->ports.n)) < 0)
+		uint32_t slot = fs->free[--fs->nfree];
+		if (open_flow(fs, slot, i / cfg->ports.n, (size_t)(i % cfg->ports.n)) < 0)
 			return false;
-		if (tset_excluded(&r->targets, &r->flows[slot].dst)) {
-			r->flows[slot].live = false;
-			free(r->flows[slot].req);
-			r->free_flows[r->free_nflows++] = slot;
-			r->excluded++;
+		if (tset_excluded(&pl->targets, &fs->v[slot].dst)) {
+			fs->v[slot].live = false;
+			free(fs->v[slot].req);
+			fs->v[slot].req = NULL;
+			fs->free[fs->nfree++] = slot;
+			fs->excluded++;
 			continue;
 		}
-		r->live_flows++;
-		r->flows[slot].next_seq = 1;
-		r->flows[slot].busy = 1;
-		return enqueue(r, (struct send_req){ slot, 0, 0 }) == 0;
+		fs->live++;
+		fs->v[slot].next_seq = 1;
+		fs->v[slot].busy = 1;
+		enqueue(fs, (struct send_req){ slot, 0, 0 });
+		return !fs->nomem;
 	}
 	return false;
 }
 
-const struct probe_kind *flows_kind(const struct run *r, uint32_t seq)
-{
-	switch (r->cfg->mode) {
-	case PMODE_PERFLAG:
-		return perflag_kinds[seq % PERFLAG_KINDS];
-	case PMODE_SCAN:
-		return r->cfg->scan;
-	case PMODE_SYN:
-		return &kind_syn;
-	default:
-		return r->cfg->http ? &kind_http : &kind_full;
-	}
-}
-
 /* The wait before a flow's next probe number: -i, but the five probes of a
  * round of -M flags go one after the other. */
-static int64_t next_gap(const struct run *r, uint32_t next_seq)
+static int64_t next_gap(const struct plan *pl, uint32_t next_seq)
 {
-	if (r->cfg->mode == PMODE_PERFLAG && next_seq % PERFLAG_KINDS != 0)
+	if (pl->cfg->mode == PMODE_PERFLAG && next_seq % PERFLAG_KINDS != 0)
 		return 0;
-	return r->cfg->interval_ns;
+	return pl->cfg->interval_ns;
 }
 
-/* At most one pump waits for the pacer: one event a send, not one a caller. */
-static void schedule_pump(struct run *r, int64_t when)
+void flows_next(struct flows *fs, int64_t now, bool port_free, struct flow_step *st)
 {
-	if (r->pump_at && r->pump_at <= when)
+	const struct plan *pl = fs->plan;
+	memset(st, 0, sizeof(*st));
+	if (fs->nomem || !port_free || (fs->q_n == 0 && !admit(fs)))
 		return;
-	r->pump_at = when;
-	engine_schedule(r, (struct event){ when, EV_PUMP, 0 });
-}
-
-void flows_pump(struct run *r, int64_t now)
-{
-	while (!r->fatal && r->free_n > 0) {
-		if (r->q_n == 0 && !admit(r))
-			return;
-		int64_t when;
-		if (!pacer_ready(&r->pacer, now, &when)) {
-			schedule_pump(r, when);
-			return;
-		}
-		struct send_req q = r->queue[r->q_head];
-		r->q_head = (r->q_head + 1) % r->q_cap;
-		r->q_n--;
-		pacer_take(&r->pacer, now);
-		engine_start_probe(r, &q, now);
-		struct flow *f = &r->flows[q.flow];
-		/* the next probe number, an interval after this one started */
-		if (q.tries == 0 && q.seq + 1 == f->next_seq &&
-		    (r->count == 0 || f->next_seq < r->count))
-			engine_schedule(r, (struct event){ now + next_gap(r, f->next_seq), EV_SEND,
-							   q.flow });
+	int64_t when;
+	if (!pacer_ready(&fs->pacer, now, &when)) {
+		st->kind = STEP_WAIT;
+		st->at = when;
+		return;
 	}
+	struct send_req q = fs->queue[fs->q_head];
+	fs->q_head = (fs->q_head + 1) % fs->q_cap;
+	fs->q_n--;
+	pacer_take(&fs->pacer, now);
+	st->kind = STEP_SEND;
+	st->q = q;
+	const struct flow *f = &fs->v[q.flow];
+	/* the next probe number, an interval after this one started */
+	if (q.tries == 0 && q.seq + 1 == f->next_seq && (pl->count == 0 || f->next_seq < pl->count))
+		st->next_at = now + next_gap(pl, f->next_seq);
 }
 
-/* A port came free: pump from the loop, not from the capture callback, so
- * a stream of answers cannot keep the loop from its deadlines and signals. */
-void flows_wake(struct run *r, int64_t now)
+void flows_due(struct flows *fs, uint32_t flow)
 {
-	schedule_pump(r, now);
-}
-
-void flows_send_due(struct run *r, uint32_t flow, int64_t now)
-{
-	struct flow *f = &r->flows[flow];
+	struct flow *f = &fs->v[flow];
 	if (!f->live)
 		return;
 	f->busy++;
-	if (enqueue(r, (struct send_req){ flow, f->next_seq++, 0 }) == 0)
-		flows_pump(r, now);
+	enqueue(fs, (struct send_req){ flow, f->next_seq++, 0 });
 }
 
-/* -M flags: one answer of the round; the round's line once all five are in. */
-static void perflag_take(struct run *r, struct flow *f, const struct probe *p)
+bool probe_silent(const struct probe_result *res)
+{
+	return !res->icmp && res->flags == 0 && !res->no_neighbour;
+}
+
+/* -M flags: one answer of the round; the verdict once all five are in. */
+static void perflag_take(struct flow *f, const struct probe *p)
 {
 	struct perflag_answer *a = &f->pf[p->seq % PERFLAG_KINDS];
-	a->seen = p->res.icmp || p->res.flags != 0;
+	a->seen = !probe_silent(&p->res) && !p->res.no_neighbour;
 	a->icmp = p->res.icmp;
 	a->flags = p->res.flags;
 	f->pf_done++;
-	if (f->pf_done % PERFLAG_KINDS == 0) {
-		struct perflag_report pr = { summary_target(&f->sum), &f->dst, f->port, f->pf,
-					     perflag_verdict(f->pf) };
-		if (r->out.ops->perflag)
-			r->out.ops->perflag(&r->out, &pr);
-		f->verdicts_bad |= pr.verdict != VERDICT_NO_FILTER && pr.verdict != VERDICT_CLOSED;
-		memset(f->pf, 0, sizeof(f->pf));
-	}
 }
 
-static void report_flow(struct run *r, struct flow *f)
+enum done_kind flows_done(struct flows *fs, const struct probe *p)
 {
-	r->flows_done++;
-	/* a flag scan's state is determined by an answer; -M flags' verdict
-	 * finds no filter */
-	r->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
-	r->flows_by[summary_outcome(&f->sum)]++;
-	if (!r->write_errno &&
-	    (r->cfg->format > FORMAT_CSV || output_shows(&r->out, summary_outcome(&f->sum))))
-		r->out.ops->summary(&r->out, &f->sum);
-	if (ferror(r->out.f) && !r->write_errno)
-		r->write_errno = errno ? errno : EIO;
-}
-
-static void close_flow(struct run *r, uint32_t slot)
-{
-	struct flow *f = &r->flows[slot];
-	report_flow(r, f);
-	free(f->req);
-	f->req = NULL;
-	f->live = false;
-	r->free_flows[r->free_nflows++] = slot;
-	r->live_flows--;
-}
-
-void flows_probe_done(struct run *r, struct probe *p, int64_t now)
-{
-	struct flow *f = &r->flows[p->flow];
-	bool silent = !p->res.icmp && p->res.flags == 0 && !p->res.no_neighbour;
-	if (silent && p->tries < r->retries) {
-		r->retried++; /* silent: send it again before calling it filtered */
-		enqueue(r, (struct send_req){ p->flow, p->seq, (uint8_t)(p->tries + 1) });
-		return;
+	const struct plan *pl = fs->plan;
+	struct flow *f = &fs->v[p->flow];
+	bool silent = probe_silent(&p->res);
+	if (silent && p->tries < pl->retries) {
+		fs->retried++; /* silent: send it again before calling it filtered */
+		enqueue(fs, (struct send_req){ p->flow, p->seq, (uint8_t)(p->tries + 1) });
+		return DONE_RETRY;
 	}
 	/* the adaptive timeout learns from the target's own TCP answers, taken
 	 * on the wire from a SYN that was not sent again (Karn): an ICMP error
 	 * from a router on the way says nothing of the target's distance */
-	if (r->adaptive && p->res.rtt_source == RTT_WIRE && p->rtt_clean &&
+	if (pl->adaptive && p->res.rtt_source == RTT_WIRE && p->rtt_clean &&
 	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
-		rto_sample(&r->rtos[f->rt - r->routes], p->res.rtt_ns);
-	struct probe_report rep = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq, &p->res,
-				    p->phase_deadline - p->sent_mono_ns,
-				    p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
-				    r->cfg->mode, r->cfg->http, p->kind->name };
+		rto_sample(&fs->rtos[f->rt - pl->routes], p->res.rtt_ns);
 	summary_add(&f->sum, &p->res);
 	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
 	f->answered |= !silent;
-	if (r->cfg->mode == PMODE_PERFLAG)
-		perflag_take(r, f, p);
-	if (!r->write_errno && (r->cfg->format > FORMAT_CSV || output_shows(&r->out, p->res.outcome)))
-		r->out.ops->probe(&r->out, &rep);
-	if (ferror(r->out.f) && !r->write_errno)
-		r->write_errno = errno ? errno : EIO;
+	if (pl->cfg->mode == PMODE_PERFLAG)
+		perflag_take(f, p);
 	f->busy--;
 	f->done++;
-	if (r->count && f->done >= r->count && f->busy == 0)
-		close_flow(r, p->flow);
-	(void)now;
+	return pl->count && f->done >= pl->count && f->busy == 0 ? DONE_CLOSED : DONE_COUNTED;
 }
 
-bool flows_finished(const struct run *r)
+void flows_close(struct flows *fs, uint32_t slot)
 {
-	return r->pos >= r->space && r->live_flows == 0 && r->q_n == 0;
+	struct flow *f = &fs->v[slot];
+	free(f->req);
+	f->req = NULL;
+	f->live = false;
+	fs->free[fs->nfree++] = slot;
+	fs->live--;
 }
 
-void flows_report_live(struct run *r)
+bool flows_finished(const struct flows *fs)
 {
-	for (size_t i = 0; i < r->nflows && !ferror(r->out.f); i++)
-		if (r->flows[i].live && r->flows[i].sum.sent > 0)
-			report_flow(r, &r->flows[i]);
+	return fs->pos >= fs->plan->space && fs->live == 0 && fs->q_n == 0;
 }
 
-void flows_progress(struct run *r, int64_t now, bool last)
+int64_t flows_wait(const struct flows *fs, const struct flow *f, int tries, int64_t floor_ns)
 {
-	if (!r->progress)
-		return;
-	if (last) {
-		fputs("\r\033[K", stderr);
-		return;
-	}
-	double secs = (double)(now - r->start_mono) / 1e9;
-	uint64_t total = r->cfg->shard_n ? r->space / r->cfg->shard_n : r->space;
-	double rate = secs > 0 ? (double)r->sent / secs : 0;
-	double eta = rate > 0 && total > r->flows_done ? (double)(total - r->flows_done) / rate : 0;
-	fprintf(stderr,
-		"\r\033[K%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
-		"%llu filtered, %llu unreachable",
-		(unsigned long long)r->flows_done, (unsigned long long)total, rate, eta,
-		(unsigned long long)r->flows_by[OUTCOME_OPEN],
-		(unsigned long long)r->flows_by[OUTCOME_CLOSED],
-		(unsigned long long)r->flows_by[OUTCOME_FILTERED],
-		(unsigned long long)r->flows_by[OUTCOME_UNREACHABLE]);
+	const struct plan *pl = fs->plan;
+	if (!pl->adaptive)
+		return pl->timeout_ns;
+	int64_t wait = rto_value(&fs->rtos[f->rt - pl->routes], floor_ns, pl->timeout_ns);
+	for (int t = 0; t < tries && wait < pl->timeout_ns; t++)
+		wait *= 2; /* backoff: a silent target:port is given longer each time */
+	return wait > pl->timeout_ns ? pl->timeout_ns : wait;
 }

@@ -1,0 +1,92 @@
+/* report.c - what the engine tells the user as probes and target:ports
+ * finish, through the output format (output.h), and the progress line. */
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A write that failed stops the run (the caller sees write_errno). */
+static void check_written(struct report *rep)
+{
+	if (ferror(rep->out.f) && !rep->write_errno)
+		rep->write_errno = errno ? errno : EIO;
+}
+
+/* Every probe is shown by the formats that list probes, else as --only says. */
+static bool shows(const struct run *r, enum outcome oc)
+{
+	return r->cfg->format > FORMAT_CSV || output_shows(&r->rep.out, oc);
+}
+
+void report_probe(struct run *r, const struct probe *p)
+{
+	const struct flow *f = &r->flows.v[p->flow];
+	struct probe_report pr = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq,
+				   &p->res, p->phase_deadline - p->sent_mono_ns,
+				   p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
+				   r->cfg->mode, r->cfg->http, p->kind->name };
+	if (!r->rep.write_errno && shows(r, p->res.outcome))
+		r->rep.out.ops->probe(&r->rep.out, &pr);
+	check_written(&r->rep);
+}
+
+/* -M flags: the round's line once its five answers are in. */
+void report_perflag(struct run *r, struct flow *f)
+{
+	if (r->cfg->mode != PMODE_PERFLAG || f->pf_done == 0 || f->pf_done % PERFLAG_KINDS != 0)
+		return;
+	struct perflag_report pr = { summary_target(&f->sum), &f->dst, f->port, f->pf,
+				     perflag_verdict(f->pf) };
+	if (!r->rep.write_errno && r->rep.out.ops->perflag)
+		r->rep.out.ops->perflag(&r->rep.out, &pr);
+	check_written(&r->rep);
+	f->verdicts_bad |= pr.verdict != VERDICT_NO_FILTER && pr.verdict != VERDICT_CLOSED;
+	memset(f->pf, 0, sizeof(f->pf));
+}
+
+void report_flow(struct run *r, struct flow *f)
+{
+	struct report *rep = &r->rep;
+	enum outcome oc = summary_outcome(&f->sum);
+	rep->flows_done++;
+	/* a flag scan's state is determined by an answer; -M flags' verdict
+	 * finds no filter */
+	rep->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
+	rep->flows_by[oc]++;
+	if (!rep->write_errno && shows(r, oc))
+		rep->out.ops->summary(&rep->out, &f->sum);
+	check_written(rep);
+}
+
+/* An interrupted run: what its target:ports saw so far. */
+void report_live(struct run *r)
+{
+	for (size_t i = 0; i < r->flows.n && !ferror(r->rep.out.f); i++)
+		if (r->flows.v[i].live && r->flows.v[i].sum.sent > 0)
+			report_flow(r, &r->flows.v[i]);
+}
+
+void report_progress(struct run *r, int64_t now, bool last)
+{
+	const struct report *rep = &r->rep;
+	if (!rep->progress)
+		return;
+	if (last) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	double secs = (double)(now - rep->start_mono) / 1e9;
+	uint64_t total = r->cfg->shard_n ? r->plan.space / r->cfg->shard_n : r->plan.space;
+	double rate = secs > 0 ? (double)rep->sent / secs : 0;
+	double eta = rate > 0 && total > rep->flows_done ? (double)(total - rep->flows_done) / rate : 0;
+	fprintf(stderr,
+		"\r\033[K%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
+		"%llu filtered, %llu unreachable",
+		(unsigned long long)rep->flows_done, (unsigned long long)total, rate, eta,
+		(unsigned long long)rep->flows_by[OUTCOME_OPEN],
+		(unsigned long long)rep->flows_by[OUTCOME_CLOSED],
+		(unsigned long long)rep->flows_by[OUTCOME_FILTERED],
+		(unsigned long long)rep->flows_by[OUTCOME_UNREACHABLE]);
+}
