@@ -118,6 +118,7 @@ static int make_plan(struct run *r)
 	r->pp.syn_rto_ns = RTO_INIT_NS; /* a fleet's adaptive wait is mostly shorter */
 	r->pp.own_reliable = true;
 	r->rep.out.timeout_ns = r->plan.timeout_ns;
+	r->rep.out.kind = flows_kind(&r->plan, 0);
 	if (cfg->th.min_open > (long long)r->plan.space) {
 		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
 			   (unsigned long long)r->plan.space);

@@ -25,6 +25,8 @@
 #include "decode.h"
 
 struct probe;
+struct probe_result;
+struct record;
 enum outcome;
 
 /* What a handshake kind does once the connection is up. */
@@ -41,6 +43,9 @@ struct probe_kind {
 	/* The state an answer means (seg NULL: silence until the timeout;
 	 * icmp: an ICMP error quoting our segment). */
 	enum outcome (*classify)(const struct probe *p, const struct segment *seg, bool icmp);
+	/* Fields of the kind's own, added to each probe's record (record.h):
+	 * they appear in JSON, CSV and text. NULL: none. */
+	void (*fields)(const struct probe_result *res, struct record *rec);
 };
 
 /* The first segment's ACK number: none for a segment without ACK, else a

@@ -23,8 +23,8 @@ static enum outcome connect_classify(const struct probe *p, const struct segment
 }
 
 const struct probe_kind kind_syn = { "syn", TCPF_SYN, true, AFTER_RESET, connect_answers,
-				     connect_classify };
+				     connect_classify, NULL };
 const struct probe_kind kind_full = { "full", TCPF_SYN, true, AFTER_CLOSE, connect_answers,
-				      connect_classify };
+				      connect_classify, NULL };
 const struct probe_kind kind_http = { "http", TCPF_SYN, true, AFTER_REQUEST, connect_answers,
-				      connect_classify };
+				      connect_classify, NULL };

@@ -55,21 +55,21 @@ static enum outcome window_classify(const struct probe *p, const struct segment 
 }
 
 const struct probe_kind kind_fin = { "fin", TCPF_FIN, false, AFTER_NONE, rst_answers,
-				     silent_open_classify };
+				     silent_open_classify, NULL };
 const struct probe_kind kind_null = { "null", 0, false, AFTER_NONE, rst_answers,
-				      silent_open_classify };
+				      silent_open_classify, NULL };
 const struct probe_kind kind_xmas = { "xmas", TCPF_FIN | TCPF_PSH | TCPF_URG, false, AFTER_NONE,
-				      rst_answers, silent_open_classify };
+				      rst_answers, silent_open_classify, NULL };
 const struct probe_kind kind_ack = { "ack", TCPF_ACK, false, AFTER_NONE, rst_answers,
-				     ack_classify };
+				     ack_classify, NULL };
 const struct probe_kind kind_window = { "window", TCPF_ACK, false, AFTER_NONE, rst_answers,
-					window_classify };
+					window_classify, NULL };
 const struct probe_kind kind_maimon = { "maimon", TCPF_FIN | TCPF_ACK, false, AFTER_NONE,
-					rst_answers, silent_open_classify };
+					rst_answers, silent_open_classify, NULL };
 
 void kind_custom(struct probe_kind *k, uint8_t flags)
 {
 	*k = (struct probe_kind){ "flags", flags, false, AFTER_NONE, rst_answers,
 				  (flags & TCPF_ACK) && !(flags & TCPF_FIN) ? ack_classify
-									   : silent_open_classify };
+									   : silent_open_classify, NULL };
 }

@@ -93,7 +93,7 @@ const char *output_mode_name(const struct probe_report *r)
 {
 	if (r->mode == PMODE_SYN || r->mode == PMODE_FULL || !r->kind)
 		return r->mode == PMODE_FULL ? "full" : "syn";
-	return r->kind;
+	return r->kind->name;
 }
 
 double loss_pct(const struct flow_summary *s)

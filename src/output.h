@@ -48,7 +48,7 @@ struct probe_report {
 	int64_t time_ns;      /* wall clock: the reply's capture time, or the send time */
 	enum probe_mode mode;
 	bool http;
-	const char *kind;     /* the probe's kind: "syn", "full", "fin" ... */
+	const struct probe_kind *kind; /* the probe's kind; NULL: the mode's */
 };
 
 /* -M flags: one round of five answers for a target:port, and its verdict. */
@@ -111,6 +111,10 @@ struct output_ops {
 	void (*run)(struct output *o, const struct run_summary *r);
 	/* -M flags: a round's answers side by side; NULL: the format has none */
 	void (*perflag)(struct output *o, const struct perflag_report *r);
+	/* --only picks which probes and target:ports this format is given;
+	 * false: a format that judges the whole run (Nagios, Prometheus) is
+	 * given every one */
+	bool only_filters;
 };
 
 struct output {
@@ -126,6 +130,7 @@ struct output {
 	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
+	const struct probe_kind *kind; /* the run's kind (its fields are CSV columns) */
 	struct {
 		char reason[200];  /* the worst target:port's, or why none */
 		size_t not_ok;

@@ -1,24 +1,6 @@
 /* output_json.c - JSON lines: one object per probe, per target:port, per run. */
 #include "output.h"
-
-/* A JSON string, every control byte and quote escaped, valid UTF-8. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-			s++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			s++;
-		} else {
-			s = put_utf8(f, s);
-		}
-	}
-	fputc('"', f);
-}
+#include "record.h"
 
 static void json_head(FILE *f, const char *type, const char *target, const struct addr *a,
 		      uint16_t port)
@@ -27,44 +9,6 @@ static void json_head(FILE *f, const char *type, const char *target, const struc
 	fprintf(f, "{\"type\":\"%s\",\"target\":", type);
 	json_str(f, target);
 	fprintf(f, ",\"addr\":\"%s\",\"port\":%u", addr_str(a, s, sizeof(s)), port);
-}
-
-static void json_opt_str(FILE *f, const char *key, const char *v)
-{
-	if (v)
-		fprintf(f, ",\"%s\":\"%s\"", key, v);
-	else
-		fprintf(f, ",\"%s\":null", key);
-}
-
-/* The keys of the full handshake: mode, established, close, close_us,
- * segments, http. */
-static void json_connection(FILE *f, const struct probe_report *r)
-{
-	const struct probe_result *res = r->res;
-	char fl[9];
-	fprintf(f, ",\"mode\":\"%s\",\"established\":%s", output_mode_name(r),
-		res->established ? "true" : "false");
-	json_opt_str(f, "close", close_name(res->close));
-	if (res->close != CLOSE_NONE && res->close_ns >= 0)
-		fprintf(f, ",\"close_us\":%.3f", (double)res->close_ns / 1e3);
-	else
-		fputs(",\"close_us\":null", f);
-	fputs(",\"segments\":[", f);
-	for (int i = 0; i < res->nlog; i++)
-		fprintf(f, "%s\"%c%s\"", i ? "," : "", res->log[i].dir,
-			tcp_flags_str(res->log[i].flags, fl));
-	fputc(']', f);
-	if (r->http && res->established) {
-		fprintf(f, ",\"http\":{\"status\":%d,\"ttfb_us\":", res->http.status);
-		if (res->http.ttfb_ns >= 0)
-			fprintf(f, "%.3f", (double)res->http.ttfb_ns / 1e3);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"bytes\":%llu}", (unsigned long long)res->http.bytes);
-	} else {
-		fputs(",\"http\":null", f);
-	}
 }
 
 static void json_stats(FILE *f, const char *key, const struct rtt_stats *st)
@@ -76,53 +20,16 @@ static void json_stats(FILE *f, const char *key, const struct rtt_stats *st)
 		fprintf(f, ",\"%s\":null", key);
 }
 
+/* A probe: its record's fields (record.h), after the type. */
 static void json_probe(struct output *o, const struct probe_report *r)
 {
-	const struct probe_result *res = r->res;
-	char fl[9], name[32], from[64];
-	FILE *f = o->f;
+	struct record rec;
 	if (o->quiet)
 		return;
-	json_head(f, "probe", r->target, r->addr, r->port);
-	fprintf(f, ",\"seq\":%u,\"sport\":%u,\"outcome\":\"%s\"", r->seq, r->sport,
-		outcome_name(res->outcome));
-	bool tcp = res->flags && !res->icmp; /* a TCP answer */
-	bool icmp = res->icmp || res->no_neighbour;
-	bool silent = !tcp && !icmp;
-	if (tcp)
-		fprintf(f, ",\"flags\":\"%s\"", tcp_flags_str(res->flags, fl));
-	else
-		fputs(",\"flags\":null", f);
-	if (res->rtt_source != RTT_NONE)
-		fprintf(f, ",\"rtt_us\":%.3f,\"rtt_source\":\"%s\"", (double)res->rtt_ns / 1e3,
-			res->rtt_source == RTT_WIRE ? "wire" : "clock");
-	else
-		fputs(",\"rtt_us\":null,\"rtt_source\":null", f);
-	if (silent)
-		fputs(",\"ttl\":null", f);
-	else
-		fprintf(f, ",\"ttl\":%u", res->ttl);
-	if (tcp) {
-		fprintf(f, ",\"win\":%u", res->win);
-		if (res->mss)
-			fprintf(f, ",\"mss\":%u", res->mss);
-		else
-			fputs(",\"mss\":null", f);
-	} else {
-		fputs(",\"win\":null,\"mss\":null", f);
-	}
-	if (icmp)
-		fprintf(f, ",\"icmp\":{\"type\":%u,\"code\":%u,\"name\":\"%s\",\"from\":\"%s\"}",
-			res->icmp_type, res->icmp_code,
-			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name,
-				  sizeof(name)),
-			addr_str(&res->icmp_from, from, sizeof(from)));
-	else
-		fputs(",\"icmp\":null", f);
-	fprintf(f, ",\"time\":%lld.%06lld", (long long)(r->time_ns / NS_PER_SEC),
-		(long long)(r->time_ns % NS_PER_SEC / 1000));
-	json_connection(f, r);
-	fprintf(f, ",\"syns\":%u}\n", res->syns);
+	record_probe(r, &rec);
+	fputs("{\"type\":\"probe\"", o->f);
+	record_json(o->f, &rec);
+	fputs("}\n", o->f);
 }
 
 static void json_summary(struct output *o, const struct flow_summary *s)
@@ -200,4 +107,4 @@ static void json_perflag(struct output *o, const struct perflag_report *r)
 }
 
 const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run,
-					    json_perflag };
+					    json_perflag, true };

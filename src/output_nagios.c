@@ -99,4 +99,4 @@ enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 }
 
 const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run,
-					      NULL };
+					      NULL, false };

@@ -134,4 +134,4 @@ static void prom_run(struct output *o, const struct run_summary *r)
 }
 
 const struct output_ops output_prometheus_ops = { NULL, prom_probe, prom_summary,
-						  prom_run, NULL };
+						  prom_run, NULL, false };

@@ -1,5 +1,6 @@
 /* output_text.c - ping-like lines and statistics blocks. */
 #include "output.h"
+#include "record.h"
 
 /* What the full handshake saw: the HTTP answer and how it ended. */
 static void text_connection(FILE *f, const struct probe_report *r)
@@ -35,7 +36,7 @@ static void text_probe(struct output *o, const struct probe_report *r)
 	fprintf(o->f, "%s seq=%u %s", endpoint_str(r->addr, r->port, ep, sizeof(ep)), r->seq,
 		outcome_name(res->outcome));
 	if (r->mode == PMODE_SCAN || r->mode == PMODE_PERFLAG)
-		fprintf(o->f, " (%s)", r->kind);
+		fprintf(o->f, " (%s)", output_mode_name(r));
 	if (res->icmp || res->no_neighbour) {
 		fprintf(o->f, " %s from %s",
 			icmp_name(r->addr->family, res->icmp_type, res->icmp_code, name, sizeof(name)),
@@ -61,6 +62,11 @@ static void text_probe(struct output *o, const struct probe_report *r)
 		fprintf(o->f, " syns=%u", res->syns);
 	if (res->established)
 		text_connection(o->f, r);
+	if (r->kind && r->kind->fields) { /* the kind's own fields, key=value */
+		struct record rec;
+		record_probe(r, &rec);
+		record_text_extra(o->f, &rec);
+	}
 	fputc('\n', o->f);
 	if (o->verbose)
 		text_segments(o->f, res);
@@ -167,4 +173,4 @@ static void text_perflag(struct output *o, const struct perflag_report *r)
 }
 
 const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run,
-					    text_perflag };
+					    text_perflag, true };

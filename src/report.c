@@ -14,10 +14,10 @@ static void check_written(struct report *rep)
 		rep->write_errno = errno ? errno : EIO;
 }
 
-/* Every probe is shown by the formats that list probes, else as --only says. */
+/* What --only lets through, for the formats it filters (output.h). */
 static bool shows(const struct run *r, enum outcome oc)
 {
-	return r->cfg->format > FORMAT_CSV || output_shows(&r->rep.out, oc);
+	return !r->rep.out.ops->only_filters || output_shows(&r->rep.out, oc);
 }
 
 void report_probe(struct run *r, const struct probe *p)
@@ -26,7 +26,7 @@ void report_probe(struct run *r, const struct probe *p)
 	struct probe_report pr = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq,
 				   &p->res, p->phase_deadline - p->sent_mono_ns,
 				   p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
-				   r->cfg->mode, r->cfg->http, p->kind->name };
+				   r->cfg->mode, r->cfg->http, p->kind };
 	if (!r->rep.write_errno && shows(r, p->res.outcome))
 		r->rep.out.ops->probe(&r->rep.out, &pr);
 	check_written(&r->rep);

@@ -1,0 +1,148 @@
+/* A probe as one record of named fields, rendered by JSON, CSV and text. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "record.h"
+
+static char *text;
+static size_t len;
+
+static FILE *open_mem(void)
+{
+	return open_memstream(&text, &len);
+}
+
+/* A kind with a field of its own. */
+static void extra_fields(const struct probe_result *res, struct record *rec)
+{
+	record_uint(rec, "answer_ttl_hops", 64u - res->ttl);
+	record_str(rec, "note", "ok");
+}
+
+static struct probe_kind demo;
+
+static struct probe_report report(struct probe_result *r, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->b[0] = 198, a->b[1] = 18, a->b[3] = 2;
+	demo = kind_fin;
+	demo.name = "demo";
+	demo.fields = extra_fields;
+	return (struct probe_report){ "t", a, 80, 61000, 0, r, 1, 0, PMODE_SCAN, false, &demo };
+}
+
+Test(record, groups_nest_in_json_and_flatten_in_csv)
+{
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_CLOSED, .flags = 0x14, .ttl = 61 };
+	struct addr a;
+	struct probe_report rep = report(&r, &a);
+	struct record rec;
+	record_probe(&rep, &rec);
+	FILE *f = open_mem();
+	record_json(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",\"icmp\":null,"), "%s", text);
+	cr_assert(strstr(text, ",\"http\":null,"), "%s", text);
+	cr_assert(strstr(text, ",\"mode\":\"demo\","), "%s", text);
+	cr_assert(strstr(text, ",\"syns\":1,\"answer_ttl_hops\":3,\"note\":\"ok\""),
+		  "a kind's fields follow the common ones: %s", text);
+	free(text);
+	f = open_mem();
+	record_csv_header(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",icmp_type,icmp_code,icmp_name,icmp_from,"), "%s", text);
+	cr_assert(strstr(text, ",syns,answer_ttl_hops,note\r\n"), "%s", text);
+	free(text);
+	f = open_mem();
+	record_text_extra(f, &rec);
+	fclose(f);
+	cr_assert_str_eq(text, " answer_ttl_hops=3 note=ok");
+	free(text);
+}
+
+Test(record, a_group_with_a_value_is_an_object)
+{
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_FILTERED, .icmp = true,
+				  .icmp_type = 3, .icmp_code = 13, .ttl = 64 };
+	struct addr a;
+	struct probe_report rep = report(&r, &a);
+	rep.kind = NULL;
+	rep.mode = PMODE_SYN;
+	r.icmp_from = a;
+	struct record rec;
+	record_probe(&rep, &rec);
+	cr_assert_eq(rec.n, rec.nbase, "no kind: no fields of its own");
+	FILE *f = open_mem();
+	record_json(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",\"icmp\":{\"type\":3,\"code\":13,\"name\":\"admin-prohibited\","
+			       "\"from\":\"198.18.0.2\"},"), "%s", text);
+	free(text);
+	f = open_mem();
+	record_csv_row(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",3,13,admin-prohibited,198.18.0.2,"), "%s", text);
+	free(text);
+}
+
+/* The per-flag view, byte for byte. */
+Test(record, perflag_json_and_text_golden)
+{
+	struct addr a;
+	struct probe_result none = { 0 };
+	struct probe_report rep = report(&none, &a);
+	struct perflag_answer ans[PERFLAG_KINDS] = {
+		{ true, false, 0x12 }, { false, false, 0 }, { false, false, 0 },
+		{ false, false, 0 }, { false, false, 0 } };
+	struct perflag_report pr = { "web", &a, 105, ans, perflag_verdict(ans) };
+	struct output o = { 0 };
+	o.f = open_mem();
+	output_json_ops.perflag(&o, &pr);
+	fclose(o.f);
+	cr_assert_str_eq(text, "{\"type\":\"flags\",\"target\":\"web\",\"addr\":\"198.18.0.2\","
+			       "\"port\":105,\"answers\":{\"syn\":\"SA\",\"ack\":\"-\",\"fin\":\"-\","
+			       "\"null\":\"-\",\"xmas\":\"-\"},\"verdict\":\"stateful-firewall\"}\n");
+	free(text);
+	o.f = open_mem();
+	output_text_ops.perflag(&o, &pr);
+	fclose(o.f);
+	cr_assert_str_eq(text, "198.18.0.2:105 syn=SA ack=- fin=- null=- xmas=- "
+			       "verdict=stateful-firewall\n");
+	free(text);
+	(void)rep;
+}
+
+/* A flag scan's probe and summary, byte for byte. */
+Test(record, flag_scan_json_golden)
+{
+	struct addr a;
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN_FILTERED };
+	struct probe_report rep = report(&r, &a);
+	rep.kind = &kind_fin;
+	struct output o = { 0 };
+	o.f = open_mem();
+	output_json_ops.probe(&o, &rep);
+	fclose(o.f);
+	cr_assert_str_eq(text, "{\"type\":\"probe\",\"target\":\"t\",\"addr\":\"198.18.0.2\","
+			       "\"port\":80,\"seq\":0,\"sport\":61000,\"outcome\":\"open|filtered\","
+			       "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
+			       "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":0.000000,"
+			       "\"mode\":\"fin\",\"established\":false,\"close\":null,"
+			       "\"close_us\":null,\"segments\":[],\"http\":null,\"syns\":1}\n");
+	free(text);
+	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = 1,
+				  .open_filtered = 1, .mode = PMODE_SCAN, .kind = "fin" };
+	o.f = open_mem();
+	output_json_ops.summary(&o, &s);
+	fclose(o.f);
+	cr_assert_str_eq(text, "{\"type\":\"summary\",\"target\":\"198.18.0.2\",\"addr\":\"198.18.0.2\","
+			       "\"port\":80,\"sent\":1,\"open\":0,\"closed\":0,\"filtered\":0,"
+			       "\"unreachable\":0,\"loss_pct\":0.0,\"unfiltered\":0,\"open_filtered\":1,"
+			       "\"outcome\":\"open|filtered\",\"rtt_us\":null,\"flags\":{},"
+			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"http\":null}\n");
+	free(text);
+}
