@@ -39,6 +39,17 @@ for o in $(grep -oE 'Fl Fl [a-z][a-z0-9-]+' "$man" | awk '{print "--"$3}' | sort
 	printf '%s\n' "$longs" | grep -qx -- "$o" && ok "$o is in --help" || no "$o is documented but not in --help"
 done
 
+# every mode -M takes (as its error lists them) is in the man page and the
+# three completions
+modes=$("$TCPSHAKE" -M nosuchmode 198.18.0.1 2>&1 | sed -n 's/.*(known: \([^)]*\)).*/\1/p' | tr -d ',')
+[ -n "$modes" ] && ok "-M lists its modes" || no "-M lists its modes"
+for m in $modes; do
+	grep -qE "^\.Cm (.* )?$m( |\$)" "$man" && ok "man page documents -M $m" || no "man page lacks -M $m"
+	grep -A2 -- "-M | --mode" "$bash_c" | grep -qw "$m" && ok "bash completes -M $m" || no "bash lacks -M $m"
+	grep -- "--mode=" "$zsh_c" | grep -qw "$m" && ok "zsh completes -M $m" || no "zsh lacks -M $m"
+	grep -- "-l mode" "$fish_c" | grep -qw "$m" && ok "fish completes -M $m" || no "fish lacks -M $m"
+done
+
 if command -v mandoc >/dev/null; then
 	lint=$(mandoc -Tlint -Wwarning "$man" 2>&1)
 	[ -z "$lint" ] && ok "mandoc -Tlint is clean" || no "mandoc -Tlint: $lint"
