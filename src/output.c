@@ -267,6 +267,13 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 		snprintf(reason, len, "%s not probed", ep);
 		return NAGIOS_UNKNOWN;
 	}
+	if (s->mode == PMODE_SCAN) {
+		/* a flag scan: OK when the state was determined by an answer */
+		enum outcome oc = summary_outcome(s);
+		snprintf(reason, len, "%s %s", ep, outcome_name(oc));
+		return oc == OUTCOME_OPEN_FILTERED || (oc == OUTCOME_FILTERED && !s->icmp_seen)
+			       ? NAGIOS_WARNING : NAGIOS_OK;
+	}
 	if (s->open == 0) {
 		if (s->closed) {
 			snprintf(reason, len, "%s closed (connection refused)", ep);

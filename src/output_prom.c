@@ -64,8 +64,11 @@ static void up_and_probes(FILE *f, const struct output *o)
 	family(f, "tcpshake_probes_total", "counter", "Probes of the last run by outcome.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
-		const uint64_t n[4] = { s->open, s->closed, s->filtered, s->unreachable };
-		for (int k = 0; k < 4; k++) {
+		const uint64_t n[6] = { s->open, s->closed, s->filtered, s->unreachable,
+					s->unfiltered, s->open_filtered };
+		/* a flag scan's states too (unfiltered, open|filtered) */
+		int kinds = s->mode == PMODE_SCAN || s->mode == PMODE_PERFLAG ? 6 : 4;
+		for (int k = 0; k < kinds; k++) {
 			fputs("tcpshake_probes_total", f);
 			labels(f, s, "outcome", outcome_name((enum outcome)(OUTCOME_OPEN + k)));
 			fprintf(f, " %llu\n", (unsigned long long)n[k]);
