@@ -44,7 +44,9 @@ struct probe_kind {
 	 * icmp: an ICMP error quoting our segment). */
 	enum outcome (*classify)(const struct probe *p, const struct segment *seg, bool icmp);
 	/* Fields of the kind's own, added to each probe's record (record.h):
-	 * they appear in JSON, CSV and text. NULL: none. */
+	 * they appear in JSON, CSV and text, and their numbers (of the last
+	 * probe) in Nagios perfdata and as Prometheus gauges tcpshake_probe_KEY.
+	 * Keys are [a-z0-9_]. NULL: none. */
 	void (*fields)(const struct probe_result *res, struct record *rec);
 };
 

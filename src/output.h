@@ -61,6 +61,7 @@ struct perflag_report {
 };
 
 #define CLOSE_KINDS 6
+#define SUMMARY_EXTRA 4
 #define HTTP_KINDS 8
 
 struct status_count {
@@ -88,6 +89,10 @@ struct flow_summary {
 	uint32_t rtt_hist[RTT_BUCKETS];      /* counts per bucket, not cumulative */
 	uint8_t icmp_type, icmp_code;        /* the last ICMP error, if any */
 	bool icmp_seen;
+	/* the numbers of the kind's own fields (record.h) of the last probe:
+	 * Nagios perfdata and Prometheus gauges */
+	struct { const char *key; double v; } extra[SUMMARY_EXTRA];
+	int nextra;
 };
 
 struct run_summary {

@@ -121,6 +121,23 @@ static void phases(FILE *f, const struct output *o)
 	}
 }
 
+/* A kind's own numbers, a gauge each: tcpshake_probe_KEY. */
+static void extras(FILE *f, const struct output *o)
+{
+	for (int k = 0; o->nsums && k < o->sums[0].nextra; k++) {
+		char name[96];
+		snprintf(name, sizeof(name), "tcpshake_probe_%s", o->sums[0].extra[k].key);
+		family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
+		for (size_t i = 0; i < o->nsums; i++) {
+			if (k >= o->sums[i].nextra)
+				continue;
+			fputs(name, f);
+			labels(f, &o->sums[i], NULL, NULL);
+			fprintf(f, " %g\n", o->sums[i].extra[k].v);
+		}
+	}
+}
+
 static void prom_run(struct output *o, const struct run_summary *r)
 {
 	FILE *f = o->f;
@@ -128,6 +145,7 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	up_and_probes(f, o);
 	rtt_histogram(f, o);
 	phases(f, o);
+	extras(f, o);
 	family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
 	       "When the last run ended, in seconds since the epoch.");
 	fprintf(f, "tcpshake_last_run_timestamp_seconds %.3f\n",

@@ -268,6 +268,18 @@ void record_csv_row(FILE *f, const struct record *rec)
 	fputs("\r\n", f);
 }
 
+void record_keep_extra(const struct record *rec, struct flow_summary *s)
+{
+	s->nextra = 0;
+	for (int i = rec->nbase; i < rec->n && s->nextra < SUMMARY_EXTRA; i++) {
+		const struct field *x = &rec->f[i];
+		if (x->t != FV_UINT && x->t != FV_FIXED3)
+			continue;
+		s->extra[s->nextra].key = x->key;
+		s->extra[s->nextra++].v = x->t == FV_UINT ? (double)x->v.u : x->v.d;
+	}
+}
+
 /* ---- text --------------------------------------------------------------- */
 
 void record_text_extra(FILE *f, const struct record *rec)

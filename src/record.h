@@ -57,6 +57,10 @@ void record_csv_header(FILE *f, const struct record *rec);
 void record_csv_row(FILE *f, const struct record *rec);
 void record_text_extra(FILE *f, const struct record *rec);
 
+/* Keep the numbers of the kind's own fields in the target:port's summary. */
+struct flow_summary;
+void record_keep_extra(const struct record *rec, struct flow_summary *s);
+
 /* Shared with the formats' own writers. */
 void json_str(FILE *f, const char *s);
 void csv_str(FILE *f, const char *s);

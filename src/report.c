@@ -1,6 +1,7 @@
 /* report.c - what the engine tells the user as probes and target:ports
  * finish, through the output format (output.h), and the progress line. */
 #include "run.h"
+#include "record.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +28,11 @@ void report_probe(struct run *r, const struct probe *p)
 				   &p->res, p->phase_deadline - p->sent_mono_ns,
 				   p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
 				   r->cfg->mode, r->cfg->http, p->kind };
+	if (p->kind->fields) { /* the kind's own numbers, for the summary's formats */
+		struct record rec;
+		record_probe(&pr, &rec);
+		record_keep_extra(&rec, &r->flows.v[p->flow].sum);
+	}
 	if (!r->rep.write_errno && shows(r, p->res.outcome))
 		r->rep.out.ops->probe(&r->rep.out, &pr);
 	check_written(&r->rep);

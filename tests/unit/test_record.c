@@ -146,3 +146,40 @@ Test(record, flag_scan_json_golden)
 			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"http\":null}\n");
 	free(text);
 }
+
+/* A kind's own numbers reach the formats that speak per target:port. */
+Test(record, kind_fields_in_nagios_perfdata_and_prometheus)
+{
+	struct addr a;
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_CLOSED, .flags = 0x14, .ttl = 61 };
+	struct probe_report rep = report(&r, &a);
+	struct record rec;
+	record_probe(&rep, &rec);
+	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = 1,
+				  .closed = 1, .mode = PMODE_SCAN, .kind = "demo" };
+	record_keep_extra(&rec, &s);
+	cr_assert_eq(s.nextra, 1, "the number, not the string");
+	struct thresholds th = { 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+	struct run_summary rs = { 0 };
+	struct output o = { 0 };
+	o.th = &th;
+	o.f = open_mem();
+	output_prometheus_ops.summary(&o, &s);
+	output_prometheus_ops.run(&o, &rs);
+	fclose(o.f);
+	cr_assert(strstr(text, "# TYPE tcpshake_probe_answer_ttl_hops gauge\n"
+			       "tcpshake_probe_answer_ttl_hops{target=\"198.18.0.2\","
+			       "addr=\"198.18.0.2\",port=\"80\"} 3\n"), "%s", text);
+	free(text);
+	free(o.sums);
+	struct output n = { 0 };
+	n.th = &th;
+	n.f = open_mem();
+	output_nagios_ops.summary(&n, &s);
+	output_nagios_ops.run(&n, &rs);
+	nagios_finish(&n, NULL);
+	fclose(n.f);
+	cr_assert(strstr(text, " answer_ttl_hops=3"), "%s", text);
+	free(text);
+	free(n.sums);
+}
