@@ -303,7 +303,7 @@ static int open_captures(struct run *r)
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
 	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
 	/* with --http, room for a status line after the headers */
-	struct capture_size sz = { r->cfg->http ? SNAPLEN_HEADERS + 256 : SNAPLEN_HEADERS,
+	struct capture_size sz = { SNAPLEN_HEADERS + flows_kind(&r->plan, 0)->payload_snap,
 				   ring_bytes(r) };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */

@@ -48,6 +48,9 @@ struct probe_kind {
 	 * probe) in Nagios perfdata and as Prometheus gauges tcpshake_probe_KEY.
 	 * Keys are [a-z0-9_]. NULL: none. */
 	void (*fields)(const struct probe_result *res, struct record *rec);
+	/* Bytes of payload the capture must keep beyond the headers (an HTTP
+	 * status line); 0: headers only. */
+	int payload_snap;
 };
 
 /* The first segment's ACK number: none for a segment without ACK, else a

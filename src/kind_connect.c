@@ -22,9 +22,13 @@ static enum outcome connect_classify(const struct probe *p, const struct segment
 	return (seg->flags & TCPF_RST) ? OUTCOME_CLOSED : OUTCOME_OPEN;
 }
 
-const struct probe_kind kind_syn = { "syn", TCPF_SYN, true, AFTER_RESET, connect_answers,
-				     connect_classify, NULL };
-const struct probe_kind kind_full = { "full", TCPF_SYN, true, AFTER_CLOSE, connect_answers,
-				      connect_classify, NULL };
-const struct probe_kind kind_http = { "http", TCPF_SYN, true, AFTER_REQUEST, connect_answers,
-				      connect_classify, NULL };
+const struct probe_kind kind_syn = { .name = "syn", .flags = TCPF_SYN, .handshake = true,
+				     .after = AFTER_RESET, .answers = connect_answers,
+				     .classify = connect_classify };
+const struct probe_kind kind_full = { .name = "full", .flags = TCPF_SYN, .handshake = true,
+				     .after = AFTER_CLOSE, .answers = connect_answers,
+				     .classify = connect_classify };
+const struct probe_kind kind_http = { .name = "http", .flags = TCPF_SYN, .handshake = true,
+				     .after = AFTER_REQUEST, .answers = connect_answers,
+				     .classify = connect_classify,
+				     .payload_snap = 256 };

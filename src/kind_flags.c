@@ -54,22 +54,23 @@ static enum outcome window_classify(const struct probe *p, const struct segment 
 	return seg->win ? OUTCOME_OPEN : OUTCOME_CLOSED;
 }
 
-const struct probe_kind kind_fin = { "fin", TCPF_FIN, false, AFTER_NONE, rst_answers,
-				     silent_open_classify, NULL };
-const struct probe_kind kind_null = { "null", 0, false, AFTER_NONE, rst_answers,
-				      silent_open_classify, NULL };
-const struct probe_kind kind_xmas = { "xmas", TCPF_FIN | TCPF_PSH | TCPF_URG, false, AFTER_NONE,
-				      rst_answers, silent_open_classify, NULL };
-const struct probe_kind kind_ack = { "ack", TCPF_ACK, false, AFTER_NONE, rst_answers,
-				     ack_classify, NULL };
-const struct probe_kind kind_window = { "window", TCPF_ACK, false, AFTER_NONE, rst_answers,
-					window_classify, NULL };
-const struct probe_kind kind_maimon = { "maimon", TCPF_FIN | TCPF_ACK, false, AFTER_NONE,
-					rst_answers, silent_open_classify, NULL };
+const struct probe_kind kind_fin = { .name = "fin", .flags = TCPF_FIN, .answers = rst_answers,
+				     .classify = silent_open_classify };
+const struct probe_kind kind_null = { .name = "null", .flags = 0, .answers = rst_answers,
+				     .classify = silent_open_classify };
+const struct probe_kind kind_xmas = { .name = "xmas", .flags = TCPF_FIN | TCPF_PSH | TCPF_URG,
+				      .answers = rst_answers, .classify = silent_open_classify };
+const struct probe_kind kind_ack = { .name = "ack", .flags = TCPF_ACK, .answers = rst_answers,
+				     .classify = ack_classify };
+const struct probe_kind kind_window = { .name = "window", .flags = TCPF_ACK,
+					.answers = rst_answers, .classify = window_classify };
+const struct probe_kind kind_maimon = { .name = "maimon", .flags = TCPF_FIN | TCPF_ACK,
+					.answers = rst_answers, .classify = silent_open_classify };
 
 void kind_custom(struct probe_kind *k, uint8_t flags)
 {
-	*k = (struct probe_kind){ "flags", flags, false, AFTER_NONE, rst_answers,
-				  (flags & TCPF_ACK) && !(flags & TCPF_FIN) ? ack_classify
-									   : silent_open_classify, NULL };
+	*k = (struct probe_kind){ .name = "flags", .flags = flags, .answers = rst_answers,
+				  .classify = (flags & TCPF_ACK) && !(flags & TCPF_FIN)
+						      ? ack_classify
+						      : silent_open_classify };
 }
