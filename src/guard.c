@@ -2,6 +2,7 @@
 #include "guard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -125,9 +126,11 @@ static void send_fd(int chan, int fd)
  * Every other descriptor is closed first: libmnl waits on its socket with
  * select(), which cannot take a descriptor above FD_SETSIZE, and a fleet
  * holds thousands of ports. */
-_Noreturn static void install_child(int chan, const char *rules)
+_Noreturn static void install_child(int chan, int errfd, const char *rules)
 {
 	char msg[256];
+	/* what libnftables prints itself goes to our parent, not the terminal */
+	dup2(errfd, STDERR_FILENO);
 	if (chan > 3)
 		close_range(3, (unsigned)chan - 1, 0);
 	close_range((unsigned)chan + 1, ~0u, 0);
@@ -182,7 +185,15 @@ static int receive_fd(int chan, char *msg, size_t msglen)
 	return -1;
 }
 
-static void explain(const char *msg, int status, char *err, size_t errlen)
+/* The first line libnftables printed itself, if any. */
+static void child_said(int fd, char *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void explain(const char *msg, const char *said, int status, char *err, size_t errlen)
 {
 	if (strstr(msg, "Operation not permitted"))
 		snprintf(err, errlen, "Operation not permitted: full mode needs CAP_NET_ADMIN "
@@ -191,6 +202,8 @@ static void explain(const char *msg, int status, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: the kernel has no nf_tables (-M syn needs none)", msg);
 	else if (msg[0])
 		snprintf(err, errlen, "%s", msg);
+	else if (said[0])
+		snprintf(err, errlen, "libnftables: %s", said);
 	else if (WIFEXITED(status))
 		snprintf(err, errlen, "libnftables failed (exit status %d): out of memory or "
 				      "descriptors?", WEXITSTATUS(status));
@@ -201,8 +214,8 @@ static void explain(const char *msg, int status, char *err, size_t errlen)
 
 int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
 {
-	char rules[16384], msg[256];
-	int chan[2], status = 0;
+	char rules[16384], msg[256], said[200];
+	int chan[2], errp[2], status = 0;
 	g->fd = -1;
 	if (guard_name(s, g->table, sizeof(g->table)) < 0 ||
 	    guard_ruleset(s, rules, sizeof(rules)) < 0) {
@@ -213,25 +226,37 @@ int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
+	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(chan[0]);
+		close(chan[1]);
+		return -1;
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(chan[0]);
 		close(chan[1]);
+		close(errp[0]);
+		close(errp[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		close(chan[0]);
-		install_child(chan[1], rules);
+		close(errp[0]);
+		install_child(chan[1], errp[1], rules);
 	}
 	close(chan[1]);
+	close(errp[1]);
 	g->fd = receive_fd(chan[0], msg, sizeof(msg));
 	close(chan[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	child_said(errp[0], said, sizeof(said));
+	close(errp[0]);
 	if (g->fd < 0) {
-		explain(msg, status, err, errlen);
+		explain(msg, said, status, err, errlen);
 		return -1;
 	}
 	return 0;

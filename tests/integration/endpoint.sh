@@ -87,6 +87,18 @@ kill -INT $run
 wait $run
 in_client sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 
+# ---- out of descriptors or memory: one line of ours, exit 4 -----------------
+# libnftables exits the process itself on such failures: it runs in a child,
+# whose words become our one line.
+for lim in "-n 5" "-n 8" "-v 12250"; do
+	in_client sh -c "ulimit $lim; exec '$TCPSHAKE' -c 1 -p 80 $S4" >"$BED_DIR/lim.out" 2>"$BED_DIR/lim.err"
+	rc=$?
+	expect_eq "ulimit $lim: exit 4, one line on stderr, nothing on stdout" \
+		"$rc,$(wc -l <"$BED_DIR/lim.err"),$(wc -c <"$BED_DIR/lim.out")" "4,1,0"
+	check "ulimit $lim: the line is ours ($(cat "$BED_DIR/lim.err"))" grep -q '^tcpshake: ' "$BED_DIR/lim.err"
+done
+expect_eq "no guard table left behind" "$(in_client nft list tables | grep -c tcpshake_)" 0
+
 # ---- SIGTERM while standard output is stalled ----------------------------
 # The reader opened the pipe and reads nothing: a write blocks. The signal
 # must still end the run, the summary attempted with bounded writes.
