@@ -774,6 +774,9 @@ static int open_output(struct run *r)
 static int close_output(struct run *r, int rc)
 {
 	char err[300];
+	/* the last lines (Nagios writes its one line only now) must be out too */
+	if ((fflush(r->rep.out.f) != 0 || ferror(r->rep.out.f)) && !r->rep.write_errno)
+		r->rep.write_errno = errno ? errno : EIO;
 	if (!r->cfg->output) {
 		if (r->rep.write_errno == EPIPE)
 			return rc;
@@ -906,6 +909,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	if (r.guarded && r.loss_seen && !stop_signal && !r.fatal)
 		linger(&r); /* the report is out: only the exit waits */
 	rc = close_output(&r, exit_code(&r));
+	if (cfg->format == FORMAT_NAGIOS && rc == EXIT_SYSTEM)
+		rc = NAGIOS_UNKNOWN; /* the report could not be written: 0-3 still */
 	teardown(&r);
 	return rc;
 }

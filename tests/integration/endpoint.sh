@@ -99,6 +99,14 @@ for lim in "-n 5" "-n 8" "-v 12250"; do
 done
 expect_eq "no guard table left behind" "$(in_client nft list tables | grep -c tcpshake_)" 0
 
+# ---- a report that cannot be written ----------------------------------------
+in_client "$TCPSHAKE" -c 1 -p 80 $S4 >/dev/full 2>"$BED_DIR/full.err"
+expect_eq "stdout full: exit 4, one line" "$?,$(cat "$BED_DIR/full.err")" \
+	"4,tcpshake: standard output: No space left on device"
+in_client "$TCPSHAKE" --format nagios -c 1 -p 80 $S4 >/dev/full 2>"$BED_DIR/full.err"
+expect_eq "stdout full, nagios: UNKNOWN (3), never 4" "$?,$(cat "$BED_DIR/full.err")" \
+	"3,tcpshake: standard output: No space left on device"
+
 # ---- SIGTERM while standard output is stalled ----------------------------
 # The reader opened the pipe and reads nothing: a write blocks. The signal
 # must still end the run, the summary attempted with bounded writes.
