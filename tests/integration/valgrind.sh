@@ -73,9 +73,10 @@ vg nagios --format nagios -c 1 -W 0.3 -p 80,82 $S4 $S6
 vg usage -p 0 $S4
 vg unresolved -n no-such-name.invalid
 vg outfile -j -c 1 -p 80 -o "$BED_DIR/vg-outfile.json" $S4
-(in_place=1 checked int -i 0.05 -p 80 $S4) >/dev/null 2>&1 &
+(in_place=1 checked int -i 0.05 -p 80 $S4) >"$BED_DIR/int.out" 2>&1 &
 pid=$!
-sleep 2
+# the signal once the run is probing (set-up under valgrind takes seconds)
+for i in $(seq 300); do grep -q 'seq=1 ' "$BED_DIR/int.out" && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 expect_eq "memory clean: an endless run stopped by SIGINT (exit 0)" "$?,$(reports int)" "0,"
