@@ -69,12 +69,40 @@ hping3() {
 
 for tool in tcpshake check_tcp nping hping3; do run $tool; done
 echo "# segments dropped by the middle: $(bed_loss_drops)"
-python3 "$TOPSRC/tests/lib/lossy_check.py" synrtt "$BED_DIR/ts.pcap" $LC4 80 "$BED_DIR/ts.json" \
-	>"$BED_DIR/rtt.txt" 2>&1
-python3 - "$BED_DIR/rtt.txt" <<'PY'
-import re, statistics, sys
-err = [abs(float(a) - float(b)) for a, b in
-       re.findall(r"rtt_us ([0-9.]+), on the wire from the last SYN ([0-9.]+)", open(sys.argv[1]).read())]
+python3 - "$TOPSRC/tests/lib" "$BED_DIR/ts.pcap" "$BED_DIR/ts.json" <<'PY'
+# Each probe's reported RTT against the capture: its SYN/ACK is the one on its
+# source port at the reply time the JSON gives (to the microsecond), its SYN
+# the last one with the sequence number that SYN/ACK acknowledges.
+import json, statistics, struct, sys
+sys.path.insert(0, sys.argv[1])
+from pcapkit import read_pcap
+segs = {}
+for ts, fr in read_pcap(sys.argv[2]):
+    et = struct.unpack("!H", fr[12:14])[0] if len(fr) >= 14 else 0
+    ip = fr[14:]
+    if et == 0x0800 and len(ip) >= 20 and ip[9] == 6:
+        tcp = ip[(ip[0] & 15) * 4:]
+    elif et == 0x86DD and len(ip) >= 40 and ip[6] == 6:
+        tcp = ip[40:]
+    else:
+        continue
+    sp, dp, seq, ack = struct.unpack("!HHII", tcp[:12])
+    segs.setdefault(dp if sp == 80 else sp, []).append((ts, sp == 80, seq, ack, tcp[13]))
+err = []
+for line in open(sys.argv[3]):
+    p = json.loads(line)
+    if p.get("type") != "probe" or p.get("rtt_us") is None:
+        continue
+    t_us = round(p["time"] * 1e6)
+    cand = [s for s in segs.get(p["sport"], []) if s[1] and s[4] & 0x12 == 0x12
+            and abs(s[0] // 1000 - t_us) <= 1]
+    if not cand:
+        continue
+    sa = cand[0]
+    syns = [s for s in segs[p["sport"]] if not s[1] and s[4] & 0x02 and s[2] + 1 == sa[3]
+            and s[0] <= sa[0]]
+    if syns:
+        err.append(abs((sa[0] - syns[-1][0]) / 1e3 - p["rtt_us"]))
 if err:
     print("tcpshake RTT against tcpdump, %d probes: median |error| %.2f us, max %.2f us; "
           "goal within 1 us: %s" % (len(err), statistics.median(err), max(err),

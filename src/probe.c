@@ -160,26 +160,30 @@ static void send_fin(struct probe *p, int64_t now, struct probe_actions *a)
 	new_phase(p, now, a);
 }
 
-/* Which SYN a reply answers: the one whose timestamp it echoes, or the only
- * one sent. After a retransmission a peer that echoes the first SYN's
- * timestamp (Linux does, for a half-open connection it answers again) may
- * be answering any of them: then the RTT is taken from the last SYN seen
- * leaving before the reply (the one a prompt answer is to), and it is no
- * sample for the retransmission timer (Karn). */
+/* Which SYN a reply answers. With one SYN sent, that one. Else the answer
+ * is sure only when the SYN whose timestamp it echoes is also the last one
+ * seen leaving before it: a peer echoes the timestamp of the SYN that opened
+ * its half-open entry (Linux keeps the first that reached it) even when it
+ * answers a later one. Otherwise the RTT is taken from that last SYN (the
+ * one a prompt answer is to) and is no sample for the retransmission timer
+ * (Karn). -1 when no SYN was seen leaving. */
 static int answered_syn(const struct probe *p, const struct segment *seg, bool *sure)
 {
 	*sure = true;
 	if (p->syns == 1)
 		return 0;
+	int echo = -1, last = -1;
 	if (seg->kind == SEG_TCP && seg->opt.has_ts)
-		for (int k = 1; k < p->syns; k++)
+		for (int k = 0; k < p->syns; k++)
 			if (p->syn_tsval[k] == seg->opt.ts_ecr)
-				return k;
-	*sure = false;
-	for (int k = p->syns - 1; k >= 0; k--)
+				echo = k;
+	for (int k = p->syns - 1; k >= 0 && last < 0; k--)
 		if (p->syn_wire[k] > 0 && p->syn_wire[k] <= seg->ts_ns)
-			return k;
-	return -1;
+			last = k;
+	if (echo >= 0 && echo == last)
+		return echo;
+	*sure = false;
+	return last;
 }
 
 /* Both ends from the capture when we saw that SYN leave; else the clock. */

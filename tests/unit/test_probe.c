@@ -674,3 +674,30 @@ Test(probe, full_fin_close_across_the_wrap)
 	cr_assert(a.done);
 	cr_assert_eq(p.res.close, CLOSE_FIN);
 }
+
+Test(probe, an_echo_of_an_earlier_syn_after_a_later_one_left_is_not_sure)
+{
+	/* SYN 0 lost: the peer's entry holds SYN 1's timestamp, and it answers
+	 * SYN 2 (or its own timer) echoing it: the RTT is SYN 2's, no sample */
+	start(&retx_pp);
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	uint32_t second = a.out[0].tsval;
+	own_syn_ts(second, 1000 * MS + 10000);
+	step(PEV_TIMER, 3000 * MS);
+	cr_assert_eq(p.syns, 2, "the deadline: no third SYN at 3 s");
+	start(&(struct probe_params){ PMODE_FULL, CLOSE_FIN, false, 8000 * MS, 3, 7, true, 64240,
+				      1000 * MS, true });
+	own_syn_ts(p.syn_tsval[0], 10000);
+	step(PEV_TIMER, 1000 * MS);
+	second = a.out[0].tsval;
+	own_syn_ts(second, 1000 * MS + 10000);
+	step(PEV_TIMER, 3000 * MS);
+	cr_assert_eq(p.syns, 3);
+	own_syn_ts(a.out[0].tsval, 3000 * MS + 10000);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 3000 * MS + 10400);
+	s.opt.ts_ecr = second;
+	step(PEV_TCP, 3000 * MS + 10500);
+	cr_assert_eq(p.res.rtt_ns, 400, "from the third SYN, the last to leave");
+	cr_assert_not(p.rtt_clean);
+}
