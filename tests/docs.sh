@@ -51,6 +51,9 @@ for m in $modes; do
 done
 
 if command -v mandoc >/dev/null; then
+	# quotes nested by mistake (Ql inside Pq): `a, `b'' when rendered
+	nested=$(mandoc -Tascii "$man" | sed 's/.\x08//g' | grep -n "\`[^']*\`")
+	[ -z "$nested" ] && ok "no nested quotes in the rendered page" || no "nested quotes: $nested"
 	lint=$(mandoc -Tlint -Wwarning "$man" 2>&1)
 	[ -z "$lint" ] && ok "mandoc -Tlint is clean" || no "mandoc -Tlint: $lint"
 else
