@@ -6,7 +6,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+/* The progress line shares the terminal with the results: it goes before
+ * a result is written, and comes back at its next tick. */
+static void progress_clear(struct report *rep)
+{
+	if (rep->progress_shown) {
+		fputs("\r\033[K", stderr);
+		rep->progress_shown = false;
+	}
+}
 
 /* A write that failed stops the run (the caller sees write_errno). */
 static void check_written(struct report *rep)
@@ -33,8 +44,10 @@ void report_probe(struct run *r, const struct probe *p)
 		record_probe(&pr, &rec);
 		record_keep_extra(&rec, &r->flows.v[p->flow].sum);
 	}
-	if (!r->rep.write_errno && shows(r, p->res.outcome))
+	if (!r->rep.write_errno && shows(r, p->res.outcome)) {
+		progress_clear(&r->rep);
 		r->rep.out.ops->probe(&r->rep.out, &pr);
+	}
 	check_written(&r->rep);
 }
 
@@ -45,8 +58,10 @@ void report_perflag(struct run *r, struct flow *f)
 		return;
 	struct perflag_report pr = { summary_target(&f->sum), &f->dst, f->port, f->pf,
 				     perflag_verdict(f->pf) };
-	if (!r->rep.write_errno && r->rep.out.ops->perflag)
+	if (!r->rep.write_errno && r->rep.out.ops->perflag) {
+		progress_clear(&r->rep);
 		r->rep.out.ops->perflag(&r->rep.out, &pr);
+	}
 	check_written(&r->rep);
 	f->verdicts_bad |= pr.verdict != VERDICT_NO_FILTER && pr.verdict != VERDICT_CLOSED;
 	memset(f->pf, 0, sizeof(f->pf));
@@ -61,8 +76,10 @@ void report_flow(struct run *r, struct flow *f)
 	 * finds no filter */
 	rep->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
 	rep->flows_by[oc]++;
-	if (!rep->write_errno && shows(r, oc))
+	if (!rep->write_errno && shows(r, oc)) {
+		progress_clear(rep);
 		rep->out.ops->summary(&rep->out, &f->sum);
+	}
 	check_written(rep);
 }
 
@@ -74,25 +91,36 @@ void report_live(struct run *r)
 			report_flow(r, &r->flows.v[i]);
 }
 
+/* The terminal's width, or 80. */
+static int term_cols(void)
+{
+	struct winsize ws;
+	return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
+}
+
 void report_progress(struct run *r, int64_t now, bool last)
 {
-	const struct report *rep = &r->rep;
+	struct report *rep = &r->rep;
+	char line[256];
 	if (!rep->progress)
 		return;
 	if (last) {
-		fputs("\r\033[K", stderr);
+		progress_clear(rep);
 		return;
 	}
 	double secs = (double)(now - rep->start_mono) / 1e9;
 	uint64_t total = r->cfg->shard_n ? r->plan.space / r->cfg->shard_n : r->plan.space;
 	double rate = secs > 0 ? (double)rep->sent / secs : 0;
 	double eta = rate > 0 && total > rep->flows_done ? (double)(total - rep->flows_done) / rate : 0;
-	fprintf(stderr,
-		"\r\033[K%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
-		"%llu filtered, %llu unreachable",
-		(unsigned long long)rep->flows_done, (unsigned long long)total, rate, eta,
-		(unsigned long long)rep->flows_by[OUTCOME_OPEN],
-		(unsigned long long)rep->flows_by[OUTCOME_CLOSED],
-		(unsigned long long)rep->flows_by[OUTCOME_FILTERED],
-		(unsigned long long)rep->flows_by[OUTCOME_UNREACHABLE]);
+	snprintf(line, sizeof(line),
+		 "%llu/%llu target:ports, %.0f probes/s, ETA %.0f s: %llu open, %llu closed, "
+		 "%llu filtered, %llu unreachable",
+		 (unsigned long long)rep->flows_done, (unsigned long long)total, rate, eta,
+		 (unsigned long long)rep->flows_by[OUTCOME_OPEN],
+		 (unsigned long long)rep->flows_by[OUTCOME_CLOSED],
+		 (unsigned long long)rep->flows_by[OUTCOME_FILTERED],
+		 (unsigned long long)rep->flows_by[OUTCOME_UNREACHABLE]);
+	/* one row: cut to the terminal's width, or it wraps and leaves a stale row */
+	fprintf(stderr, "\r\033[K%.*s", term_cols() - 1, line);
+	rep->progress_shown = true;
 }

@@ -33,6 +33,7 @@ struct report {
 	int64_t start_mono, start_wall;
 	int write_errno;          /* the report could not be written: stop */
 	bool progress;            /* a progress line on stderr */
+	bool progress_shown;      /* it is on the terminal now: clear it before a result */
 };
 
 struct run {
