@@ -901,6 +901,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.rep.start_mono = mono_ns();
 	r.rep.start_wall = wall_ns();
 	r.rep.out.fleet = r.plan.fleet;
+	/* a health check's few lines in the order given; a scan's as they come */
+	r.rep.out.ordered = r.plan.fleet && !r.plan.adaptive;
 	if (r.rep.out.ops->begin)
 		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);

@@ -97,6 +97,11 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 	char ep[80], fl[9];
 	if (s->mode == PMODE_PERFLAG)
 		return; /* the round's line says it all */
+	if (o->fleet && o->ordered) { /* a few: printed at the end, in order */
+		if (output_keep(o, s) < 0)
+			text_fleet_line(o, s);
+		return;
+	}
 	if (o->fleet || (s->mode == PMODE_SCAN && o->quiet)) {
 		text_fleet_line(o, s);
 		return;
@@ -142,6 +147,9 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 
 static void text_run(struct output *o, const struct run_summary *r)
 {
+	output_sort_kept(o);
+	for (size_t i = 0; i < o->nsums; i++)
+		text_fleet_line(o, &o->sums[i]);
 	if (o->fleet) {
 		double secs = (double)r->elapsed_ns / 1e9;
 		fprintf(o->f,
