@@ -96,6 +96,11 @@ const char *output_mode_name(const struct probe_report *r)
 	return r->kind->name;
 }
 
+bool run_rate_meaningful(const struct run_summary *r)
+{
+	return r->sent >= 10 && r->elapsed_ns >= 100000000;
+}
+
 double loss_pct(const struct flow_summary *s)
 {
 	if (s->sent == 0)

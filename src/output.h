@@ -213,6 +213,8 @@ const char *put_utf8(FILE *f, const char *s);
 void put_plain(FILE *f, const char *s, bool bar_too);
 
 /* Shared by the formats. */
+/* A send rate means something over at least 10 probes and 100 ms. */
+bool run_rate_meaningful(const struct run_summary *r);
 /* "syn" or "full" for the handshake kinds, else the kind's name. */
 const char *output_mode_name(const struct probe_report *r);
 double loss_pct(const struct flow_summary *s);

@@ -79,12 +79,17 @@ static void json_run(struct output *o, const struct run_summary *r)
 {
 	double secs = (double)r->elapsed_ns / 1e9;
 	fprintf(o->f, "{\"type\":\"run\",\"sent\":%llu,\"received\":%llu,\"elapsed_s\":%.6f,"
-		      "\"pcap_drops\":%llu,\"retried\":%llu,\"rate_pps\":%.1f,\"targets\":%llu,"
+		      "\"pcap_drops\":%llu,\"retried\":%llu,\"rate_pps\":",
+		(unsigned long long)r->sent, (unsigned long long)r->received, secs,
+		(unsigned long long)r->pcap_drops, (unsigned long long)r->retried);
+	if (run_rate_meaningful(r))
+		fprintf(o->f, "%.1f", (double)r->sent / secs);
+	else
+		fputs("null", o->f); /* a handful of probes in a moment: no rate */
+	fprintf(o->f, ",\"targets\":%llu,"
 		      "\"open\":%llu,\"closed\":%llu,\"filtered\":%llu,\"unreachable\":%llu,"
 		      "\"excluded\":%llu",
-		(unsigned long long)r->sent, (unsigned long long)r->received, secs,
-		(unsigned long long)r->pcap_drops, (unsigned long long)r->retried,
-		secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->flows,
+		(unsigned long long)r->flows,
 		(unsigned long long)r->open, (unsigned long long)r->closed,
 		(unsigned long long)r->filtered, (unsigned long long)r->unreachable,
 		(unsigned long long)r->excluded);

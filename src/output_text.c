@@ -154,11 +154,13 @@ static void text_run(struct output *o, const struct run_summary *r)
 		double secs = (double)r->elapsed_ns / 1e9;
 		fprintf(o->f,
 			"--- tcpshake: %llu target:ports in %.3f s: %llu open, %llu closed, "
-			"%llu filtered, %llu unreachable; %llu probes sent (%.0f/s), %llu sent again",
+			"%llu filtered, %llu unreachable; %llu probes sent",
 			(unsigned long long)r->flows, secs, (unsigned long long)r->open,
 			(unsigned long long)r->closed, (unsigned long long)r->filtered,
-			(unsigned long long)r->unreachable, (unsigned long long)r->sent,
-			secs > 0 ? (double)r->sent / secs : 0.0, (unsigned long long)r->retried);
+			(unsigned long long)r->unreachable, (unsigned long long)r->sent);
+		if (run_rate_meaningful(r))
+			fprintf(o->f, " (%.0f/s)", (double)r->sent / secs);
+		fprintf(o->f, ", %llu sent again", (unsigned long long)r->retried);
 		if (r->mode == PMODE_SCAN)
 			fprintf(o->f, ", %llu unfiltered, %llu open|filtered",
 				(unsigned long long)r->unfiltered, (unsigned long long)r->open_filtered);
