@@ -759,6 +759,14 @@ static int open_output(struct run *r)
 	r->rep.out.quiet = cfg->quiet;
 	r->rep.out.only = cfg->only;
 	r->rep.out.th = &cfg->th;
+	if (cfg->silent && !cfg->output && cfg->format != FORMAT_NAGIOS) {
+		/* -qq: the exit status alone; the report goes nowhere */
+		if (!(r->rep.out.f = fopen("/dev/null", "we"))) {
+			diag_error(r->diag, "/dev/null: %s", strerror(errno));
+			return EXIT_SYSTEM;
+		}
+		r->rep.silent_f = r->rep.out.f;
+	}
 	if (cfg->output) {
 		if (output_file_open(&r->rep.file, cfg->output, err, sizeof(err)) < 0) {
 			diag_error(r->diag, "%s", err);
@@ -819,6 +827,8 @@ static void teardown(struct run *r)
 	free(r->probes);
 	free(r->free_slots);
 	free(r->rep.out.sums);
+	if (r->rep.silent_f)
+		fclose(r->rep.silent_f);
 	tset_free(&r->plan.targets);
 	output_file_abort(&r->rep.file);
 }

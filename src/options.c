@@ -102,7 +102,8 @@ void options_help(FILE *f)
 	      "  -4, --ipv4              IPv4 only\n"
 	      "  -6, --ipv6              IPv6 only\n"
 	      "  -n, --numeric           numeric addresses only, no name resolution\n"
-	      "  -q, --quiet             print the summaries only\n"
+	      "  -q, --quiet             print the summaries only; twice (-qq): print\n"
+	      "                          nothing, the exit status says it all\n"
 	      "  -j, --json              JSON lines: probe, summary and run objects\n"
 	      "      --format FORMAT     text (default), json, csv, nagios or prometheus\n"
 	      "  -o, --output FILE       write to FILE, atomically (a temporary file renamed)\n"
@@ -426,6 +427,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->numeric = true;
 		return PARSE_OK;
 	case 'q':
+		cfg->silent = cfg->quiet; /* given twice */
 		cfg->quiet = true;
 		return PARSE_OK;
 	case 'j':

@@ -51,6 +51,7 @@ struct config {
 	int source_port;      /* -s, or 0: from our own range */
 	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
 	bool numeric, quiet;
+	bool silent;          /* -qq: no report at all, the exit status alone */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */
 	struct thresholds th; /* --warning, --critical, --refused, --min-open */

@@ -26,6 +26,7 @@
 struct report {
 	struct output out;
 	struct output_file file;  /* -o */
+	FILE *silent_f;           /* -qq: /dev/null */
 	uint64_t sent, received;
 	uint64_t flows_done;
 	uint64_t flows_undetermined; /* flag scans: silent target:ports; -M flags: filtered */

@@ -87,6 +87,15 @@ kill -TERM $tdpid
 wait $tdpid
 expect_eq "bad invocations sent no packet" "$(tcpdump -r "$BED_DIR/cli.pcap" 2>/dev/null | wc -l)" 0
 
+# -qq: a scripted check, the exit status alone
+bed_listen 80
+in_client "$TCPSHAKE" -qq -c 1 -p 80 $S4 >"$BED_DIR/qq.out" 2>&1
+expect_eq "-qq open: exit 0, nothing printed" "$?,$(wc -c <"$BED_DIR/qq.out")" "0,0"
+in_client "$TCPSHAKE" -qq -c 1 -W 0.3 -p 81 $S4 >"$BED_DIR/qq.out" 2>&1
+expect_eq "-qq closed: exit 1, nothing printed" "$?,$(wc -c <"$BED_DIR/qq.out")" "1,0"
+in_client "$TCPSHAKE" -q -c 1 -p 80 $S4 >"$BED_DIR/q.out" 2>&1
+check "-q alone still prints the summary" grep -q "tcpshake statistics" "$BED_DIR/q.out"
+
 in_client "$TCPSHAKE" --help >"$BED_DIR/help" 2>&1
 expect_eq "--help exits 0" "$?" 0
 check "--help documents the exit codes" grep -q "3  usage error" "$BED_DIR/help"
