@@ -2,6 +2,8 @@
 #include "output.h"
 #include "record.h"
 
+#include <string.h>
+
 /* What the full handshake saw: the HTTP answer and how it ended. */
 static void text_connection(FILE *f, const struct probe_report *r)
 {
@@ -27,13 +29,33 @@ static void text_segments(FILE *f, const struct probe_result *res)
 			tcp_flags_str(res->log[i].flags, fl), (double)res->log[i].t_us / 1e3);
 }
 
+/* What the user typed, with the address: "localhost:8099 (127.0.0.1)";
+ * an address given as such: "198.18.0.2:80", "[2001:db8::2]:80". Control
+ * and invalid bytes of a name are escaped. */
+static const char *named_endpoint(const char *name, const struct addr *a, uint16_t port,
+				  char *buf, size_t len)
+{
+	char as[64];
+	addr_str(a, as, sizeof(as));
+	if (!name || strcmp(name, as) == 0)
+		return endpoint_str(a, port, buf, len);
+	size_t off = 0;
+	for (const char *c = name; *c && off + 5 < len; c++) {
+		unsigned char u = (unsigned char)*c;
+		off += (size_t)snprintf(buf + off, len - off, u < 0x20 || u >= 0x7f ? "\\x%02x" : "%c", u);
+	}
+	snprintf(buf + off, len - off, ":%u (%s)", port, as);
+	return buf;
+}
+
 static void text_probe(struct output *o, const struct probe_report *r)
 {
-	char ep[80], fl[9], name[32], from[64];
+	char ep[1100], fl[9], name[32], from[64];
 	const struct probe_result *res = r->res;
 	if (o->quiet || ((o->fleet || r->mode == PMODE_PERFLAG) && !o->verbose))
 		return;
-	fprintf(o->f, "%s seq=%u %s", endpoint_str(r->addr, r->port, ep, sizeof(ep)), r->seq,
+	fprintf(o->f, "%s seq=%u %s", named_endpoint(r->target, r->addr, r->port, ep, sizeof(ep)),
+		r->seq,
 		outcome_name(res->outcome));
 	if (r->mode == PMODE_SCAN || r->mode == PMODE_PERFLAG)
 		fprintf(o->f, " (%s)", output_mode_name(r));
@@ -75,9 +97,10 @@ static void text_probe(struct output *o, const struct probe_report *r)
 /* A fleet: one line per target:port. */
 static void text_fleet_line(struct output *o, const struct flow_summary *s)
 {
-	char ep[80], fl[9], name[32];
+	char ep[1100], fl[9], name[32];
 	enum outcome oc = summary_outcome(s);
-	fprintf(o->f, "%s %s", endpoint_str(&s->addr, s->port, ep, sizeof(ep)), outcome_name(oc));
+	fprintf(o->f, "%s %s", named_endpoint(s->name, &s->addr, s->port, ep, sizeof(ep)),
+		outcome_name(oc));
 	if (oc != OUTCOME_UNREACHABLE && s->flags[0].n)
 		fprintf(o->f, " flags=%s", tcp_flags_str(s->flags[0].flags, fl));
 	if (s->icmp_seen && (oc == OUTCOME_UNREACHABLE || oc == OUTCOME_FILTERED))
@@ -94,7 +117,7 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 
 static void text_summary(struct output *o, const struct flow_summary *s)
 {
-	char ep[80], fl[9];
+	char ep[1100], fl[9];
 	if (s->mode == PMODE_PERFLAG)
 		return; /* the round's line says it all */
 	if (o->fleet && o->ordered) { /* a few: printed at the end, in order */
@@ -106,7 +129,7 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 		text_fleet_line(o, s);
 		return;
 	}
-	endpoint_str(&s->addr, s->port, ep, sizeof(ep));
+	named_endpoint(s->name, &s->addr, s->port, ep, sizeof(ep));
 	fprintf(o->f, "--- %s tcpshake statistics ---\n", ep);
 	fprintf(o->f,
 		"%llu probes, %llu open, %llu closed, %llu filtered, %llu unreachable, %g%% loss\n",
@@ -175,8 +198,8 @@ static void text_run(struct output *o, const struct run_summary *r)
 /* -M flags: "198.18.0.2:80 syn=SA ack=R fin=- null=- xmas=- verdict=no-filter" */
 static void text_perflag(struct output *o, const struct perflag_report *r)
 {
-	char ep[80], b[9];
-	fputs(endpoint_str(r->addr, r->port, ep, sizeof(ep)), o->f);
+	char ep[1100], b[9];
+	fputs(named_endpoint(r->target, r->addr, r->port, ep, sizeof(ep)), o->f);
 	for (int i = 0; i < PERFLAG_KINDS; i++)
 		fprintf(o->f, " %s=%s", perflag_kinds[i]->name, perflag_answer_str(&r->answers[i], b));
 	fprintf(o->f, " verdict=%s\n", perflag_verdict_name(r->verdict));

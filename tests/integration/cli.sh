@@ -96,6 +96,11 @@ expect_eq "-qq closed: exit 1, nothing printed" "$?,$(wc -c <"$BED_DIR/qq.out")"
 in_client "$TCPSHAKE" -q -c 1 -p 80 $S4 >"$BED_DIR/q.out" 2>&1
 check "-q alone still prints the summary" grep -q "tcpshake statistics" "$BED_DIR/q.out"
 
+# a name is shown as typed, with its address (loopback of the client)
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 9 localhost >"$BED_DIR/name.out" 2>&1
+check "a name as typed, with its address ($(head -1 "$BED_DIR/name.out"))" \
+	grep -Eq '^localhost:9 \((127\.0\.0\.1|::1)\) seq=0 closed' "$BED_DIR/name.out"
+
 in_client "$TCPSHAKE" --help >"$BED_DIR/help" 2>&1
 expect_eq "--help exits 0" "$?" 0
 check "--help documents the exit codes" grep -q "3  usage error" "$BED_DIR/help"

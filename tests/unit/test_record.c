@@ -110,7 +110,7 @@ Test(record, perflag_json_and_text_golden)
 	o.f = open_mem();
 	output_text_ops.perflag(&o, &pr);
 	fclose(o.f);
-	cr_assert_str_eq(text, "198.18.0.2:105 syn=SA ack=- fin=- null=- xmas=- "
+	cr_assert_str_eq(text, "web:105 (198.18.0.2) syn=SA ack=- fin=- null=- xmas=- "
 			       "verdict=stateful-firewall\n");
 	free(text);
 	(void)rep;
