@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define TTL_DEFAULT 64
 
@@ -67,12 +69,13 @@ static int fam_index(int family)
 	return family == AF_INET6 ? 1 : 0;
 }
 
-static int ctx_open(struct crafter *c, struct craft_ctx *x, int family)
+/* A context that only builds packets. */
+static int ctx_open(struct crafter *c, struct craft_ctx *x)
 {
 	char err[LIBNET_ERRBUF_SIZE];
 	x->opt = x->tcp = x->ip = 0;
 	x->optlen = 0;
-	x->l = libnet_init(family == AF_INET ? LIBNET_RAW4 : LIBNET_RAW6, c->device, err);
+	x->l = libnet_init(LIBNET_NONE, NULL, err);
 	if (!x->l) {
 		chomp(err);
 		snprintf(c->err, sizeof(c->err), "%s", err);
@@ -81,15 +84,38 @@ static int ctx_open(struct crafter *c, struct craft_ctx *x, int family)
 	return 0;
 }
 
+/* The raw socket of a family: we write the IP header (IPPROTO_RAW). */
+static int raw_open(struct crafter *c, int family, const char *device)
+{
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0) {
+		c->err_no = errno;
+		snprintf(c->err, sizeof(c->err), "SOCK_RAW: %s", strerror(errno));
+		return -1;
+	}
+	if (device && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device,
+				 (socklen_t)strlen(device)) < 0) {
+		snprintf(c->err, sizeof(c->err), "SO_BINDTODEVICE %s: %s", device, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int craft_open(struct crafter *c, int family, const char *device)
 {
 	int i = fam_index(family);
 	c->device = device;
+	if (!c->opened[0] && !c->opened[1])
+		c->fd[0] = c->fd[1] = -1;
 	if (c->syn[i].l)
 		return 0;
-	if (ctx_open(c, &c->syn[i], family) < 0)
+	if ((c->fd[i] = raw_open(c, family, device)) < 0)
 		return -1;
-	if (ctx_open(c, &c->ctl[i], family) < 0) {
+	c->opened[i] = true;
+	if (ctx_open(c, &c->syn[i]) < 0)
+		return -1;
+	if (ctx_open(c, &c->ctl[i]) < 0) {
 		libnet_destroy(c->syn[i].l);
 		c->syn[i].l = NULL;
 		return -1;
@@ -105,19 +131,46 @@ void craft_close(struct crafter *c)
 		if (c->ctl[i].l)
 			libnet_destroy(c->ctl[i].l);
 		c->syn[i].l = c->ctl[i].l = NULL;
+		if (c->opened[i] && c->fd[i] >= 0)
+			close(c->fd[i]);
+		c->opened[i] = false;
+		c->fd[i] = -1;
 	}
 }
 
 int craft_set_mark(struct crafter *c, uint32_t mark)
 {
-	struct craft_ctx *all[4] = { &c->syn[0], &c->syn[1], &c->ctl[0], &c->ctl[1] };
-	for (int i = 0; i < 4; i++) {
-		if (!all[i]->l)
+	for (int i = 0; i < 2; i++) {
+		if (!c->opened[i])
 			continue;
-		if (setsockopt(libnet_getfd(all[i]->l), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		if (setsockopt(c->fd[i], SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
 			snprintf(c->err, sizeof(c->err), "SO_MARK: %s", strerror(errno));
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* The built packet leaves on our raw socket; a signal does not lose it. */
+static int send_packet(struct crafter *c, int fam, libnet_t *l, const struct addr *dst)
+{
+	uint8_t *pkt = NULL;
+	uint32_t size = 0;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (libnet_pblock_coalesce(l, &pkt, &size) < 0)
+		return -1;
+	addr_to_sockaddr(dst, 0, &ss, &sl);
+	ssize_t n;
+	do
+		n = sendto(c->fd[fam], pkt, size, 0, (struct sockaddr *)&ss, sl);
+	while (n < 0 && errno == EINTR);
+	int e = errno;
+	free(pkt - l->aligner); /* as libnet_write() frees what it coalesced */
+	if (n < 0) {
+		c->err_no = e;
+		snprintf(c->err, sizeof(c->err), "sendto: %s", strerror(e));
+		return -2;
 	}
 	return 0;
 }
@@ -166,10 +219,11 @@ static int build_and_send(struct crafter *c, struct craft_ctx *x, const struct t
 	}
 	if (x->ip == -1)
 		goto fail;
-	if (libnet_write(l) == -1) {
-		c->err_no = errno;
+	int rc = send_packet(c, fam_index(s->src->family), l, s->dst);
+	if (rc == -2)
+		return -1; /* c->err says why */
+	if (rc < 0)
 		goto fail;
-	}
 	return 0;
 fail:
 	snprintf(c->err, sizeof(c->err), "%s", libnet_geterror(l));

@@ -2,7 +2,11 @@
  *
  * Two libnet contexts per address family: one holds the SYN (with its
  * options), one the control segments (RST, and later ACK, FIN, data). Each
- * is built once; later packets patch the same protocol blocks (ptags). */
+ * is built once; later packets patch the same protocol blocks (ptags). The
+ * contexts only build (LIBNET_NONE): the packets leave on one raw socket
+ * per family of our own (IPPROTO_RAW, the IP header ours), which spares
+ * libnet's injection set-up (it grows SO_SNDBUF 128 bytes at a time, some
+ * thousands of system calls a context). */
 #ifndef TCPSHAKE_CRAFT_H
 #define TCPSHAKE_CRAFT_H
 
@@ -43,6 +47,8 @@ struct craft_ctx {
 
 struct crafter {
 	struct craft_ctx syn[2], ctl[2]; /* [0] IPv4, [1] IPv6 */
+	int fd[2];                       /* the raw sockets; -1 until opened */
+	bool opened[2];
 	const char *device;
 	char err[LIBNET_ERRBUF_SIZE + 64];
 	int err_no;   /* errno of the last failed send */

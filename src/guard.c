@@ -96,13 +96,13 @@ static bool is_nf_netlink(int fd)
 	       proto == NETLINK_NETFILTER;
 }
 
-/* The netfilter netlink socket libnftables opened: the highest-numbered
- * one, as none was open before. */
-static int find_nf_socket(void)
+/* The netfilter netlink socket libnftables opened: every other descriptor
+ * but the channel was closed before, so it has one of the lowest numbers. */
+static int find_nf_socket(int chan)
 {
 	int found = -1;
-	for (int fd = 3; fd < 4096; fd++)
-		if (is_nf_netlink(fd))
+	for (int fd = 3; fd < 67; fd++) /* the lowest free numbers */
+		if (fd != chan && is_nf_netlink(fd))
 			found = fd;
 	return found;
 }
@@ -148,7 +148,7 @@ _Noreturn static void install_child(int chan, int errfd, const char *rules)
 		nft_ctx_free(nft);
 		_exit(1);
 	}
-	int fd = find_nf_socket();
+	int fd = find_nf_socket(chan);
 	if (fd < 0) {
 		(void)!write(chan, "\001no netlink socket", 18);
 		nft_ctx_free(nft);
