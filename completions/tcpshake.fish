@@ -6,6 +6,8 @@ complete -c tcpshake -s i -l interval -x -d 'Seconds between probes to a target 
 complete -c tcpshake -s W -l timeout -x -d 'Seconds to wait for an answer'
 complete -c tcpshake -s M -l mode -x -a 'full syn fin null xmas ack window maimon flags' -d 'Probe mode'
 complete -c tcpshake -l flags -x -d 'A flag scan with these TCP flags (F S R P A U E C)'
+complete -c tcpshake -l wait -d 'Probe until every target:port answers open'
+complete -c tcpshake -l deadline -x -d 'End the run after SEC seconds'
 complete -c tcpshake -l close -x -a 'fin rst' -d 'How full mode ends'
 complete -c tcpshake -l http -d 'Send HEAD PATH over the connection (--http=PATH)'
 complete -c tcpshake -l http-method -x -a 'HEAD GET' -d 'HTTP method'

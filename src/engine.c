@@ -107,7 +107,7 @@ static int make_plan(struct run *r)
 	r->plan.adaptive = r->plan.space > SMALL_RUN;
 	/* like ping for one target:port named on the command line; else one each */
 	bool ping_like = !r->plan.fleet && cfg->files.n == 0 && cfg->ntargets == 1;
-	r->plan.count = cfg->count_given ? (uint64_t)cfg->count : ping_like ? 0 : 1;
+	r->plan.count = cfg->count_given ? (uint64_t)cfg->count : ping_like || cfg->wait ? 0 : 1;
 	if (cfg->mode == PMODE_PERFLAG) /* a round of five kinds per count */
 		r->plan.count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
 	r->plan.retries = cfg->retries >= 0 ? cfg->retries : r->plan.adaptive ? 1 : 0;
@@ -612,6 +612,9 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 	case EV_WATCH:
 		watch_drops(r, now);
 		return;
+	case EV_DEADLINE:
+		r->deadline_hit = true;
+		return;
 	case EV_TIMEOUT:
 		break;
 	}
@@ -625,7 +628,8 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 
 static bool finished(const struct run *r)
 {
-	return r->fatal || stop_signal || r->rep.write_errno || (r->live == 0 && flows_finished(&r->flows));
+	return r->fatal || stop_signal || r->rep.write_errno || r->deadline_hit ||
+	       (r->live == 0 && flows_finished(&r->flows));
 }
 
 /* Sleep in poll() exactly until the next deadline, a frame or a signal. */
@@ -692,6 +696,9 @@ static void event_loop(struct run *r)
 	if (r->rep.progress)
 		engine_schedule(r, (struct event){ r->rep.start_mono + PROGRESS_NS, EV_PROGRESS, 0 });
 	engine_schedule(r, (struct event){ r->rep.start_mono + WATCH_NS, EV_WATCH, 0 });
+	if (r->cfg->deadline_ns)
+		engine_schedule(r, (struct event){ r->rep.start_mono + r->cfg->deadline_ns, EV_DEADLINE,
+						   0 });
 	while (!finished(r)) {
 		wait_for_work(r);
 		/* 1. replies first: a frame already captured beats its timeout */

@@ -191,14 +191,15 @@ void flows_next(struct flows *fs, int64_t now, bool port_free, struct flow_step 
 	st->q = q;
 	const struct flow *f = &fs->v[q.flow];
 	/* the next probe number, an interval after this one started */
-	if (q.tries == 0 && q.seq + 1 == f->next_seq && (pl->count == 0 || f->next_seq < pl->count))
+	if (q.tries == 0 && q.seq + 1 == f->next_seq && !f->stop &&
+	    (pl->count == 0 || f->next_seq < pl->count))
 		st->next_at = now + next_gap(pl, f->next_seq);
 }
 
 void flows_due(struct flows *fs, uint32_t flow)
 {
 	struct flow *f = &fs->v[flow];
-	if (!f->live)
+	if (!f->live || f->stop)
 		return;
 	f->busy++;
 	enqueue(fs, (struct send_req){ flow, f->next_seq++, 0 });
@@ -242,7 +243,10 @@ enum done_kind flows_done(struct flows *fs, const struct probe *p)
 		perflag_take(f, p);
 	f->busy--;
 	f->done++;
-	return pl->count && f->done >= pl->count && f->busy == 0 ? DONE_CLOSED : DONE_COUNTED;
+	/* --wait: the first open answer is what was waited for */
+	f->stop |= pl->cfg->wait && p->res.outcome == OUTCOME_OPEN;
+	return (f->stop || (pl->count && f->done >= pl->count)) && f->busy == 0 ? DONE_CLOSED
+										 : DONE_COUNTED;
 }
 
 void flows_close(struct flows *fs, uint32_t slot)

@@ -37,6 +37,7 @@ struct flow {
 	struct perflag_answer pf[PERFLAG_KINDS]; /* -M flags: this round's answers */
 	uint32_t pf_done;
 	bool verdicts_bad;        /* -M flags: a round found a filter or silence */
+	bool stop;                /* --wait: it answered open, no more probes */
 };
 
 /* A probe waiting for the pacer and a free source port. */

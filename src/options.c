@@ -13,7 +13,8 @@
 
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
-       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS };
+       OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
+       OPT_WAIT, OPT_DEADLINE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -46,6 +47,8 @@ static const struct option long_opts[] = {
 	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
 	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "flags", required_argument, NULL, OPT_FLAGS },
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -75,6 +78,10 @@ void options_help(FILE *f)
 	      "                          flags: SYN, ACK, FIN, NULL and Xmas side by side\n"
 	      "                          with a verdict on the filtering\n"
 	      "      --flags LETTERS     a flag scan with these flags (F S R P A U E C)\n"
+	      "      --wait              probe every -i until each target:port answers open,\n"
+	      "                          then exit 0 (deploy scripts: wait for a port)\n"
+	      "      --deadline SEC      end the run after SEC seconds at the latest\n"
+	      "                          (with --wait: exit 1 if not all open by then)\n"
 	      "      --close KIND        how full mode ends: fin (default) or rst\n"
 	      "      --http[=PATH]       send HEAD PATH (default /) over the connection and\n"
 	      "                          report the status code (implies -M full)\n"
@@ -363,6 +370,13 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		}
 		return PARSE_OK;
 	}
+	case OPT_WAIT:
+		cfg->wait = true;
+		return PARSE_OK;
+	case OPT_DEADLINE:
+		if ((cfg->deadline_ns = parse_seconds(arg, 86400 * 7)) <= 0)
+			return usage_error(cfg, "--deadline", "must be a number of seconds > 0 and <= 604800");
+		return PARSE_OK;
 	case OPT_FLAGS: {
 		uint8_t f = 0;
 		if (parse_flag_letters(arg, &f) < 0)

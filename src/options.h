@@ -52,6 +52,8 @@ struct config {
 	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
 	bool numeric, quiet;
 	bool silent;          /* -qq: no report at all, the exit status alone */
+	bool wait;            /* --wait: until every target:port has answered open */
+	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */
 	struct thresholds th; /* --warning, --critical, --refused, --min-open */

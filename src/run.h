@@ -69,6 +69,7 @@ struct run {
 	size_t live;              /* probes in flight */
 	uint64_t retried_syns;    /* SYNs sent again within their probe */
 	int fatal;                /* an exit code once a system error stops the run */
+	bool deadline_hit;        /* --deadline passed: the run ends, as after a signal */
 };
 
 /* report.c: what the engine tells the user */

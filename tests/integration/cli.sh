@@ -96,6 +96,24 @@ expect_eq "-qq closed: exit 1, nothing printed" "$?,$(wc -c <"$BED_DIR/qq.out")"
 in_client "$TCPSHAKE" -q -c 1 -p 80 $S4 >"$BED_DIR/q.out" 2>&1
 check "-q alone still prints the summary" grep -q "tcpshake statistics" "$BED_DIR/q.out"
 
+# --wait: a deploy script waits for a port that opens later; --deadline
+# bounds the wait
+in_server sh -c "sleep 1.2; exec python3 '$TOPSRC/tests/lib/listener.py' '$BED_DIR/late.log' 91" \
+	>/dev/null 2>&1 &
+t0=$(date +%s%N)
+in_client "$TCPSHAKE" --wait --deadline 10 -i 0.2 -W 0.2 -M syn -p 91 $S4 >"$BED_DIR/wait.out" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "--wait: exit 0 once the port opened, after ~1.2 s ($ms ms, rc $rc)" \
+	sh -c "[ $rc -eq 0 ] && [ $ms -ge 1000 ] && [ $ms -lt 5000 ]"
+check "--wait: the last probe line is the open one" sh -c "grep 'seq=' '$BED_DIR/wait.out' | tail -1 | grep -q ' open '"
+t0=$(date +%s%N)
+in_client "$TCPSHAKE" --wait --deadline 1 -i 0.2 -W 0.2 -M syn -p 81 $S4 >"$BED_DIR/wait.out" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "--deadline 1: a port that never opens ends the wait in ~1 s, exit 1 ($ms ms, rc $rc)" \
+	sh -c "[ $rc -eq 1 ] && [ $ms -ge 900 ] && [ $ms -lt 3000 ]"
+
 # a name is shown as typed, with its address (loopback of the client)
 in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 9 localhost >"$BED_DIR/name.out" 2>&1
 check "a name as typed, with its address ($(head -1 "$BED_DIR/name.out"))" \
