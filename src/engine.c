@@ -729,6 +729,9 @@ static int exit_code(const struct run *r)
 										      : EXIT_NOT_OPEN;
 	if (r->plan.targets.unresolved)
 		return EXIT_RESOLVE;
+	if (r->cfg->th.expecting) /* compliance: every named port in its state */
+		return r->rep.flows_done > 0 && r->rep.flows_unexpected == 0 ? EXIT_ALL_OPEN
+									       : EXIT_NOT_OPEN;
 	if (r->cfg->mode == PMODE_SCAN || r->cfg->mode == PMODE_PERFLAG)
 		return r->rep.flows_done > 0 && r->rep.flows_undetermined == 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
 	return r->rep.flows_done > 0 && r->rep.flows_by[OUTCOME_OPEN] == r->rep.flows_done ? EXIT_ALL_OPEN

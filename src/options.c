@@ -14,7 +14,7 @@
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
        OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
-       OPT_WAIT, OPT_DEADLINE };
+       OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -49,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "flags", required_argument, NULL, OPT_FLAGS },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "expect-state", required_argument, NULL, OPT_EXPECT_STATE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -78,6 +79,8 @@ void options_help(FILE *f)
 	      "                          flags: SYN, ACK, FIN, NULL and Xmas side by side\n"
 	      "                          with a verdict on the filtering\n"
 	      "      --flags LETTERS     a flag scan with these flags (F S R P A U E C)\n"
+	      "      --expect-state LIST exit 0 when each named port is in its state, as\n"
+	      "                          22=filtered,80=open,23=closed (compliance checks)\n"
 	      "      --wait              probe every -i until each target:port answers open,\n"
 	      "                          then exit 0 (deploy scripts: wait for a port)\n"
 	      "      --deadline SEC      end the run after SEC seconds at the latest\n"
@@ -260,7 +263,8 @@ static void defaults(struct config *cfg)
 	cfg->syn = (struct syn_spec){ true, true, true, 0, 7 };
 	cfg->family = AF_UNSPEC;
 	cfg->format = FORMAT_TEXT;
-	cfg->th = (struct thresholds){ 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+	cfg->th = (struct thresholds){ .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
+				       .crit_loss = 60, .refused = NAGIOS_CRITICAL };
 	cfg->retries = -1;
 }
 
@@ -298,6 +302,33 @@ static enum parse_result parse_shard(struct config *cfg, const char *arg)
 }
 
 /* The index of arg among n keywords, or -1. */
+/* "22=filtered,80=open": the state each port must be in. */
+static int parse_expect(const char *arg, struct thresholds *th)
+{
+	char buf[1024];
+	if (strlen(arg) >= sizeof(buf) || !*arg)
+		return -1;
+	strcpy(buf, arg);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		long long port;
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		if (parse_long(tok, 1, 65535, &port) < 0)
+			return -1;
+		int o = OUTCOME_OPEN;
+		while (o < OUTCOME_MAX && strcmp(eq + 1, outcome_name((enum outcome)o)) != 0)
+			o++;
+		if (o == OUTCOME_MAX)
+			return -1;
+		th->expect[port] = (uint8_t)o;
+	}
+	th->expecting = true;
+	return 0;
+}
+
 /* "FPU": the TCP flags, each letter once. */
 static int parse_flag_letters(const char *arg, uint8_t *out)
 {
@@ -370,6 +401,11 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		}
 		return PARSE_OK;
 	}
+	case OPT_EXPECT_STATE:
+		if (parse_expect(arg, &cfg->th) < 0)
+			return usage_error(cfg, "--expect-state", "PORT=STATE,... (states: open, closed, "
+							  "filtered, unreachable, unfiltered, open|filtered)");
+		return PARSE_OK;
 	case OPT_WAIT:
 		cfg->wait = true;
 		return PARSE_OK;

@@ -96,6 +96,12 @@ const char *output_mode_name(const struct probe_report *r)
 	return r->kind->name;
 }
 
+bool expect_met(const struct thresholds *th, const struct flow_summary *s)
+{
+	return !th->expecting || th->expect[s->port] == OUTCOME_NONE ||
+	       th->expect[s->port] == summary_outcome(s);
+}
+
 bool run_rate_meaningful(const struct run_summary *r)
 {
 	return r->sent >= 10 && r->elapsed_ns >= 100000000;
@@ -271,6 +277,12 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 	if (s->sent == 0) {
 		snprintf(reason, len, "%s not probed", ep);
 		return NAGIOS_UNKNOWN;
+	}
+	if (th->expecting && th->expect[s->port] != OUTCOME_NONE) {
+		/* compliance: the named state is OK, any other CRITICAL */
+		enum outcome oc = summary_outcome(s), want = (enum outcome)th->expect[s->port];
+		snprintf(reason, len, "%s %s, expected %s", ep, outcome_name(oc), outcome_name(want));
+		return oc == want ? NAGIOS_OK : NAGIOS_CRITICAL;
 	}
 	if (s->mode == PMODE_SCAN) {
 		/* a flag scan: OK when the state was determined by an answer */

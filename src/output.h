@@ -28,7 +28,13 @@ struct thresholds {
 	double warn_loss, crit_loss;       /* alert when loss (%) is above */
 	enum nagios_state refused;         /* the state of a closed port */
 	long long min_open;                /* 0: every target:port must be open */
+	/* --expect-state: the state each named port must be in (OUTCOME_NONE:
+	 * not named) */
+	uint8_t expect[65536];
+	bool expecting;
 };
+
+
 
 /* Upper bounds of the RTT histogram buckets, in seconds (the last is +Inf). */
 extern const double rtt_bucket_le[RTT_BUCKETS - 1];
@@ -169,6 +175,9 @@ int output_keep(struct output *o, const struct flow_summary *s);
 /* The outcome of a target:port over its probes: open if any was, else
  * closed, unreachable, filtered. */
 enum outcome summary_outcome(const struct flow_summary *s);
+
+/* Is s in the state --expect-state names for its port? true when unnamed. */
+bool expect_met(const struct thresholds *th, const struct flow_summary *s);
 
 /* Does --only let this outcome be printed? */
 bool output_shows(const struct output *o, enum outcome oc);

@@ -31,6 +31,7 @@ struct report {
 	uint64_t flows_done;
 	uint64_t flows_undetermined; /* flag scans: silent target:ports; -M flags: filtered */
 	uint64_t flows_by[OUTCOME_MAX]; /* target:ports done, by outcome */
+	uint64_t flows_unexpected;  /* --expect-state: not in their named state */
 	int64_t start_mono, start_wall;
 	int write_errno;          /* the report could not be written: stop */
 	bool progress;            /* a progress line on stderr */

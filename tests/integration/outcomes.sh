@@ -116,4 +116,18 @@ wait $pid
 expect_eq "SIGINT after open probes exits 0" "$?" 0
 check "SIGINT prints the statistics" grep -q "tcpshake statistics" "$BED_DIR/int"
 
+# --expect-state: a compliance check by exit status, and in Nagios
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 80,81,82 --expect-state 80=open,81=closed,82=filtered \
+	$S4 >/dev/null 2>&1
+expect_eq "--expect-state met: exit 0" "$?" 0
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 80,81,82 --expect-state 80=open,82=open $S4 \
+	>/dev/null 2>&1
+expect_eq "--expect-state not met (82 is filtered): exit 1" "$?" 1
+in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 81,82 --expect-state 81=closed,82=open \
+	--format nagios $S4 >"$BED_DIR/exp.nagios" 2>&1
+expect_eq "--expect-state in nagios: CRITICAL (2)" "$?" 2
+check "--expect-state in nagios: says what was expected ($(cat "$BED_DIR/exp.nagios"))" \
+	grep -q "198.18.0.2:82 filtered, expected open" "$BED_DIR/exp.nagios"
+in_client "$TCPSHAKE" -M syn -c 1 -p 80 --expect-state 80=shut $S4 >/dev/null 2>&1
+expect_eq "--expect-state with an unknown state: usage error" "$?" 3
 bed_finish

@@ -182,7 +182,8 @@ static struct flow_summary flow(uint64_t sent, uint64_t open, uint64_t closed, u
 	return s;
 }
 
-static const struct thresholds th = { 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+static const struct thresholds th = { .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
+				      .crit_loss = 60, .refused = NAGIOS_CRITICAL };
 
 Test(nagios, thresholds_and_their_edges)
 {

@@ -159,7 +159,8 @@ Test(record, kind_fields_in_nagios_perfdata_and_prometheus)
 				  .closed = 1, .mode = PMODE_SCAN, .kind = "demo" };
 	record_keep_extra(&rec, &s);
 	cr_assert_eq(s.nextra, 1, "the number, not the string");
-	struct thresholds th = { 200, 500, 20, 60, NAGIOS_CRITICAL, 0 };
+	static struct thresholds th = { .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
+				       .crit_loss = 60, .refused = NAGIOS_CRITICAL };
 	struct run_summary rs = { 0 };
 	struct output o = { 0 };
 	o.th = &th;
