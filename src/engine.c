@@ -767,6 +767,7 @@ static int open_output(struct run *r)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line as soon as a probe is done */
 	r->rep.out.verbose = cfg->verbose;
 	r->rep.out.quiet = cfg->quiet;
+	r->rep.out.timestamps = cfg->timestamps;
 	r->rep.out.only = cfg->only;
 	r->rep.out.th = &cfg->th;
 	if (cfg->silent && !cfg->output && cfg->format != FORMAT_NAGIOS) {

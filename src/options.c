@@ -36,6 +36,7 @@ static const struct option long_opts[] = {
 	{ "http-method", required_argument, NULL, OPT_HTTP_METHOD },
 	{ "syn-options", required_argument, NULL, OPT_SYN_OPTIONS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "timestamp", no_argument, NULL, 'D' },
 	{ "file", required_argument, NULL, 'f' },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
@@ -123,6 +124,7 @@ void options_help(FILE *f)
 	      "                          (default crit)\n"
 	      "      --min-open N        exit 0 when at least N target:ports are open\n"
 	      "  -v, --verbose           print each exchange, one line per segment\n"
+	      "  -D, --timestamp         text: each line begins with [seconds since the epoch]\n"
 	      "  -V, --version           print the version and the libraries in use\n"
 	      "  -h, --help              print this help\n"
 	      "\n"
@@ -405,6 +407,9 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		if (parse_expect(arg, &cfg->th) < 0)
 			return usage_error(cfg, "--expect-state", "PORT=STATE,... (states: open, closed, "
 							  "filtered, unreachable, unfiltered, open|filtered)");
+		return PARSE_OK;
+	case 'D':
+		cfg->timestamps = true;
 		return PARSE_OK;
 	case OPT_WAIT:
 		cfg->wait = true;
@@ -705,7 +710,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	optind = 0; /* 0, not 1: glibc forgets a cluster left half-read by an earlier call */
 	for (;;) {
 		int before = optind;
-		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVh", long_opts, NULL);
+		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVhD", long_opts, NULL);
 		if (c == -1)
 			break;
 		if (c == '?' || c == ':') /* optind stays put inside a cluster of short options */

@@ -53,6 +53,7 @@ struct config {
 	bool numeric, quiet;
 	bool silent;          /* -qq: no report at all, the exit status alone */
 	bool wait;            /* --wait: until every target:port has answered open */
+	bool timestamps;      /* -D: text lines begin with [epoch.usec], as fping -D */
 	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */

@@ -137,6 +137,7 @@ struct output {
 	int64_t timeout_ns;
 	bool fleet;    /* text: a line per target:port, no statistics blocks */
 	bool ordered;  /* text: those lines at the end, in the order given */
+	bool timestamps; /* text: each line begins with [epoch.usec] */
 	unsigned only; /* --only: a mask of 1 << outcome; 0: all */
 	/* formats that speak after the run keep copies of the summaries */
 	struct flow_summary *sums;

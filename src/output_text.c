@@ -3,6 +3,7 @@
 #include "record.h"
 
 #include <string.h>
+#include <time.h>
 
 /* What the full handshake saw: the HTTP answer and how it ended. */
 static void text_connection(FILE *f, const struct probe_report *r)
@@ -48,12 +49,27 @@ static const char *named_endpoint(const char *name, const struct addr *a, uint16
 	return buf;
 }
 
+/* -D: "[1795663422.869885] ", the event's time (or now) as fping -D prints it. */
+static void stamp(const struct output *o, int64_t ns)
+{
+	if (!o->timestamps)
+		return;
+	if (ns <= 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ns = ts_to_ns(&ts);
+	}
+	fprintf(o->f, "[%lld.%06lld] ", (long long)(ns / NS_PER_SEC),
+		(long long)(ns % NS_PER_SEC / 1000));
+}
+
 static void text_probe(struct output *o, const struct probe_report *r)
 {
 	char ep[1100], fl[9], name[32], from[64];
 	const struct probe_result *res = r->res;
 	if (o->quiet || ((o->fleet || r->mode == PMODE_PERFLAG) && !o->verbose))
 		return;
+	stamp(o, r->time_ns);
 	fprintf(o->f, "%s seq=%u %s", named_endpoint(r->target, r->addr, r->port, ep, sizeof(ep)),
 		r->seq,
 		outcome_name(res->outcome));
@@ -99,6 +115,7 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 {
 	char ep[1100], fl[9], name[32];
 	enum outcome oc = summary_outcome(s);
+	stamp(o, 0);
 	fprintf(o->f, "%s %s", named_endpoint(s->name, &s->addr, s->port, ep, sizeof(ep)),
 		outcome_name(oc));
 	if (oc != OUTCOME_UNREACHABLE && s->flags[0].n)
@@ -199,6 +216,7 @@ static void text_run(struct output *o, const struct run_summary *r)
 static void text_perflag(struct output *o, const struct perflag_report *r)
 {
 	char ep[1100], b[9];
+	stamp(o, 0);
 	fputs(named_endpoint(r->target, r->addr, r->port, ep, sizeof(ep)), o->f);
 	for (int i = 0; i < PERFLAG_KINDS; i++)
 		fprintf(o->f, " %s=%s", perflag_kinds[i]->name, perflag_answer_str(&r->answers[i], b));

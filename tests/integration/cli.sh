@@ -114,6 +114,11 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "--deadline 1: a port that never opens ends the wait in ~1 s, exit 1 ($ms ms, rc $rc)" \
 	sh -c "[ $rc -eq 1 ] && [ $ms -ge 900 ] && [ $ms -lt 3000 ]"
 
+# -D: every text line begins with the time, as fping -D
+in_client "$TCPSHAKE" -D -M syn -c 2 -i 0.1 -p 80 $S4 >"$BED_DIR/d.out" 2>&1
+check "-D: probe lines begin with [seconds.micro] ($(head -1 "$BED_DIR/d.out"))" \
+	sh -c "grep 'seq=' '$BED_DIR/d.out' | grep -Ecv '^\[[0-9]{10}\.[0-9]{6}\] 198\.18\.0\.2:80 seq=' | grep -qx 0"
+
 # a name is shown as typed, with its address (loopback of the client)
 in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 9 localhost >"$BED_DIR/name.out" 2>&1
 check "a name as typed, with its address ($(head -1 "$BED_DIR/name.out"))" \
