@@ -70,7 +70,7 @@ _tcpshake()
 			-n --numeric -q --quiet -j --json --format -o --output --warning
 			--critical --refused --min-open -f --file --exclude --exclude-file
 			--max-targets --seed --no-shuffle --shard --rate --retries --only --flags
-			--wait --deadline --expect-state -D --timestamp
+			--wait --deadline --expect-state -D --timestamp -C --vcount
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

@@ -8,6 +8,7 @@ complete -c tcpshake -s M -l mode -x -a 'full syn fin null xmas ack window maimo
 complete -c tcpshake -l flags -x -d 'A flag scan with these TCP flags (F S R P A U E C)'
 complete -c tcpshake -l wait -d 'Probe until every target:port answers open'
 complete -c tcpshake -s D -l timestamp -d 'Begin text lines with the time'
+complete -c tcpshake -s C -l vcount -x -d 'N probes, then fping -C lines (SmokePing)'
 complete -c tcpshake -l expect-state -x -d 'The state each port must be in (PORT=STATE,...)'
 complete -c tcpshake -l deadline -x -d 'End the run after SEC seconds'
 complete -c tcpshake -l close -x -a 'fin rst' -d 'How full mode ends'

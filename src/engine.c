@@ -770,7 +770,7 @@ static int open_output(struct run *r)
 	r->rep.out.timestamps = cfg->timestamps;
 	r->rep.out.only = cfg->only;
 	r->rep.out.th = &cfg->th;
-	if (cfg->silent && !cfg->output && cfg->format != FORMAT_NAGIOS) {
+	if ((cfg->silent || cfg->smokeping) && !cfg->output && cfg->format != FORMAT_NAGIOS) {
 		/* -qq: the exit status alone; the report goes nowhere */
 		if (!(r->rep.out.f = fopen("/dev/null", "we"))) {
 			diag_error(r->diag, "/dev/null: %s", strerror(errno));

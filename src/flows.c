@@ -59,8 +59,10 @@ int flows_init(struct flows *fs, const struct plan *pl, size_t max_live)
 
 void flows_free(struct flows *fs)
 {
-	for (size_t i = 0; fs->v && i < fs->n; i++)
+	for (size_t i = 0; fs->v && i < fs->n; i++) {
 		free(fs->v[i].req);
+		free(fs->v[i].rtts);
+	}
 	free(fs->v);
 	free(fs->free);
 	free(fs->queue);
@@ -128,6 +130,14 @@ static int open_flow(struct flows *fs, uint32_t slot, uint64_t t, size_t pi)
 		fs->nomem = true;
 		return -1;
 	}
+	if (cfg->smokeping && pl->count) {
+		if (!(f->rtts = malloc(pl->count * sizeof(*f->rtts)))) {
+			fs->nomem = true;
+			return -1;
+		}
+		for (uint64_t i = 0; i < pl->count; i++)
+			f->rtts[i] = -1;
+	}
 	return 0;
 }
 
@@ -149,6 +159,8 @@ static bool admit(struct flows *fs)
 			fs->v[slot].live = false;
 			free(fs->v[slot].req);
 			fs->v[slot].req = NULL;
+			free(fs->v[slot].rtts);
+			fs->v[slot].rtts = NULL;
 			fs->free[fs->nfree++] = slot;
 			fs->excluded++;
 			continue;
@@ -237,6 +249,9 @@ enum done_kind flows_done(struct flows *fs, const struct probe *p)
 	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
 		rto_sample(&fs->rtos[f->rt - pl->routes], p->res.rtt_ns);
 	summary_add(&f->sum, &p->res);
+	if (f->rtts && p->seq < pl->count && p->res.rtt_source != RTT_NONE &&
+	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
+		f->rtts[p->seq] = (double)p->res.rtt_ns / 1e6;
 	f->ever_open |= p->res.outcome == OUTCOME_OPEN;
 	f->answered |= !silent;
 	if (pl->cfg->mode == PMODE_PERFLAG)
@@ -254,6 +269,8 @@ void flows_close(struct flows *fs, uint32_t slot)
 	struct flow *f = &fs->v[slot];
 	free(f->req);
 	f->req = NULL;
+	free(f->rtts);
+	f->rtts = NULL;
 	f->live = false;
 	fs->free[fs->nfree++] = slot;
 	fs->live--;

@@ -38,6 +38,7 @@ struct flow {
 	uint32_t pf_done;
 	bool verdicts_bad;        /* -M flags: a round found a filter or silence */
 	bool stop;                /* --wait: it answered open, no more probes */
+	double *rtts;             /* -C: each probe's RTT in ms, by probe number; <0 none */
 };
 
 /* A probe waiting for the pacer and a free source port. */

@@ -37,6 +37,7 @@ static const struct option long_opts[] = {
 	{ "syn-options", required_argument, NULL, OPT_SYN_OPTIONS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "timestamp", no_argument, NULL, 'D' },
+	{ "vcount", required_argument, NULL, 'C' },
 	{ "file", required_argument, NULL, 'f' },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
@@ -125,6 +126,9 @@ void options_help(FILE *f)
 	      "      --min-open N        exit 0 when at least N target:ports are open\n"
 	      "  -v, --verbose           print each exchange, one line per segment\n"
 	      "  -D, --timestamp         text: each line begins with [seconds since the epoch]\n"
+	      "  -C, --vcount N          N probes to each target:port, then one line each on\n"
+	      "                          stderr as fping -C prints it (SmokePing):\n"
+	      "                          \"host : 0.12 0.13 - 0.11\" (ms, - for no answer)\n"
 	      "  -V, --version           print the version and the libraries in use\n"
 	      "  -h, --help              print this help\n"
 	      "\n"
@@ -407,6 +411,13 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		if (parse_expect(arg, &cfg->th) < 0)
 			return usage_error(cfg, "--expect-state", "PORT=STATE,... (states: open, closed, "
 							  "filtered, unreachable, unfiltered, open|filtered)");
+		return PARSE_OK;
+	case 'C':
+		if (parse_long(arg, 1, 100000, &v) < 0)
+			return usage_error(cfg, "--vcount", "must be a whole number from 1 to 100000");
+		cfg->count = v;
+		cfg->count_given = true;
+		cfg->smokeping = true;
 		return PARSE_OK;
 	case 'D':
 		cfg->timestamps = true;
@@ -710,7 +721,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	optind = 0; /* 0, not 1: glibc forgets a cluster left half-read by an earlier call */
 	for (;;) {
 		int before = optind;
-		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVhD", long_opts, NULL);
+		int c = getopt_long(argc, argv, ":p:c:i:W:M:I:B:S:s:46nqjo:f:vVhDC:", long_opts, NULL);
 		if (c == -1)
 			break;
 		if (c == '?' || c == ':') /* optind stays put inside a cluster of short options */

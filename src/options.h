@@ -54,6 +54,7 @@ struct config {
 	bool silent;          /* -qq: no report at all, the exit status alone */
 	bool wait;            /* --wait: until every target:port has answered open */
 	bool timestamps;      /* -D: text lines begin with [epoch.usec], as fping -D */
+	bool smokeping;       /* -C N: fping -C's lines on stderr, nothing else */
 	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */

@@ -67,8 +67,28 @@ void report_perflag(struct run *r, struct flow *f)
 	memset(f->pf, 0, sizeof(f->pf));
 }
 
+/* -C: "host : 0.12 0.13 - 0.11", fping -C's line, on stderr as fping
+ * prints it (SmokePing's FPing probe reads it there). With several ports
+ * the port follows the host. */
+static void smokeping_line(struct run *r, const struct flow *f)
+{
+	const char *t = summary_target(&f->sum);
+	if (r->cfg->ports.n > 1)
+		fprintf(stderr, "%s:%u :", t, f->port);
+	else
+		fprintf(stderr, "%s :", t);
+	for (uint64_t i = 0; i < r->plan.count; i++)
+		if (f->rtts[i] < 0)
+			fputs(" -", stderr);
+		else
+			fprintf(stderr, " %.2f", f->rtts[i]);
+	fputc('\n', stderr);
+}
+
 void report_flow(struct run *r, struct flow *f)
 {
+	if (f->rtts)
+		smokeping_line(r, f);
 	struct report *rep = &r->rep;
 	enum outcome oc = summary_outcome(&f->sum);
 	rep->flows_done++;

@@ -119,6 +119,16 @@ in_client "$TCPSHAKE" -D -M syn -c 2 -i 0.1 -p 80 $S4 >"$BED_DIR/d.out" 2>&1
 check "-D: probe lines begin with [seconds.micro] ($(head -1 "$BED_DIR/d.out"))" \
 	sh -c "grep 'seq=' '$BED_DIR/d.out' | grep -Ecv '^\[[0-9]{10}\.[0-9]{6}\] 198\.18\.0\.2:80 seq=' | grep -qx 0"
 
+# -C: SmokePing's FPing probe reads fping -C's lines on stderr
+bed_rules
+in_client "$TCPSHAKE" -C 3 -i 0.1 -W 0.3 -M syn -p 80 $S4 >"$BED_DIR/c.out" 2>"$BED_DIR/c.err"
+expect_eq "-C: nothing on stdout" "$(wc -c <"$BED_DIR/c.out")" 0
+check "-C: 'host : rtt rtt rtt' on stderr ($(cat "$BED_DIR/c.err"))" \
+	grep -Eqx '198\.18\.0\.2 : [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}' "$BED_DIR/c.err"
+in_client "$TCPSHAKE" -C 2 -i 0.1 -W 0.3 -M syn -p 80,82 $S4 >/dev/null 2>"$BED_DIR/c.err"
+check "-C: a silent port is '-', ports follow the host ($(tr '\n' ';' <"$BED_DIR/c.err"))" \
+	sh -c "grep -qx '198.18.0.2:82 : - -' '$BED_DIR/c.err' && grep -Eq '^198\.18\.0\.2:80 : [0-9]' '$BED_DIR/c.err'"
+
 # a name is shown as typed, with its address (loopback of the client)
 in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 9 localhost >"$BED_DIR/name.out" 2>&1
 check "a name as typed, with its address ($(head -1 "$BED_DIR/name.out"))" \
