@@ -232,6 +232,27 @@ static void perflag_take(struct flow *f, const struct probe *p)
 	f->pf_done++;
 }
 
+/* A change of state, and the outage it starts or ends. */
+static void track_state(struct flow *f, const struct probe *p)
+{
+	enum outcome oc = p->res.outcome;
+	struct flow_summary *s = &f->sum;
+	int64_t t = p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns;
+	f->was = f->last != OUTCOME_NONE && f->last != oc ? f->last : OUTCOME_NONE;
+	if (oc != OUTCOME_OPEN && f->last == OUTCOME_OPEN)
+		s->outage_from_ns = p->sent_wall_ns;
+	if (s->outage_from_ns) {
+		int64_t d = (oc == OUTCOME_OPEN ? t : p->sent_wall_ns) - s->outage_from_ns;
+		if (d > s->outage_ns) {
+			s->outage_ns = d;
+			s->outage_at_ns = s->outage_from_ns;
+		}
+		if (oc == OUTCOME_OPEN)
+			s->outage_from_ns = 0;
+	}
+	f->last = oc;
+}
+
 enum done_kind flows_done(struct flows *fs, const struct probe *p)
 {
 	const struct plan *pl = fs->plan;
@@ -249,6 +270,7 @@ enum done_kind flows_done(struct flows *fs, const struct probe *p)
 	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
 		rto_sample(&fs->rtos[f->rt - pl->routes], p->res.rtt_ns);
 	summary_add(&f->sum, &p->res);
+	track_state(f, p);
 	if (f->rtts && p->seq < pl->count && p->res.rtt_source != RTT_NONE &&
 	    (p->res.outcome == OUTCOME_OPEN || p->res.outcome == OUTCOME_CLOSED))
 		f->rtts[p->seq] = (double)p->res.rtt_ns / 1e6;

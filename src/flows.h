@@ -39,6 +39,9 @@ struct flow {
 	bool verdicts_bad;        /* -M flags: a round found a filter or silence */
 	bool stop;                /* --wait: it answered open, no more probes */
 	double *rtts;             /* -C: each probe's RTT in ms, by probe number; <0 none */
+	/* state changes and outages, probe after probe (as they finish) */
+	enum outcome last;        /* the last probe's outcome; OUTCOME_NONE before */
+	enum outcome was;         /* the last probe changed the state from this; NONE */
 };
 
 /* A probe waiting for the pacer and a free source port. */

@@ -55,6 +55,7 @@ struct probe_report {
 	enum probe_mode mode;
 	bool http;
 	const struct probe_kind *kind; /* the probe's kind; NULL: the mode's */
+	enum outcome was;     /* the target:port was in this state before it; NONE */
 };
 
 /* -M flags: one round of five answers for a target:port, and its verdict. */
@@ -95,6 +96,9 @@ struct flow_summary {
 	uint32_t rtt_hist[RTT_BUCKETS];      /* counts per bucket, not cumulative */
 	uint8_t icmp_type, icmp_code;        /* the last ICMP error, if any */
 	bool icmp_seen;
+	/* the longest run of probes without an open answer between two open
+	 * ones (or to the end), and when it began (wall clock); 0: none */
+	int64_t outage_ns, outage_at_ns, outage_from_ns;
 	/* the numbers of the kind's own fields (record.h) of the last probe:
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];

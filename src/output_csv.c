@@ -11,7 +11,8 @@ static void csv_begin(struct output *o)
 {
 	struct probe_result none = { 0 };
 	struct addr a = { 0 };
-	struct probe_report blank = { "", &a, 0, 0, 0, &none, 0, 0, PMODE_SYN, false, o->kind };
+	struct probe_report blank = { "", &a, 0, 0, 0, &none, 0, 0, PMODE_SYN, false, o->kind,
+				      OUTCOME_NONE };
 	struct record rec;
 	a.family = AF_INET;
 	record_probe(&blank, &rec);

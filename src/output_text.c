@@ -63,6 +63,16 @@ static void stamp(const struct output *o, int64_t ns)
 		(long long)(ns % NS_PER_SEC / 1000));
 }
 
+/* A change of state has a line of its own, after the probe's. */
+static void text_change(struct output *o, const struct probe_report *r, const char *ep)
+{
+	if (r->was == OUTCOME_NONE)
+		return;
+	stamp(o, r->time_ns);
+	fprintf(o->f, "%s is now %s (was %s)\n", ep, outcome_name(r->res->outcome),
+		outcome_name(r->was));
+}
+
 static void text_probe(struct output *o, const struct probe_report *r)
 {
 	char ep[1100], fl[9], name[32], from[64];
@@ -89,6 +99,7 @@ static void text_probe(struct output *o, const struct probe_report *r)
 		if (res->syns > 1)
 			fprintf(o->f, " (%u sent)", res->syns);
 		fputc('\n', o->f);
+		text_change(o, r, ep);
 		return;
 	}
 	if (res->rtt_source == RTT_NONE)
@@ -108,6 +119,7 @@ static void text_probe(struct output *o, const struct probe_report *r)
 	fputc('\n', o->f);
 	if (o->verbose)
 		text_segments(o->f, res);
+	text_change(o, r, ep);
 }
 
 /* A fleet: one line per target:port. */
@@ -165,6 +177,13 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 	if (s->rtt.n)
 		fprintf(o->f, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt.min / 1e3,
 			s->rtt.mean / 1e3, s->rtt.max / 1e3, stats_mdev(&s->rtt) / 1e3);
+	if (s->outage_ns > 0) {
+		char when[32];
+		time_t at = (time_t)(s->outage_at_ns / NS_PER_SEC);
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&at, &tm));
+		fprintf(o->f, "longest outage %.3f s, from %s\n", (double)s->outage_ns / 1e9, when);
+	}
 	if (s->mode == PMODE_FULL && s->open) {
 		fprintf(o->f, "established %llu, closes", (unsigned long long)s->established);
 		for (int k = 1; k < CLOSE_KINDS; k++)

@@ -38,7 +38,7 @@ void report_probe(struct run *r, const struct probe *p)
 	struct probe_report pr = { summary_target(&f->sum), &f->dst, f->port, p->sport, p->seq,
 				   &p->res, p->phase_deadline - p->sent_mono_ns,
 				   p->res.reply_wall_ns ? p->res.reply_wall_ns : p->sent_wall_ns,
-				   r->cfg->mode, r->cfg->http, p->kind };
+				   r->cfg->mode, r->cfg->http, p->kind, f->was };
 	if (p->kind->fields) { /* the kind's own numbers, for the summary's formats */
 		struct record rec;
 		record_probe(&pr, &rec);

@@ -129,6 +129,26 @@ in_client "$TCPSHAKE" -C 2 -i 0.1 -W 0.3 -M syn -p 80,82 $S4 >/dev/null 2>"$BED_
 check "-C: a silent port is '-', ports follow the host ($(tr '\n' ';' <"$BED_DIR/c.err"))" \
 	sh -c "grep -qx '198.18.0.2:82 : - -' '$BED_DIR/c.err' && grep -Eq '^198\.18\.0\.2:80 : [0-9]' '$BED_DIR/c.err'"
 
+# a continuous run: a line when the state changes, and the longest outage
+in_client "$TCPSHAKE" -M syn -c 8 -i 0.2 -W 0.15 -p 80 $S4 >"$BED_DIR/chg.out" 2>&1 &
+chg=$!
+sleep 0.5
+in_server nft -f - <<'NFT'
+table inet toggle {
+	chain in {
+		type filter hook input priority -5; policy accept;
+		tcp dport 80 drop
+	}
+}
+NFT
+sleep 0.6
+in_server nft delete table inet toggle
+wait $chg
+check "a change of state has its own line" grep -q "^198.18.0.2:80 is now filtered (was open)$" "$BED_DIR/chg.out"
+check "and back" grep -q "^198.18.0.2:80 is now open (was filtered)$" "$BED_DIR/chg.out"
+check "the summary names the longest outage ($(grep outage "$BED_DIR/chg.out"))" \
+	grep -Eq "^longest outage 0\.[3-9][0-9]{2} s, from [0-9]{4}-" "$BED_DIR/chg.out"
+
 # a name is shown as typed, with its address (loopback of the client)
 in_client "$TCPSHAKE" -M syn -c 1 -W 0.3 -p 9 localhost >"$BED_DIR/name.out" 2>&1
 check "a name as typed, with its address ($(head -1 "$BED_DIR/name.out"))" \

@@ -184,3 +184,29 @@ Test(flows, per_flag_rounds_go_back_to_back)
 	cr_assert_eq(flows_kind(&b.pl, 4), &kind_xmas);
 	unmake(&b);
 }
+
+Test(flows, state_changes_and_the_longest_outage)
+{
+	char *argv[] = { "tcpshake", "-M", "syn", "-p", "80", "198.18.0.1", NULL };
+	struct bed b;
+	make(&b, 6, argv, 0, 0);
+	struct flow_step st;
+	const uint8_t flags[] = { 0x12, 0, 0, 0x12, 0, 0x12 };
+	const enum outcome was[] = { OUTCOME_NONE, OUTCOME_OPEN, OUTCOME_NONE, OUTCOME_FILTERED,
+				     OUTCOME_OPEN, OUTCOME_FILTERED };
+	for (int i = 0; i < 6; i++) {
+		if (i)
+			flows_due(&b.fs, 0);
+		flows_next(&b.fs, 0, true, &st);
+		cr_assert_eq(st.kind, STEP_SEND);
+		struct probe p = done_probe(&st.q, flags[i]);
+		p.sent_wall_ns = (int64_t)(i + 1) * 1000000000;
+		p.res.reply_wall_ns = flags[i] ? p.sent_wall_ns + 1000 : 0;
+		flows_done(&b.fs, &p);
+		cr_assert_eq(b.fs.v[0].was, was[i], "probe %d", i);
+	}
+	const struct flow_summary *s = &b.fs.v[0].sum;
+	cr_assert_eq(s->outage_ns, 2000000000 + 1000, "from the 2nd probe to the answer of the 4th");
+	cr_assert_eq(s->outage_at_ns, 2000000000);
+	unmake(&b);
+}

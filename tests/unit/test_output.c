@@ -37,7 +37,7 @@ Test(output, json_open_probe)
 	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 64, .win = 64240,
 				  .mss = 1460, .rtt_source = RTT_WIRE, .rtt_ns = 117412 };
 	struct probe_report rep = { "web \"1\"", &a, 80, 61234, 0, &r, NS_PER_SEC,
-				    INT64_C(1795663422869885123), PMODE_SYN, false, NULL };
+				    INT64_C(1795663422869885123), PMODE_SYN, false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o),
@@ -57,7 +57,7 @@ Test(output, json_unreachable_and_filtered)
 				  .icmp_from = a, .ttl = 64, .rtt_source = RTT_CLOCK,
 				  .rtt_ns = 80000 };
 	struct probe_report rep = { "2001:db8::2", &a, 83, 61000, 2, &r, NS_PER_SEC, NS_PER_SEC,
-				    PMODE_FULL, false, NULL };
+				    PMODE_FULL, false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
 	struct probe_result f = { .syns = 1, .outcome = OUTCOME_FILTERED };
@@ -115,7 +115,7 @@ Test(output, text_probe_lines)
 	struct probe_result r = { .syns = 1, .outcome = OUTCOME_UNREACHABLE, .icmp = true, .icmp_type = 3, .icmp_code = 13,
 				  .icmp_from = a, .rtt_source = RTT_WIRE, .rtt_ns = 80000 };
 	struct probe_report rep = { "198.18.0.2", &a, 83, 61000, 0, &r, NS_PER_SEC / 2, 0,
-				    PMODE_SYN, false, NULL };
+				    PMODE_SYN, false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_text_ops);
 	o.ops->probe(&o, &rep);
 	struct probe_result f = { .syns = 1, .outcome = OUTCOME_FILTERED };
@@ -136,7 +136,7 @@ Test(output, json_full_http_probe)
 				  .http = { 200, 2500, 180 }, .nlog = 2,
 				  .log = { { '>', 0x02, 0 }, { '<', 0x12, 1000 } } };
 	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_FULL,
-				    true, NULL };
+				    true, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_json_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert(strstr(close_out(&o), ",\"mode\":\"full\",\"established\":true,\"close\":\"peer-fin\","
@@ -155,7 +155,7 @@ Test(output, text_full_probe_verbose)
 				  .nlog = 2, .log = { { '>', 0x02, 0 }, { '<', 0x12, 117 } },
 				  .log_t0_ns = 1000 };
 	struct probe_report rep = { "198.18.0.2", &a, 80, 61000, 3, &r, NS_PER_SEC, 0, PMODE_FULL,
-				    false, NULL };
+				    false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_text_ops);
 	o.verbose = true;
 	o.ops->probe(&o, &rep);
@@ -267,7 +267,7 @@ Test(csv, quoting_rfc4180)
 	struct addr a = addr_of("198.18.0.2");
 	struct probe_result r = { .syns = 1, .outcome = OUTCOME_FILTERED };
 	struct probe_report rep = { "a,\"b\"", &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN,
-				    false, NULL };
+				    false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_csv_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o), "\"a,\"\"b\"\"\",198.18.0.2,80,0,61000,filtered,,,,,,,,,,,"
@@ -440,7 +440,7 @@ Test(utf8, csv_stays_valid)
 {
 	struct addr a = addr_of("198.18.0.2");
 	struct probe_result r = { .outcome = OUTCOME_FILTERED };
-	struct probe_report rep = { bad_name, &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN, false, NULL };
+	struct probe_report rep = { bad_name, &a, 80, 61000, 0, &r, NS_PER_SEC, 0, PMODE_SYN, false, NULL, OUTCOME_NONE };
 	struct output o = open_out(&output_csv_ops);
 	o.ops->probe(&o, &rep);
 	const char *t = close_out(&o);

@@ -32,7 +32,8 @@ static struct probe_report report(struct probe_result *r, struct addr *a)
 	demo = kind_fin;
 	demo.name = "demo";
 	demo.fields = extra_fields;
-	return (struct probe_report){ "t", a, 80, 61000, 0, r, 1, 0, PMODE_SCAN, false, &demo };
+	return (struct probe_report){ "t", a, 80, 61000, 0, r, 1, 0, PMODE_SCAN, false, &demo,
+				      OUTCOME_NONE };
 }
 
 Test(record, groups_nest_in_json_and_flatten_in_csv)
