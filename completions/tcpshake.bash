@@ -36,6 +36,10 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'ok warn crit' -- "$cur"))
 		return
 		;;
+	--require)
+		COMPREPLY=($(compgen -W 'all any' -- "$cur"))
+		return
+		;;
 	--only)
 		COMPREPLY=($(compgen -W 'open closed filtered unreachable unfiltered open\|filtered' -- "$cur"))
 		return
@@ -71,6 +75,7 @@ _tcpshake()
 			--critical --refused --min-open -f --file --exclude --exclude-file
 			--max-targets --seed --no-shuffle --shard --rate --retries --only --flags
 			--wait --deadline --expect-state -D --timestamp -C --vcount
+			--all-addresses --require
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

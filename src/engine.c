@@ -59,6 +59,7 @@ static int load_targets(struct run *r)
 	char err[512];
 	struct tset *ts = &r->plan.targets;
 	tset_init(ts, cfg->family, cfg->numeric, cfg->max_targets);
+	ts->all_addresses = cfg->all_addresses;
 	for (int t = 0; t < cfg->ntargets; t++) {
 		int rc = tset_add(ts, cfg->targets[t], err, sizeof(err));
 		if (rc == 1)
@@ -729,6 +730,8 @@ static int exit_code(const struct run *r)
 										      : EXIT_NOT_OPEN;
 	if (r->plan.targets.unresolved)
 		return EXIT_RESOLVE;
+	if (r->cfg->require_any) /* one open target:port is enough */
+		return r->rep.flows_by[OUTCOME_OPEN] > 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
 	if (r->cfg->th.expecting) /* compliance: every named port in its state */
 		return r->rep.flows_done > 0 && r->rep.flows_unexpected == 0 ? EXIT_ALL_OPEN
 									       : EXIT_NOT_OPEN;

@@ -14,7 +14,7 @@
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
        OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
-       OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE };
+       OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -52,6 +52,8 @@ static const struct option long_opts[] = {
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "expect-state", required_argument, NULL, OPT_EXPECT_STATE },
+	{ "all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES },
+	{ "require", required_argument, NULL, OPT_REQUIRE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -83,6 +85,10 @@ void options_help(FILE *f)
 	      "      --flags LETTERS     a flag scan with these flags (F S R P A U E C)\n"
 	      "      --expect-state LIST exit 0 when each named port is in its state, as\n"
 	      "                          22=filtered,80=open,23=closed (compliance checks)\n"
+	      "      --all-addresses     probe every A and AAAA record of a name, each as a\n"
+	      "                          target of its own (load balancers, several zones)\n"
+	      "      --require RULE      all (default): exit 0 when every target:port was\n"
+	      "                          open; any: when one was\n"
 	      "      --wait              probe every -i until each target:port answers open,\n"
 	      "                          then exit 0 (deploy scripts: wait for a port)\n"
 	      "      --deadline SEC      end the run after SEC seconds at the latest\n"
@@ -425,6 +431,16 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	case OPT_WAIT:
 		cfg->wait = true;
 		return PARSE_OK;
+	case OPT_ALL_ADDRESSES:
+		cfg->all_addresses = true;
+		return PARSE_OK;
+	case OPT_REQUIRE: {
+		static const char *const rules[] = { "all", "any" };
+		if ((k = pick(arg, rules, 2)) < 0)
+			return usage_error(cfg, "--require", "all or any");
+		cfg->require_any = k == 1;
+		return PARSE_OK;
+	}
 	case OPT_DEADLINE:
 		if ((cfg->deadline_ns = parse_seconds(arg, 86400 * 7)) <= 0)
 			return usage_error(cfg, "--deadline", "must be a number of seconds > 0 and <= 604800");

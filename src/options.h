@@ -53,6 +53,8 @@ struct config {
 	bool numeric, quiet;
 	bool silent;          /* -qq: no report at all, the exit status alone */
 	bool wait;            /* --wait: until every target:port has answered open */
+	bool all_addresses;   /* --all-addresses: every A/AAAA record, each a target */
+	bool require_any;     /* --require any: one open target:port is enough */
 	bool timestamps;      /* -D: text lines begin with [epoch.usec], as fping -D */
 	bool smokeping;       /* -C N: fping -C's lines on stderr, nothing else */
 	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */

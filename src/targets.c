@@ -94,6 +94,29 @@ void ports_free(struct port_list *pl)
 	pl->n = 0;
 }
 
+size_t target_resolve_all(const char *name, int family, struct addr *out, size_t max)
+{
+	struct addrinfo hints, *res = NULL;
+	size_t n = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	if (*name == '\0' || getaddrinfo(name, NULL, &hints, &res) != 0)
+		return 0;
+	for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+		struct addr a;
+		bool seen = false;
+		if (addr_from_sockaddr(&a, ai->ai_addr) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen |= addr_eq(&out[k], &a);
+		if (!seen)
+			out[n++] = a;
+	}
+	freeaddrinfo(res);
+	return n;
+}
+
 int target_resolve(const char *name, int family, int numeric, struct addr *out, char *err,
 		   size_t errlen)
 {

@@ -19,6 +19,9 @@ void ports_free(struct port_list *pl);
 
 /* Resolve a host name or address. family: AF_UNSPEC, AF_INET or AF_INET6.
  * numeric: refuse names (no DNS). 0 on success; -1 with a reason in err. */
+/* Every address of a name (--all-addresses), distinct, at most max. */
+size_t target_resolve_all(const char *name, int family, struct addr *out, size_t max);
+
 int target_resolve(const char *name, int family, int numeric, struct addr *out, char *err,
 		   size_t errlen);
 

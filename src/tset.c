@@ -263,6 +263,33 @@ static int spec_block(struct tset *s, const char *spec, struct tblock *b, char *
 	return 2;
 }
 
+/* --all-addresses: the name's other addresses, each a target of its own
+ * under the name (the first is in already). */
+static int add_other_addresses(struct tset *s, const char *spec, const struct tblock *first,
+			       char *err, size_t errlen)
+{
+	struct addr all[64];
+	size_t n = target_resolve_all(spec, s->family, all, 64);
+	for (size_t i = 0; i < n; i++) {
+		struct tblock b = *first;
+		b.family = all[i].family;
+		b.base = addr_num(&all[i]);
+		if (b.family == first->family && b.base == first->base)
+			continue;
+		if (unprobeable(b.family, b.base, b.base))
+			continue;
+		if (!(b.name = strdup(spec))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (push_block(s, &b, err, errlen) < 0) {
+			free(b.name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int tset_add(struct tset *s, const char *spec, char *err, size_t errlen)
 {
 	struct tblock b;
@@ -287,7 +314,7 @@ int tset_add(struct tset *s, const char *spec, char *err, size_t errlen)
 		free(b.name);
 		return -1;
 	}
-	return 0;
+	return rc == 2 && s->all_addresses ? add_other_addresses(s, spec, &b, err, errlen) : 0;
 }
 
 static int cmp_interval(const void *x, const void *y)

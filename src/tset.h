@@ -37,6 +37,7 @@ struct tset {
 	uint64_t max;     /* --max-targets */
 	int family;       /* AF_UNSPEC, or -4/-6 */
 	bool numeric;     /* -n */
+	bool all_addresses; /* --all-addresses: every A/AAAA record of a name */
 	uint64_t unresolved;
 	char *first_unresolved;
 };
