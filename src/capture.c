@@ -2,6 +2,8 @@
 #include "capture.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +156,33 @@ _Noreturn static void keep_only(const struct capture *caps, size_t n)
 	_exit(0);
 }
 
+/* Does our PID namespace's init reap the orphans it adopts? It does when it
+ * catches SIGCHLD or ignores it (the kernel then reaps for it); a process
+ * that does neither - a shell script or a program run as PID 1 of a
+ * container - would keep our exit child as a zombie for good. Unknown
+ * (no /proc): assume not. */
+static bool init_reaps(void)
+{
+	char line[256];
+	unsigned long long caught = 0, ignored = 0;
+	FILE *f = fopen("/proc/1/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		(void)(sscanf(line, "SigCgt: %llx", &caught) || sscanf(line, "SigIgn: %llx", &ignored));
+	}
+	fclose(f);
+	unsigned long long chld = 1ULL << (SIGCHLD - 1);
+	return (caught & chld) || (ignored & chld);
+}
+
 void capture_close_detached(struct capture *caps, size_t n)
 {
+	if (!init_reaps()) { /* no one would reap the child: release here */
+		for (size_t i = 0; i < n; i++)
+			capture_close(&caps[i]);
+		return;
+	}
 	int devnull = n > 0 && n <= CAPTURE_MAX ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
 	pid_t pid = devnull >= 0 ? fork() : -1;
 	if (pid == 0)

@@ -138,4 +138,34 @@ check "stalled reader: SIGTERM ends the run within 1 s ($ms ms)" test "$ms" -lt 
 expect_eq "stalled reader: one line, exit 4" "$rc,$(cat "$BED_DIR/stall.err")" \
 	"4,tcpshake: standard output: the reader stalls; the report was cut short"
 
+# ---- a PID 1 that does not reap ---------------------------------------------
+# At exit a child process releases the capture sockets (the kernel's wait for
+# them is the caller's no longer); it is reparented to PID 1. Under a PID 1
+# that neither catches nor ignores SIGCHLD (a script or a program run as a
+# container's init) it would stay a zombie: tcpshake sees that and releases
+# the sockets itself. Both PID 1s run tcpshake, wait, then count zombies.
+for how in plain ignores; do
+	in_client unshare --pid --fork --mount-proc python3 - "$TCPSHAKE" "$S4" "$how" \
+		>"$BED_DIR/pid1.out" 2>&1 <<'PY'
+import os, signal, subprocess, sys, time
+if sys.argv[3] == "ignores":
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps for us
+rc = subprocess.run([sys.argv[1], "-c", "1", "-p", "80", sys.argv[2]],
+                    stdout=subprocess.DEVNULL).returncode if sys.argv[3] != "ignores" else \
+    subprocess.call([sys.argv[1], "-c", "1", "-p", "80", sys.argv[2]], stdout=subprocess.DEVNULL)
+time.sleep(0.5)
+z = 0
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            if open("/proc/%s/stat" % pid).read().split(")")[1].split()[0] == "Z":
+                z += 1
+        except OSError:
+            pass
+print("rc=%s zombies=%d" % (rc, z))
+PY
+	check "PID 1 that $how SIGCHLD: the run ends, no zombie left ($(cat "$BED_DIR/pid1.out"))" \
+		grep -Eq "^rc=(0|-?[0-9]+) zombies=0$" "$BED_DIR/pid1.out"
+done
+
 bed_finish
