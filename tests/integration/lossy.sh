@@ -83,7 +83,7 @@ bed_ss_reset 2222
 in_client "$TCPSHAKE" -j -c 20 -i 0.2 -W 10 -p 2222 $LS4 $LS6 >"$BED_DIR/ssh.json" 2>"$BED_DIR/ssh.err"
 expect_eq "sshd, 10% loss: 40 probes open" "$(probes "$BED_DIR/ssh.json")" "open=40 "
 jq -c 'select(.type=="probe" and .outcome!="open") | [.addr, .sport, .outcome, .syns, .segments]' \
-	"$BED_DIR/ssh.json" | sed 's/^/# not open: /"
+	"$BED_DIR/ssh.json" | sed 's/^/# not open: /'
 expect_eq "sshd, 10% loss: nothing left on the server after 1 s" "$(left 2222)" ""
 echo "# segments dropped by the middle: $(bed_loss_drops)"
 bed_loss 0 0 80
