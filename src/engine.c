@@ -180,6 +180,14 @@ static void collect_sources(struct run *r)
 	}
 }
 
+/* A value of this run's key that belongs to no 4-tuple (the ports' offset,
+ * the guard table's tag), told apart by salt. */
+static uint32_t run_keyed(const struct run *r, uint16_t salt, uint32_t no)
+{
+	struct addr none = { 0 };
+	return cookie_isn(&r->key, &none, &none, salt, salt, no);
+}
+
 /* The ports we hold (ports.h), a probe slot for each, every slot free. */
 static int setup_ports(struct run *r)
 {
@@ -193,8 +201,7 @@ static int setup_ports(struct run *r)
 		route_ephemeral_range(&elo, &ehi);
 		route_our_ports(elo, ehi, &ask.lo, &ask.hi);
 		size_t range = (size_t)(ask.hi - ask.lo) + 1;
-		struct addr none = { 0 };
-		ask.start = cookie_isn(&r->key, &none, &none, 0, 0, 0xffffffffu) % range;
+		ask.start = run_keyed(r, 0, 0xffffffffu) % range;
 		ask.want = ports_wanted(r->plan.space, r->plan.count, r->plan.fleet, range);
 	}
 	if (port_pool_hold(&r->pool, &ask, err, sizeof(err)) < 0) {
@@ -268,8 +275,7 @@ static int install_guard(struct run *r)
 	}
 	size_t nruns = port_runs(r->pool.port, r->pool.n, runs, GUARD_MAX_RUNS);
 	struct guard_spec gs = { (long)getpid(), 0, runs, nruns, r->srcs, r->nsrcs, GUARD_MARK };
-	struct addr none = { 0 };
-	gs.tag = cookie_isn(&r->key, &none, &none, 1, 1, 0xfffffffeu);
+	gs.tag = run_keyed(r, 1, 0xfffffffeu);
 	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "firewall guard: %s", err);
 		return EXIT_SYSTEM;

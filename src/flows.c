@@ -141,6 +141,18 @@ static int open_flow(struct flows *fs, uint32_t slot, uint64_t t, size_t pi)
 	return 0;
 }
 
+/* A flow slot back to the free list, what it held freed. */
+static void release(struct flows *fs, uint32_t slot)
+{
+	struct flow *f = &fs->v[slot];
+	free(f->req);
+	f->req = NULL;
+	free(f->rtts);
+	f->rtts = NULL;
+	f->live = false;
+	fs->free[fs->nfree++] = slot;
+}
+
 /* The next target:port of the order, as a flow with its first probe queued. */
 static bool admit(struct flows *fs)
 {
@@ -156,12 +168,7 @@ static bool admit(struct flows *fs)
 		if (open_flow(fs, slot, i / cfg->ports.n, (size_t)(i % cfg->ports.n)) < 0)
 			return false;
 		if (tset_excluded(&pl->targets, &fs->v[slot].dst)) {
-			fs->v[slot].live = false;
-			free(fs->v[slot].req);
-			fs->v[slot].req = NULL;
-			free(fs->v[slot].rtts);
-			fs->v[slot].rtts = NULL;
-			fs->free[fs->nfree++] = slot;
+			release(fs, slot);
 			fs->excluded++;
 			continue;
 		}
@@ -226,7 +233,7 @@ bool probe_silent(const struct probe_result *res)
 static void perflag_take(struct flow *f, const struct probe *p)
 {
 	struct perflag_answer *a = &f->pf[p->seq % PERFLAG_KINDS];
-	a->seen = !probe_silent(&p->res) && !p->res.no_neighbour;
+	a->seen = p->res.icmp || p->res.flags != 0; /* an answer, not a SYN unsent */
 	a->icmp = p->res.icmp;
 	a->flags = p->res.flags;
 	f->pf_done++;
@@ -288,13 +295,7 @@ enum done_kind flows_done(struct flows *fs, const struct probe *p)
 
 void flows_close(struct flows *fs, uint32_t slot)
 {
-	struct flow *f = &fs->v[slot];
-	free(f->req);
-	f->req = NULL;
-	free(f->rtts);
-	f->rtts = NULL;
-	f->live = false;
-	fs->free[fs->nfree++] = slot;
+	release(fs, slot);
 	fs->live--;
 }
 

@@ -33,7 +33,6 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->state = PS_SYN_SENT;
 	p->sent_mono_ns = now_mono;
 	p->sent_wall_ns = now_wall;
-	p->syn_wire_ns = 0;
 	p->snd_una = p->isn;
 	p->snd_nxt = p->isn + 1;
 	p->rcv_nxt = 0;
@@ -531,8 +530,6 @@ static void on_flush(struct probe *p, enum probe_event ev, const struct segment 
 static void own_syn(struct probe *p, const struct segment *seg)
 {
 	int k = -1;
-	if (p->syn_wire_ns == 0)
-		p->syn_wire_ns = seg->ts_ns;
 	if (seg->opt.has_ts)
 		for (int i = 0; i < p->syns && k < 0; i++)
 			if (p->syn_tsval[i] == seg->opt.ts_val && p->syn_wire[i] == 0)

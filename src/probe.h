@@ -120,7 +120,6 @@ struct probe {
 	uint32_t seq;               /* probe number within the flow */
 	uint8_t tries;              /* sends of this probe number so far, 0 first */
 	int64_t sent_mono_ns, sent_wall_ns;
-	int64_t syn_wire_ns;        /* capture time of our own first SYN; 0 until seen */
 	uint32_t syn_tsval[SYN_TRIES_MAX]; /* the timestamp value of each SYN */
 	int64_t syn_wire[SYN_TRIES_MAX];   /* its capture time; 0 until seen */
 	uint8_t syns, syns_seen;
