@@ -130,11 +130,6 @@ void capture_close(struct capture *c)
 	c->fd = -1;
 }
 
-static int int_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* In the child: close every descriptor but the capture sockets (so no pipe
  * a caller reads, and no firewall guard, outlives this process), then exit
  * and let the kernel release the sockets here. */
@@ -145,14 +140,7 @@ _Noreturn static void keep_only(const struct capture *caps, size_t n)
 	for (size_t i = 0; i < n && k < CAPTURE_MAX; i++)
 		if (caps[i].p)
 			keep[k++] = caps[i].fd;
-	qsort(keep, k, sizeof(keep[0]), int_cmp);
-	unsigned lo = 0;
-	for (size_t i = 0; i < k; i++) {
-		if ((unsigned)keep[i] > lo)
-			close_range(lo, (unsigned)keep[i] - 1, 0);
-		lo = (unsigned)keep[i] + 1;
-	}
-	close_range(lo, ~0u, 0);
+	fds_close_all_but(keep, k);
 	_exit(0);
 }
 

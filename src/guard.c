@@ -131,9 +131,8 @@ _Noreturn static void install_child(int chan, int errfd, const char *rules)
 	char msg[256];
 	/* what libnftables prints itself goes to our parent, not the terminal */
 	dup2(errfd, STDERR_FILENO);
-	if (chan > 3)
-		close_range(3, (unsigned)chan - 1, 0);
-	close_range((unsigned)chan + 1, ~0u, 0);
+	int keep[] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, chan };
+	fds_close_all_but(keep, sizeof(keep) / sizeof(keep[0]));
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		(void)!write(chan, "\001libnftables: no context", 24);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int64_t mono_ns(void)
 {
@@ -162,4 +163,21 @@ int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		return -1;
 	*off += (size_t)n;
 	return 0;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void fds_close_all_but(int *keep, size_t n)
+{
+	unsigned lo = 0;
+	qsort(keep, n, sizeof(keep[0]), int_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0u, 0);
 }

@@ -51,6 +51,9 @@ void diag_error(struct diag *d, const char *fmt, ...) __attribute__((format(prin
  * follows it in a fixed buffer survives. Returns out. */
 const char *str_show(const char *s, size_t max, char *out, size_t outlen);
 
+/* Close every descriptor but the n in keep (sorted here, in place). */
+void fds_close_all_but(int *keep, size_t n);
+
 /* Append to buf at *off with a checked vsnprintf; -1 once it is full. */
 int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
