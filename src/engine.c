@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "privs.h"
 #include "run.h"
+#include "serve.h"
 #include "util.h"
 
 #define RETRIES 8          /* sends again of our FIN or request, within -W */
@@ -60,6 +61,8 @@ static int load_targets(struct run *r)
 	struct tset *ts = &r->plan.targets;
 	tset_init(ts, cfg->family, cfg->numeric, cfg->max_targets);
 	ts->all_addresses = cfg->all_addresses;
+	if (cfg->serve)
+		return serve_load_allow(r);
 	for (int t = 0; t < cfg->ntargets; t++) {
 		int rc = tset_add(ts, cfg->targets[t], err, sizeof(err));
 		if (rc == 1)
@@ -101,6 +104,8 @@ static int make_plan(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct cookie_key order;
+	if (cfg->serve)
+		return serve_plan(r);
 	r->plan.space = r->plan.targets.total * cfg->ports.n;
 	r->plan.fleet = r->plan.space > 1;
 	/* a health check of a few services: each probed like check_tcp would;
@@ -159,7 +164,7 @@ static int route_blocks(struct run *r)
 										  : EXIT_SYSTEM;
 		}
 	}
-	if (ts->total <= FILTER_MAX_HOSTS)
+	if (ts->total <= FILTER_MAX_HOSTS && !cfg->serve) /* --serve: any host of --allow */
 		for (uint64_t i = 0; i < ts->total; i++) {
 			const char *name;
 			size_t block;
@@ -202,7 +207,8 @@ static int setup_ports(struct run *r)
 		route_our_ports(elo, ehi, &ask.lo, &ask.hi);
 		size_t range = (size_t)(ask.hi - ask.lo) + 1;
 		ask.start = run_keyed(r, 0, 0xffffffffu) % range;
-		ask.want = ports_wanted(r->plan.space, r->plan.count, r->plan.fleet, range);
+		ask.want = r->cfg->serve ? serve_ports_wanted(r->cfg, range)
+				: ports_wanted(r->plan.space, r->plan.count, r->plan.fleet, range);
 	}
 	if (port_pool_hold(&r->pool, &ask, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "%s", err);
@@ -232,7 +238,10 @@ static int setup_ports(struct run *r)
  * a progress line for a fleet on a terminal. */
 static int setup_flows(struct run *r)
 {
-	if (flows_init(&r->flows, &r->plan, r->nports) < 0) {
+	size_t max_live = r->nports;
+	if (r->cfg->serve && (size_t)r->cfg->max_probes < max_live)
+		max_live = (size_t)r->cfg->max_probes;
+	if (flows_init(&r->flows, &r->plan, max_live) < 0) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
@@ -267,7 +276,7 @@ static int install_guard(struct run *r)
 {
 	char err[320];
 	struct port_run runs[GUARD_MAX_RUNS];
-	if (r->cfg->mode != PMODE_FULL)
+	if (r->cfg->mode != PMODE_FULL && !r->cfg->serve)
 		return 0; /* syn mode resets, a flag scan opens nothing */
 	if (!privs_have(CAP_NET_ADMIN)) {
 		diag_error(r->diag, "firewall guard: full mode needs CAP_NET_ADMIN (-M syn does not)");
@@ -310,8 +319,8 @@ static int open_captures(struct run *r)
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
 	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
 	/* with --http, room for a status line after the headers */
-	struct capture_size sz = { SNAPLEN_HEADERS + flows_kind(&r->plan, 0)->payload_snap,
-				   ring_bytes(r) };
+	const struct probe_kind *k = r->cfg->serve ? &kind_http : flows_kind(&r->plan, 0);
+	struct capture_size sz = { SNAPLEN_HEADERS + k->payload_snap, ring_bytes(r) };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
@@ -470,11 +479,16 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 			    p->seq << 4 | (p->tries & 0xf));
 	p->ack0 = cookie_isn(&r->key, &p->src, &p->dst, p->sport, p->dport,
 			     (p->seq << 4 | (p->tries & 0xf)) ^ 0x80000000u);
-	p->kind = flows_kind(&r->plan, p->seq);
+	p->kind = f->kind ? f->kind : flows_kind(&r->plan, p->seq);
 	p->req = f->req;
 	p->req_len = f->req_len;
 	int64_t wait = flows_wait(&r->flows, f, q->tries, RTO_FLOOR_NS);
-	int64_t timer = probe_start(p, &r->pp, wait, now, wall_ns());
+	const struct probe_params *pp = &r->pp;
+	if (f->pp) { /* --serve: the request's, kept with the slot */
+		r->slot_pp[p - r->probes] = *f->pp;
+		pp = &r->slot_pp[p - r->probes];
+	}
+	int64_t timer = probe_start(p, pp, wait, now, wall_ns());
 	r->live++;
 	r->rep.sent++;
 	send_syn(r, p, p->syn_tsval[0]);
@@ -489,10 +503,15 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 	enum done_kind d = flows_done(&r->flows, p);
 	if (d != DONE_RETRY) {
 		struct flow *f = &r->flows.v[p->flow];
-		report_perflag(r, f);
-		report_probe(r, p);
+		if (r->serve) {
+			serve_probe_done(r, f, p); /* the request waiting for it */
+		} else {
+			report_perflag(r, f);
+			report_probe(r, p);
+		}
 		if (d == DONE_CLOSED) {
-			report_flow(r, f);
+			if (!r->serve)
+				report_flow(r, f);
 			flows_close(&r->flows, p->flow);
 		}
 	}
@@ -636,26 +655,37 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 static bool finished(const struct run *r)
 {
 	return r->fatal || stop_signal || r->rep.write_errno || r->deadline_hit ||
-	       (r->live == 0 && flows_finished(&r->flows));
+	       (r->live == 0 && flows_finished(&r->flows) && !r->serve);
+}
+
+int engine_submit(struct run *r, const struct flow_spec *sp)
+{
+	int slot = flows_add(&r->flows, sp);
+	if (slot >= 0)
+		pump(r, mono_ns());
+	return slot;
 }
 
 /* Sleep in poll() exactly until the next deadline, a frame or a signal. */
 static void wait_for_work(struct run *r)
 {
-	struct pollfd pfd[CAPTURE_MAX + 1];
+	struct pollfd pfd[CAPTURE_MAX + 2];
 	const struct event *next = sched_peek(&r->sched);
-	struct timespec tmo = { 1, 0 };
-	if (next) {
-		int64_t d = next->when_ns - mono_ns();
-		if (d < 0)
-			d = 0;
-		tmo.tv_sec = (time_t)(d / NS_PER_SEC);
-		tmo.tv_nsec = (long)(d % NS_PER_SEC);
+	int64_t d = next ? next->when_ns - mono_ns() : NS_PER_SEC;
+	if (r->serve) {
+		int64_t sd = serve_timeout_ns(r);
+		if (sd >= 0 && sd < d)
+			d = sd;
 	}
+	if (d < 0)
+		d = 0;
+	struct timespec tmo = { (time_t)(d / NS_PER_SEC), (long)(d % NS_PER_SEC) };
 	size_t n = 0;
 	for (size_t i = 0; i < r->ncaps; i++)
 		pfd[n++] = (struct pollfd){ r->caps[i].fd, POLLIN, 0 };
 	pfd[n++] = (struct pollfd){ r->wake_fd[0], POLLIN, 0 };
+	if (r->serve)
+		pfd[n++] = (struct pollfd){ serve_fd(r), POLLIN, 0 };
 	if (stop_signal)
 		return;
 	if (ppoll(pfd, n, &tmo, NULL) < 0 && errno != EINTR) {
@@ -717,6 +747,9 @@ static void event_loop(struct run *r)
 			sched_pop(&r->sched, &e);
 			handle_event(r, &e, now);
 		}
+		/* 3. --serve: requests in, answers out */
+		if (r->serve && !r->fatal)
+			serve_work(r);
 	}
 }
 
@@ -831,6 +864,7 @@ static int close_output(struct run *r, int rc)
 /* The guard goes first: the table is gone when the caller sees us exit. */
 static void teardown(struct run *r)
 {
+	serve_free(r); /* the listening socket first: no request is taken now */
 	guard_remove(&r->guard);
 	craft_close(&r->craft);
 	port_pool_release(&r->pool);
@@ -845,6 +879,7 @@ static void teardown(struct run *r)
 	free(r->hosts);
 	free(r->plan.routes);
 	free(r->probes);
+	free(r->slot_pp);
 	free(r->free_slots);
 	free(r->rep.out.sums);
 	if (r->rep.silent_f)
@@ -913,7 +948,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = make_plan(&r)) != 0 ||
 	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
 	    (rc = setup_flows(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
-	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0) {
+	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0 ||
+	    (cfg->serve && (rc = serve_open(&r)) != 0)) {
 		teardown(&r);
 		return not_started(&r, rc);
 	}
@@ -930,6 +966,13 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	}
 	r.rep.start_mono = mono_ns();
 	r.rep.start_wall = wall_ns();
+	if (r.serve) { /* a prober: requests until a signal */
+		event_loop(&r);
+		serve_stop(&r);
+		rc = r.fatal;
+		teardown(&r);
+		return rc;
+	}
 	r.rep.out.fleet = r.plan.fleet;
 	/* a health check's few lines in the order given; a scan's as they come */
 	r.rep.out.ordered = r.plan.fleet && !r.plan.adaptive;

@@ -33,7 +33,8 @@ static uint8_t *http_request(const struct config *cfg, const char *target, const
 
 int flows_init(struct flows *fs, const struct plan *pl, size_t max_live)
 {
-	size_t cap = pl->space < max_live ? (size_t)pl->space : max_live;
+	/* --serve has no space: its flows come with the requests */
+	size_t cap = pl->space && pl->space < max_live ? (size_t)pl->space : max_live;
 	memset(fs, 0, sizeof(*fs));
 	fs->plan = pl;
 	if (cap == 0)
@@ -181,6 +182,42 @@ static bool admit(struct flows *fs)
 	return false;
 }
 
+int flows_add(struct flows *fs, const struct flow_spec *sp)
+{
+	const struct config *cfg = fs->plan->cfg;
+	if (fs->nfree == 0 || fs->nomem)
+		return -1;
+	uint32_t slot = fs->free[--fs->nfree];
+	struct flow *f = &fs->v[slot];
+	memset(f, 0, sizeof(*f));
+	f->live = true;
+	f->dst = sp->dst;
+	f->port = sp->port;
+	f->rt = sp->rt;
+	f->kind = sp->kind;
+	f->pp = sp->pp;
+	f->owner = sp->owner;
+	struct flow_summary *s = &f->sum;
+	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
+	s->name = sp->name;
+	s->addr = f->dst;
+	s->port = f->port;
+	s->mode = sp->pp->mode;
+	s->kind = sp->kind->name;
+	s->http = sp->kind->after == AFTER_REQUEST;
+	if (s->http &&
+	    !(f->req = http_request(cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
+		fs->nomem = true;
+		release(fs, slot);
+		return -1;
+	}
+	fs->live++;
+	f->next_seq = 1;
+	f->busy = 1;
+	enqueue(fs, (struct send_req){ slot, 0, 0 });
+	return fs->nomem ? -1 : (int)slot;
+}
+
 /* The wait before a flow's next probe number: -i, but the five probes of a
  * round of -M flags go one after the other. */
 static int64_t next_gap(const struct plan *pl, uint32_t next_seq)
@@ -307,6 +344,8 @@ bool flows_finished(const struct flows *fs)
 int64_t flows_wait(const struct flows *fs, const struct flow *f, int tries, int64_t floor_ns)
 {
 	const struct plan *pl = fs->plan;
+	if (f->pp)
+		return f->pp->timeout_ns;
 	if (!pl->adaptive)
 		return pl->timeout_ns;
 	int64_t wait = rto_value(&fs->rtos[f->rt - pl->routes], floor_ns, pl->timeout_ns);

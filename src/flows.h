@@ -42,6 +42,11 @@ struct flow {
 	/* state changes and outages, probe after probe (as they finish) */
 	enum outcome last;        /* the last probe's outcome; OUTCOME_NONE before */
 	enum outcome was;         /* the last probe changed the state from this; NONE */
+	/* --serve: a flow a request opened, with its own kind and parameters
+	 * (NULL: the run's) and the request waiting for it */
+	const struct probe_kind *kind;
+	const struct probe_params *pp;
+	void *owner;
 };
 
 /* A probe waiting for the pacer and a free source port. */
@@ -80,6 +85,21 @@ struct flow_step {
 	int64_t at;
 };
 void flows_next(struct flows *fs, int64_t now, bool port_free, struct flow_step *st);
+
+/* --serve: one target:port a request names, probed once as its kind and
+ * parameters say; the flow's slot with its probe queued, or -1 when every
+ * slot is taken (or out of memory: fs->nomem). name may be NULL; it must
+ * live as long as the flow. */
+struct flow_spec {
+	struct addr dst;
+	uint16_t port;
+	const struct route *rt;
+	const char *name;
+	const struct probe_kind *kind;
+	const struct probe_params *pp;
+	void *owner;
+};
+int flows_add(struct flows *fs, const struct flow_spec *sp);
 
 /* A flow's next probe number is due: it joins the queue. */
 void flows_due(struct flows *fs, uint32_t flow);

@@ -14,7 +14,8 @@
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
        OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
-       OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE };
+       OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE, OPT_SERVE,
+       OPT_ALLOW, OPT_MAX_PROBES };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -54,6 +55,9 @@ static const struct option long_opts[] = {
 	{ "expect-state", required_argument, NULL, OPT_EXPECT_STATE },
 	{ "all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES },
 	{ "require", required_argument, NULL, OPT_REQUIRE },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "warning", required_argument, NULL, OPT_WARNING },
@@ -135,6 +139,13 @@ void options_help(FILE *f)
 	      "  -C, --vcount N          N probes to each target:port, then one line each on\n"
 	      "                          stderr as fping -C prints it (SmokePing):\n"
 	      "                          \"host : 0.12 0.13 - 0.11\" (ms, - for no answer)\n"
+	      "      --serve ADDR:PORT   run as a Prometheus prober (blackbox_exporter's\n"
+	      "                          contract): GET /probe?target=HOST&port=N&module=M\n"
+	      "                          probes HOST (M: full, syn or http), /metrics\n"
+	      "                          counts; no TARGET on the command line\n"
+	      "      --allow LIST        --serve: the networks /probe may reach, as CIDR\n"
+	      "                          blocks with commas (repeatable; none by default)\n"
+	      "      --max-probes N      --serve: probes in flight at once (default 64)\n"
 	      "  -V, --version           print the version and the libraries in use\n"
 	      "  -h, --help              print this help\n"
 	      "\n"
@@ -441,6 +452,16 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->require_any = k == 1;
 		return PARSE_OK;
 	}
+	case OPT_SERVE:
+		cfg->serve = arg;
+		return PARSE_OK;
+	case OPT_ALLOW:
+		return strlist_add(cfg, &cfg->allows, "--allow", arg);
+	case OPT_MAX_PROBES:
+		if (parse_long(arg, 1, SERVE_MAX_PROBES, &v) < 0)
+			return usage_error(cfg, "--max-probes", "must be a number from 1 to 4096");
+		cfg->max_probes = (int)v;
+		return PARSE_OK;
 	case OPT_DEADLINE:
 		if ((cfg->deadline_ns = parse_seconds(arg, 86400 * 7)) <= 0)
 			return usage_error(cfg, "--deadline", "must be a number of seconds > 0 and <= 604800");
@@ -729,6 +750,28 @@ static enum parse_result check_targets(struct config *cfg)
 	return PARSE_OK;
 }
 
+/* --serve: the targets come with the requests; what a single run would
+ * take from the command line does not apply. */
+static enum parse_result serve_checks(struct config *cfg, int ntargets)
+{
+	const char *what = ntargets > 0 ? "target" : cfg->files.n ? "--file"
+		: cfg->count_given ? "--count" : cfg->wait ? "--wait" : cfg->deadline_ns ? "--deadline"
+		: cfg->output ? "--output" : cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG
+		? "a flag scan" : cfg->source_port ? "--source-port" : cfg->th.expecting
+		? "--expect-state" : cfg->shard_n ? "--shard" : NULL;
+	if (what)
+		return usage_error(cfg, what, "conflicts with --serve (each request names its "
+					      "target and port)");
+	if (cfg->allows.n == 0)
+		return usage_error(cfg, "--serve", "needs --allow CIDR,...: the networks it may "
+						   "probe (none by default)");
+	if (cfg->max_probes == 0)
+		cfg->max_probes = SERVE_DEFAULT_PROBES;
+	cfg->targets = NULL;
+	cfg->ntargets = 0;
+	return PARSE_OK;
+}
+
 enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 {
 	struct seen sn = { false, false, false, false };
@@ -765,6 +808,10 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 		return usage_error(cfg, "--http", "conflicts with --close rst");
 	if (cfg->th.warn_rtt_ms > cfg->th.crit_rtt_ms || cfg->th.warn_loss > cfg->th.crit_loss)
 		return usage_error(cfg, "--warning", "is above --critical");
+	if (cfg->serve)
+		return serve_checks(cfg, argc - optind);
+	if (cfg->allows.n || cfg->max_probes)
+		return usage_error(cfg, cfg->allows.n ? "--allow" : "--max-probes", "needs --serve");
 	if (optind >= argc && cfg->files.n == 0)
 		return usage_error(cfg, "target", "no target given");
 	cfg->targets = argv + optind;
@@ -786,5 +833,6 @@ void options_free(struct config *cfg)
 	free(cfg->files.v);
 	free(cfg->excludes.v);
 	free(cfg->exclude_files.v);
-	cfg->files.v = cfg->excludes.v = cfg->exclude_files.v = NULL;
+	free(cfg->allows.v);
+	cfg->files.v = cfg->excludes.v = cfg->exclude_files.v = cfg->allows.v = NULL;
 }

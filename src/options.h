@@ -58,11 +58,17 @@ struct config {
 	bool timestamps;      /* -D: text lines begin with [epoch.usec], as fping -D */
 	bool smokeping;       /* -C N: fping -C's lines on stderr, nothing else */
 	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */
+	const char *serve;    /* --serve ADDR:PORT: a prober; NULL: one run */
+	struct strlist allows; /* --allow: the blocks /probe may reach */
+	int max_probes;       /* --max-probes: probes in flight at once */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */
 	struct thresholds th; /* --warning, --critical, --refused, --min-open */
 	char error[1024];     /* PARSE_USAGE: "what: why" */
 };
+
+#define SERVE_DEFAULT_PROBES 64
+#define SERVE_MAX_PROBES 4096
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };
 

@@ -71,7 +71,14 @@ struct run {
 	uint64_t retried_syns;    /* SYNs sent again within their probe */
 	int fatal;                /* an exit code once a system error stops the run */
 	bool deadline_hit;        /* --deadline passed: the run ends, as after a signal */
+	struct serve *serve;      /* --serve: the HTTP side (serve.c); NULL: one run */
+	struct probe_params *slot_pp; /* --serve: each probe slot's parameters, for as long
+				       * as its probe lingers (a request's go with it) */
 };
+
+/* --serve: a request's target:port joins the run (flows_add) and its probe
+ * starts as soon as a port is free; the flow's slot, or -1 when full. */
+int engine_submit(struct run *r, const struct flow_spec *sp);
 
 /* report.c: what the engine tells the user */
 void report_probe(struct run *r, const struct probe *p);

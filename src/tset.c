@@ -617,3 +617,27 @@ bool tset_excluded(const struct tset *s, const struct addr *a)
 	}
 	return false;
 }
+
+int tset_span(const char *spec, int family, struct tspan *out, char *err, size_t errlen)
+{
+	struct span sp;
+	if (spec_sane(spec, err, errlen) < 0)
+		return -1;
+	int rc = span_parse(spec, family, &sp, err, errlen);
+	if (rc == -1)
+		snprintf(err, errlen, "not an address, CIDR block or range");
+	if (rc < 0)
+		return -1;
+	out->iv = (struct interval){ sp.lo, sp.hi };
+	num_addr(sp.family, sp.lo, &out->first);
+	return 0;
+}
+
+bool tspan_has(const struct tspan *v, size_t n, const struct addr *a)
+{
+	u128 x = addr_num(a);
+	for (size_t k = 0; k < n; k++)
+		if (v[k].first.family == a->family && x >= v[k].iv.lo && x <= v[k].iv.hi)
+			return true;
+	return false;
+}

@@ -68,6 +68,17 @@ int tset_finish(struct tset *s, char *err, size_t errlen);
  * as one (else NULL), and the index of its block. */
 void tset_at(const struct tset *s, uint64_t i, struct addr *a, const char **name, size_t *block);
 
+/* A numeric block of any size (an address, a CIDR block, a range) as an
+ * interval, with its first address: --serve's allow list, where a /64 is
+ * common. 0, or -1 with a reason (a name is refused). Pure. */
+struct tspan {
+	struct addr first;
+	struct interval iv;
+};
+int tset_span(const char *spec, int family, struct tspan *out, char *err, size_t errlen);
+/* Is a in one of the n spans? */
+bool tspan_has(const struct tspan *v, size_t n, const struct addr *a);
+
 /* Is this address excluded? */
 bool tset_excluded(const struct tset *s, const struct addr *a);
 

@@ -1,0 +1,811 @@
+/* serve.c - --serve: the prober's HTTP side (see serve.h). */
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define SERVE_MIN_TIMEOUT_NS (100 * INT64_C(1000000))
+#define SCRAPE_OFFSET_NS (500 * INT64_C(1000000)) /* blackbox's default timeout offset */
+#define CONN_TIMEOUT_S 30u      /* an idle HTTP connection is closed */
+#define STOP_FLUSH_NS (500 * INT64_C(1000000)) /* at a signal: time to send the 503s */
+
+enum path { PATH_PROBE, PATH_METRICS, PATH_OTHER, PATHS };
+static const char *const path_name[PATHS] = { "/probe", "/metrics", "other" };
+static const unsigned codes[] = { 200, 400, 403, 404, 405, 503 };
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+enum module { MOD_FULL, MOD_SYN, MOD_HTTP, MODULES };
+static const char *const module_name[MODULES] = { "full", "syn", "http" };
+
+/* One /probe request: from its arrival to its answer. */
+struct job {
+	struct job *prev, *next;
+	struct MHD_Connection *conn;   /* suspended while the probe runs */
+	struct probe_params pp;        /* copied into the probe's slot when it starts */
+	struct route rt;
+	enum module module;
+	char name[256];                /* the host as the request named it */
+	int64_t t0;                    /* monotonic: the request came */
+	char *body;
+	size_t len;
+	unsigned code;
+	bool done;                     /* body and code are the answer */
+};
+
+struct serve {
+	struct tspan *allow;           /* --allow: intervals of any size */
+	size_t nallow;
+	struct MHD_Daemon *d;
+	int listen_fd;
+	char where[96];
+	struct job *jobs;              /* in flight or answered, not yet sent */
+	size_t inflight;
+	bool stopping;
+	int64_t start_wall;
+	uint64_t requests[PATHS][NCODES];
+	uint64_t probes[MODULES][OUTCOME_MAX];
+	uint64_t success[MODULES];
+	uint64_t denied, busy;
+};
+
+/* ---- pure parts -------------------------------------------------------- */
+
+int serve_split_target(const char *t, char *host, size_t hostlen, int *port)
+{
+	const char *h = t, *end, *colon = NULL;
+	*port = 0;
+	if (*t == '[') {
+		h = t + 1;
+		if (!(end = strchr(h, ']')))
+			return -1;
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1] != '\0')
+			return -1;
+	} else {
+		const char *c = strchr(t, ':');
+		bool one = c && !strchr(c + 1, ':'); /* two colons: an IPv6 address alone */
+		end = one ? c : t + strlen(t);
+		colon = one ? c : NULL;
+	}
+	size_t n = (size_t)(end - h);
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (colon) {
+		char *e;
+		errno = 0;
+		long v = strtol(colon + 1, &e, 10);
+		if (errno || e == colon + 1 || *e || v < 1 || v > 65535)
+			return -1;
+		*port = (int)v;
+	}
+	return 0;
+}
+
+static int module_index(const char *name)
+{
+	static const struct { const char *name; enum module m; } names[] = {
+		{ "full", MOD_FULL }, { "tcp_connect", MOD_FULL }, { "syn", MOD_SYN },
+		{ "http", MOD_HTTP }, { "http_2xx", MOD_HTTP },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0)
+			return (int)names[i].m;
+	return -1;
+}
+
+static const struct probe_kind *const module_kind[MODULES] = { &kind_full, &kind_syn, &kind_http };
+
+const struct probe_kind *serve_module(const char *name)
+{
+	int m = module_index(name);
+	return m < 0 ? NULL : module_kind[m];
+}
+
+int64_t serve_timeout_for(int64_t timeout_ns, const char *header)
+{
+	if (header) {
+		char *e;
+		double s = strtod(header, &e);
+		if (e != header && *e == '\0' && s > 0 && s < 86400) {
+			int64_t scrape = (int64_t)(s * 1e9);
+			int64_t t = scrape > 2 * SCRAPE_OFFSET_NS ? scrape - SCRAPE_OFFSET_NS : scrape / 2;
+			if (t < timeout_ns)
+				timeout_ns = t;
+		}
+	}
+	return timeout_ns < SERVE_MIN_TIMEOUT_NS ? SERVE_MIN_TIMEOUT_NS : timeout_ns;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+/* One --allow item: its interval kept, its first address a target of the
+ * run's set, so that set-up opens what a probe of it needs (the raw socket
+ * of its family, a capture on its interface, its source in the guard). */
+static int allow_item(struct run *r, const char *item)
+{
+	struct serve *sv = r->serve;
+	char err[256], a[64];
+	struct tspan sp;
+	if (tset_span(item, r->cfg->family, &sp, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "--allow: %s: %s", item, err);
+		return EXIT_USAGE;
+	}
+	struct tspan *v = realloc(sv->allow, (sv->nallow + 1) * sizeof(*v));
+	if (!v) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	sv->allow = v;
+	sv->allow[sv->nallow++] = sp;
+	if (tset_add(&r->plan.targets, addr_str(&sp.first, a, sizeof(a)), err, sizeof(err)) != 0) {
+		diag_error(r->diag, "--allow: %s: %s", item, err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int serve_load_allow(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[256], item[256];
+	if (!(r->serve = calloc(1, sizeof(*r->serve)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	r->serve->listen_fd = -1;
+	for (size_t i = 0; i < cfg->allows.n; i++) {
+		for (const char *s = cfg->allows.v[i]; *s;) {
+			size_t n = strcspn(s, ",");
+			if (n == 0 || n >= sizeof(item)) {
+				diag_error(r->diag, "--allow: an empty or overlong item");
+				return EXIT_USAGE;
+			}
+			memcpy(item, s, n);
+			item[n] = '\0';
+			int rc = allow_item(r, item);
+			if (rc)
+				return rc;
+			s += n + (s[n] == ',');
+		}
+	}
+	for (size_t i = 0; i < cfg->excludes.n; i++)
+		if (tset_exclude_list(&r->plan.targets, cfg->excludes.v[i], err, sizeof(err)) < 0) {
+			diag_error(r->diag, "--exclude: %s", err);
+			return EXIT_USAGE;
+		}
+	if (tset_finish(&r->plan.targets, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "--allow: %s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int serve_plan(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	r->plan.space = 0;      /* flows come with the requests */
+	r->plan.count = 1;      /* a request: one probe */
+	r->plan.retries = 0;    /* its SYN is sent again within -W, as connect() does */
+	r->plan.timeout_ns = cfg->timeout_given ? cfg->timeout_ns : TIMEOUT_SINGLE_NS;
+	r->pp.timeout_ns = r->plan.timeout_ns;
+	r->pp.syn_rto_ns = RTO_INIT_NS;
+	r->pp.own_reliable = true;
+	r->rep.out.timeout_ns = r->plan.timeout_ns;
+	return 0;
+}
+
+size_t serve_ports_wanted(const struct config *cfg, size_t range)
+{
+	/* four ports a probe in flight: a finished probe lingers on its port
+	 * (TIME-WAIT's answers) until the port comes round again */
+	size_t want = 4 * (size_t)cfg->max_probes;
+	if (want < 256)
+		want = 256;
+	if (want > range / 2)
+		want = range / 2 ? range / 2 : 1;
+	return want;
+}
+
+/* "ADDR:PORT", "[ADDR]:PORT", or ":PORT" for every address. */
+static int listen_socket(const char *spec, char *where, size_t wlen, char *err, size_t errlen)
+{
+	char host[128];
+	int port;
+	if (serve_split_target(spec[0] == ':' ? spec + 1 : spec, host, sizeof(host), &port) < 0 ||
+	    (spec[0] != ':' && port == 0)) {
+		if (spec[0] != ':' || sscanf(spec + 1, "%d", &port) != 1 || port < 1 || port > 65535) {
+			snprintf(err, errlen, "not ADDR:PORT, [ADDR]:PORT or :PORT");
+			return -1;
+		}
+	}
+	if (spec[0] == ':')
+		snprintf(host, sizeof(host), "::");
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM },
+			*ai;
+	int rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: not a numeric address", host);
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1, zero = 0;
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && spec[0] == ':')
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)port);
+	}
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	snprintf(where, wlen, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls);
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe);
+
+int serve_open(struct run *r)
+{
+	if (!(r->slot_pp = calloc(r->nports, sizeof(*r->slot_pp)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	char err[256];
+	struct serve *sv = r->serve;
+	sv->listen_fd = listen_socket(r->cfg->serve, sv->where, sizeof(sv->where), err, sizeof(err));
+	if (sv->listen_fd < 0) {
+		diag_error(r->diag, "--serve %s: %s", r->cfg->serve, err);
+		return strstr(err, "not") ? EXIT_USAGE : EXIT_SYSTEM;
+	}
+	unsigned limit = (unsigned)r->cfg->max_probes + 64;
+	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+				 on_request, r, MHD_OPTION_LISTEN_SOCKET, sv->listen_fd,
+				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
+				 MHD_OPTION_CONNECTION_LIMIT, limit,
+				 MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, MHD_OPTION_END);
+	if (!sv->d) {
+		diag_error(r->diag, "--serve %s: the HTTP server did not start", r->cfg->serve);
+		return EXIT_SYSTEM;
+	}
+	sv->listen_fd = -1; /* the server's now: it closes it when it stops */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sv->start_wall = ts_to_ns(&ts);
+	fprintf(stderr, "tcpshake: serving on http://%s/ (/probe, /metrics)\n", sv->where);
+	return 0;
+}
+
+/* ---- the loop's side ------------------------------------------------------- */
+
+int serve_fd(const struct run *r)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(r->serve->d, MHD_DAEMON_INFO_EPOLL_FD);
+	return i ? i->epoll_fd : -1;
+}
+
+int64_t serve_timeout_ns(const struct run *r)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (MHD_get_timeout(r->serve->d, &ms) != MHD_YES)
+		return -1;
+	return (int64_t)ms * 1000000;
+}
+
+void serve_work(struct run *r)
+{
+	MHD_run(r->serve->d);
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+static void count_request(struct serve *sv, enum path p, unsigned code)
+{
+	for (size_t i = 0; i < NCODES; i++)
+		if (codes[i] == code)
+			sv->requests[p][i]++;
+}
+
+static enum MHD_Result answer(struct serve *sv, struct MHD_Connection *c, enum path p,
+			      unsigned code, const char *type, char *body, size_t len)
+{
+	/* the body is malloc'ed: the response frees it */
+	struct MHD_Response *res = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(res, "Retry-After", "1");
+	enum MHD_Result rc = MHD_queue_response(c, code, res);
+	MHD_destroy_response(res);
+	count_request(sv, p, code);
+	return rc;
+}
+
+static enum MHD_Result answer_text(struct serve *sv, struct MHD_Connection *c, enum path p,
+				   unsigned code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static enum MHD_Result answer_text(struct serve *sv, struct MHD_Connection *c, enum path p,
+				   unsigned code, const char *fmt, ...)
+{
+	char *body = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return MHD_NO;
+	return answer(sv, c, p, code, "text/plain; charset=utf-8", body, (size_t)n);
+}
+
+#define PROM_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value as the exposition format wants it. */
+static void label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Did the probe succeed: open, and with module http a status below 400. */
+static bool probe_ok(const struct job *j, const struct probe_result *res)
+{
+	if (res->outcome != OUTCOME_OPEN)
+		return false;
+	if (j->module != MOD_HTTP)
+		return true;
+	return res->http.status >= 200 && res->http.status < 400;
+}
+
+static void probe_numbers(FILE *f, const struct probe *p)
+{
+	const struct probe_result *res = &p->res;
+	char flags[9], icmp[48];
+	if (res->rtt_source != RTT_NONE) {
+		family(f, "tcpshake_probe_rtt_seconds", "gauge",
+		       "Our SYN to the answer; from capture timestamps when rtt_wire is 1.");
+		fprintf(f, "tcpshake_probe_rtt_seconds %.9f\n", (double)res->rtt_ns / 1e9);
+		family(f, "tcpshake_probe_rtt_wire", "gauge",
+		       "1 if the RTT is from capture timestamps (the wire), 0 if from the clock.");
+		fprintf(f, "tcpshake_probe_rtt_wire %d\n", res->rtt_source == RTT_WIRE);
+	}
+	family(f, "tcpshake_probe_syns", "gauge", "SYNs sent (more than 1: one was lost or late).");
+	fprintf(f, "tcpshake_probe_syns %u\n", res->syns);
+	if (res->flags) {
+		family(f, "tcpshake_probe_reply", "gauge",
+		       "The answer's TCP flags, TTL (hop limit), window and MSS.");
+		fputs("tcpshake_probe_reply{flags=", f);
+		label(f, tcp_flags_str(res->flags, flags));
+		fprintf(f, ",ttl=\"%u\",window=\"%u\",mss=\"%u\"} 1\n", res->ttl, res->win, res->mss);
+	}
+	if (res->outcome == OUTCOME_UNREACHABLE) {
+		family(f, "tcpshake_probe_icmp", "gauge", "The ICMP error that answered, by type and code.");
+		fprintf(f, "tcpshake_probe_icmp{type=\"%u\",code=\"%u\",name=", res->icmp_type,
+			res->icmp_code);
+		label(f, icmp_name(p->dst.family, res->icmp_type, res->icmp_code, icmp, sizeof(icmp)));
+		fputs("} 1\n", f);
+	}
+	if (p->kind->handshake && p->kind->after != AFTER_RESET) {
+		family(f, "tcpshake_probe_established", "gauge", "1 if the handshake completed.");
+		fprintf(f, "tcpshake_probe_established %d\n", res->established);
+	}
+	if (res->close != CLOSE_NONE) {
+		family(f, "tcpshake_probe_close", "gauge", "How the connection ended.");
+		fputs("tcpshake_probe_close{how=", f);
+		label(f, close_name(res->close));
+		fputs("} 1\n", f);
+	}
+	if (res->close_ns >= 0 && res->close == CLOSE_FIN) {
+		family(f, "tcpshake_probe_close_seconds", "gauge", "Our FIN to theirs, on the wire.");
+		fprintf(f, "tcpshake_probe_close_seconds %.9f\n", (double)res->close_ns / 1e9);
+	}
+	if (p->kind->after == AFTER_REQUEST && res->http.status) {
+		family(f, "tcpshake_probe_http_status_code", "gauge", "The HTTP response's status code.");
+		fprintf(f, "tcpshake_probe_http_status_code %d\n", res->http.status);
+		family(f, "tcpshake_probe_http_ttfb_seconds", "gauge",
+		       "Our request to the first response byte, on the wire.");
+		fprintf(f, "tcpshake_probe_http_ttfb_seconds %.9f\n", (double)res->http.ttfb_ns / 1e9);
+	}
+}
+
+/* The metrics of one probe: blackbox_exporter's, then tcpshake's own. */
+static char *probe_body(const struct job *j, const struct probe *p, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	if (!f)
+		return NULL;
+	const struct probe_result *res = &p->res;
+	family(f, "probe_success", "gauge", "1 if the probe succeeded (open; with module http, a "
+					  "status below 400).");
+	fprintf(f, "probe_success %d\n", probe_ok(j, res));
+	family(f, "probe_duration_seconds", "gauge", "From the request to the probe's end.");
+	fprintf(f, "probe_duration_seconds %.6f\n", (double)(mono_ns() - j->t0) / 1e9);
+	family(f, "probe_ip_protocol", "gauge", "The IP version of the probe: 4 or 6.");
+	fprintf(f, "probe_ip_protocol %d\n", p->dst.family == AF_INET6 ? 6 : 4);
+	family(f, "tcpshake_probe_outcome", "gauge", "1 for the state the probe found.");
+	for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++) {
+		fputs("tcpshake_probe_outcome{outcome=", f);
+		label(f, outcome_name((enum outcome)o));
+		fprintf(f, "} %d\n", res->outcome == (enum outcome)o);
+	}
+	probe_numbers(f, p);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void job_unlink(struct serve *sv, struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		sv->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+}
+
+void serve_probe_done(struct run *r, struct flow *f, const struct probe *p)
+{
+	struct serve *sv = r->serve;
+	struct job *j = f->owner;
+	f->owner = NULL;
+	if (!j || j->done)
+		return;
+	sv->probes[j->module][p->res.outcome]++;
+	sv->success[j->module] += probe_ok(j, &p->res);
+	sv->inflight--;
+	j->body = probe_body(j, p, &j->len);
+	j->code = j->body ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+	j->done = true;
+	MHD_resume_connection(j->conn);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* The address of host: numeric, or resolved (unless -n), the family asked
+ * for first. 0, or -1 with a reason. */
+static int resolve(const struct run *r, const char *host, int family, struct addr *a, char *err,
+		   size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST }, *ai;
+	int rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc == EAI_NONAME && !r->cfg->numeric) {
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, NULL, &hints, &ai);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = ai->ai_family;
+	if (ai->ai_family == AF_INET)
+		memcpy(a->b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	else
+		memcpy(a->b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* The route to dst, now (the kernel's choice, or -I / -S), if it leaves by
+ * an interface we capture on and from a source the guard covers: those
+ * were set up for the --allow blocks' first addresses. */
+static int route_usable(const struct run *r, const struct addr *dst, struct route *rt, char *err,
+			size_t errlen)
+{
+	char e[256], a[64];
+	if (route_lookup(dst, r->cfg->iface, r->cfg->source, rt, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%s: %s", addr_str(dst, a, sizeof(a)), e);
+		return -1;
+	}
+	bool captured = false, guarded = false;
+	for (size_t i = 0; i < r->ncaps; i++)
+		captured |= strcmp(r->caps[i].dev, rt->ifname) == 0;
+	for (size_t i = 0; i < r->nsrcs; i++)
+		guarded |= addr_eq(&r->srcs[i], &rt->src);
+	if (!captured || !guarded) {
+		snprintf(err, errlen, "%s: its route (%s, from %s) is not one the prober set up for "
+			 "--allow's blocks at start", addr_str(dst, a, sizeof(a)), rt->ifname,
+			 addr_str(&rt->src, e, sizeof(e)));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *key)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* The family a request asks for (ip_protocol=ip4|ip6, as blackbox's
+ * preferred_ip_protocol), else -4/-6, else any. */
+static int request_family(const struct run *r, struct MHD_Connection *c)
+{
+	const char *ipp = arg(c, "ip_protocol");
+	if (ipp && strcmp(ipp, "ip4") == 0)
+		return AF_INET;
+	if (ipp && strcmp(ipp, "ip6") == 0)
+		return AF_INET6;
+	return r->cfg->family;
+}
+
+static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, void **req_cls)
+{
+	struct serve *sv = r->serve;
+	char host[256], err[320], a[64];
+	int port = 0;
+	const char *target = arg(c, "target"), *ports = arg(c, "port"), *mod = arg(c, "module");
+	if (!target || serve_split_target(target, host, sizeof(host), &port) < 0)
+		return answer_text(sv, c, PATH_PROBE, 400, "target: missing or malformed (HOST, "
+				   "HOST:PORT or [IPv6]:PORT)\n");
+	if (ports) {
+		char *e;
+		long v = strtol(ports, &e, 10);
+		if (e == ports || *e || v < 1 || v > 65535)
+			return answer_text(sv, c, PATH_PROBE, 400, "port: not 1-65535\n");
+		port = (int)v;
+	}
+	if (port == 0)
+		return answer_text(sv, c, PATH_PROBE, 400, "port: missing (target=HOST:PORT or port=N)\n");
+	int m = mod ? module_index(mod) : r->cfg->mode == PMODE_SYN ? MOD_SYN
+					 : r->cfg->http ? MOD_HTTP : MOD_FULL;
+	if (m < 0)
+		return answer_text(sv, c, PATH_PROBE, 400, "module: full, syn or http\n");
+	struct addr dst;
+	if (resolve(r, host, request_family(r, c), &dst, err, sizeof(err)) < 0)
+		return answer_text(sv, c, PATH_PROBE, 400, "target: %s\n", err);
+	if (!tspan_has(sv->allow, sv->nallow, &dst) || tset_excluded(&r->plan.targets, &dst)) {
+		sv->denied++;
+		return answer_text(sv, c, PATH_PROBE, 403, "target: %s is not in --allow\n",
+				   addr_str(&dst, a, sizeof(a)));
+	}
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return MHD_NO;
+	if (route_usable(r, &dst, &j->rt, err, sizeof(err)) < 0) {
+		free(j);
+		return answer_text(sv, c, PATH_PROBE, 503, "target: %s\n", err);
+	}
+	j->conn = c;
+	j->module = (enum module)m;
+	j->t0 = mono_ns();
+	snprintf(j->name, sizeof(j->name), "%s", host);
+	j->pp = r->pp;
+	j->pp.mode = m == MOD_SYN ? PMODE_SYN : PMODE_FULL;
+	j->pp.http = m == MOD_HTTP;
+	j->pp.timeout_ns = serve_timeout_for(r->plan.timeout_ns,
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
+	struct flow_spec sp = { dst, (uint16_t)port, &j->rt,
+				strcmp(host, addr_str(&dst, a, sizeof(a))) ? j->name : NULL,
+				module_kind[m], &j->pp, j };
+	if (engine_submit(r, &sp) < 0) {
+		free(j);
+		sv->busy++;
+		return answer_text(sv, c, PATH_PROBE, 503, "busy: %zu probes in flight (--max-probes)\n",
+				   sv->inflight);
+	}
+	sv->inflight++;
+	j->next = sv->jobs;
+	if (sv->jobs)
+		sv->jobs->prev = j;
+	sv->jobs = j;
+	*req_cls = j;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+static void metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static enum MHD_Result metrics_request(struct run *r, struct MHD_Connection *c)
+{
+	struct serve *sv = r->serve;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return MHD_NO;
+	count_request(sv, PATH_METRICS, 200); /* this one included */
+	family(f, "tcpshake_build_info", "gauge", "tcpshake's version.");
+	fprintf(f, "tcpshake_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	family(f, "tcpshake_serve_start_time_seconds", "gauge", "When the prober started.");
+	fprintf(f, "tcpshake_serve_start_time_seconds %.3f\n", (double)sv->start_wall / 1e9);
+	family(f, "tcpshake_serve_requests_total", "counter", "HTTP requests by path and status code.");
+	for (int p = 0; p < PATHS; p++)
+		for (size_t i = 0; i < NCODES; i++)
+			if (sv->requests[p][i])
+				fprintf(f, "tcpshake_serve_requests_total{path=\"%s\",code=\"%u\"} %llu\n",
+					path_name[p], codes[i], (unsigned long long)sv->requests[p][i]);
+	family(f, "tcpshake_serve_probes_total", "counter", "Probes done, by module and outcome.");
+	for (int m = 0; m < MODULES; m++)
+		for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++)
+			fprintf(f, "tcpshake_serve_probes_total{module=\"%s\",outcome=\"%s\"} %llu\n",
+				module_name[m], outcome_name((enum outcome)o),
+				(unsigned long long)sv->probes[m][o]);
+	family(f, "tcpshake_serve_probe_success_total", "counter", "Probes that succeeded, by module.");
+	for (int m = 0; m < MODULES; m++)
+		fprintf(f, "tcpshake_serve_probe_success_total{module=\"%s\"} %llu\n", module_name[m],
+			(unsigned long long)sv->success[m]);
+	metric_u64(f, "tcpshake_serve_probes_in_flight", "gauge", "Probes running now.", sv->inflight);
+	metric_u64(f, "tcpshake_serve_max_probes", "gauge", "--max-probes.",
+		   (uint64_t)r->cfg->max_probes);
+	metric_u64(f, "tcpshake_serve_denied_total", "counter",
+		   "Requests refused: their target is not in --allow.", sv->denied);
+	metric_u64(f, "tcpshake_serve_busy_total", "counter",
+		   "Requests refused: --max-probes probes were in flight.", sv->busy);
+	metric_u64(f, "tcpshake_serve_source_ports", "gauge", "Source ports held for probes.",
+		   r->nports);
+	uint64_t drops = 0;
+	for (size_t i = 0; i < r->ncaps; i++)
+		drops += capture_drops(&r->caps[i]);
+	metric_u64(f, "tcpshake_serve_capture_drops_total", "counter",
+		   "Frames the kernel dropped before the capture read them.", drops);
+	metric_u64(f, "tcpshake_serve_syns_sent_total", "counter", "First SYNs sent.", r->rep.sent);
+	metric_u64(f, "tcpshake_serve_syns_retransmitted_total", "counter",
+		   "SYNs sent again within a probe.", r->retried_syns);
+	if (fclose(f) != 0) {
+		free(buf);
+		return MHD_NO;
+	}
+	struct MHD_Response *res = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_TYPE);
+	enum MHD_Result rc = MHD_queue_response(c, 200, res);
+	MHD_destroy_response(res);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct run *r = cls;
+	struct serve *sv = r->serve;
+	(void)version;
+	(void)upload;
+	struct job *j = *req_cls;
+	if (j) { /* resumed: the probe is done (or the prober stops) */
+		char *body = j->body;
+		j->body = NULL;
+		return answer(sv, c, PATH_PROBE, j->code, j->code == 200 ? PROM_TYPE
+				     : "text/plain; charset=utf-8", body, j->len);
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* a body is not read: the request is refused below */
+		return MHD_YES;
+	}
+	enum path p = strcmp(url, "/probe") == 0 ? PATH_PROBE : strcmp(url, "/metrics") == 0
+		? PATH_METRICS : PATH_OTHER;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return answer_text(sv, c, p, 405, "%s: only GET and HEAD\n", method);
+	if (sv->stopping)
+		return answer_text(sv, c, p, 503, "tcpshake is stopping\n");
+	if (p == PATH_PROBE)
+		return probe_request(r, c, req_cls);
+	if (p == PATH_METRICS)
+		return metrics_request(r, c);
+	if (strcmp(url, "/") == 0)
+		return answer_text(sv, c, p, 200,
+				   "tcpshake %s prober\n\n/probe?target=HOST:PORT&module=full|syn|http"
+				   "  one probe, as Prometheus metrics\n/metrics"
+				   "  the prober's own counters\n", PACKAGE_VERSION);
+	return answer_text(sv, c, p, 404, "%s: not found (/probe, /metrics)\n", url);
+}
+
+/* A request's connection is done with: its job goes (its probe, if still
+ * running, finds no owner when it ends). */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct run *r = cls;
+	struct job *j = *req_cls;
+	(void)c;
+	(void)toe;
+	if (!j)
+		return;
+	for (size_t i = 0; !j->done && i < r->flows.n; i++)
+		if (r->flows.v[i].live && r->flows.v[i].owner == j)
+			r->flows.v[i].owner = NULL;
+	if (!j->done)
+		r->serve->inflight--;
+	job_unlink(r->serve, j);
+	free(j->body);
+	free(j);
+	*req_cls = NULL;
+}
+
+/* ---- the end ---------------------------------------------------------------- */
+
+void serve_stop(struct run *r)
+{
+	struct serve *sv = r->serve;
+	if (!sv || !sv->d)
+		return;
+	sv->stopping = true;
+	for (struct job *j = sv->jobs; j; j = j->next) {
+		if (j->done)
+			continue;
+		j->done = true;
+		j->code = 503;
+		j->body = strdup("tcpshake is stopping\n");
+		j->len = j->body ? strlen(j->body) : 0;
+		sv->inflight--;
+		MHD_resume_connection(j->conn);
+	}
+	/* the answers out, for a bounded time */
+	int64_t end = mono_ns() + STOP_FLUSH_NS;
+	while (sv->jobs && mono_ns() < end) {
+		struct pollfd pfd = { serve_fd(r), POLLIN, 0 };
+		MHD_run(sv->d);
+		(void)poll(&pfd, 1, 10);
+	}
+}
+
+void serve_free(struct run *r)
+{
+	struct serve *sv = r->serve;
+	if (!sv)
+		return;
+	if (sv->d)
+		MHD_stop_daemon(sv->d); /* calls on_completed for what is left */
+	if (sv->listen_fd >= 0)
+		close(sv->listen_fd);
+	while (sv->jobs) {
+		struct job *j = sv->jobs;
+		job_unlink(sv, j);
+		free(j->body);
+		free(j);
+	}
+	free(sv->allow);
+	free(sv);
+	r->serve = NULL;
+}
