@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 
 /* The HTTP request for a flow: Host as the user named the target. */
-static uint8_t *http_request(const struct config *cfg, const char *target, const struct addr *a,
-			     uint16_t port, size_t *len)
+static uint8_t *http_request(const struct config *cfg, const char *path, const char *target,
+			     const struct addr *a, uint16_t port, size_t *len)
 {
 	char host[300], portsuffix[8] = "";
 	if (port != 80)
@@ -24,7 +24,7 @@ static uint8_t *http_request(const struct config *cfg, const char *target, const
 	int n = asprintf(&req,
 			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tcpshake/%s\r\n"
 			 "Accept: */*\r\nConnection: close\r\n\r\n",
-			 cfg->http_method, cfg->http_path, host, PACKAGE_VERSION);
+			 cfg->http_method, path, host, PACKAGE_VERSION);
 	if (n < 0)
 		return NULL;
 	*len = (size_t)n;
@@ -127,7 +127,8 @@ static int open_flow(struct flows *fs, uint32_t slot, uint64_t t, size_t pi)
 	s->kind = cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(pl, 0)->name;
 	s->http = cfg->http;
 	if (cfg->http &&
-	    !(f->req = http_request(cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
+	    !(f->req = http_request(cfg, cfg->http_path, summary_target(s), &f->dst, f->port,
+				    &f->req_len))) {
 		fs->nomem = true;
 		return -1;
 	}
@@ -206,7 +207,8 @@ int flows_add(struct flows *fs, const struct flow_spec *sp)
 	s->kind = sp->kind->name;
 	s->http = sp->kind->after == AFTER_REQUEST;
 	if (s->http &&
-	    !(f->req = http_request(cfg, summary_target(s), &f->dst, f->port, &f->req_len))) {
+	    !(f->req = http_request(cfg, sp->http_path ? sp->http_path : cfg->http_path ? cfg->http_path
+				    : "/", summary_target(s), &f->dst, f->port, &f->req_len))) {
 		fs->nomem = true;
 		release(fs, slot);
 		return -1;

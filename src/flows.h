@@ -98,6 +98,7 @@ struct flow_spec {
 	const struct probe_kind *kind;
 	const struct probe_params *pp;
 	void *owner;
+	const char *http_path;    /* the kind http's path; NULL: --http's, or / */
 };
 int flows_add(struct flows *fs, const struct flow_spec *sp);
 

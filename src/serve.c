@@ -37,6 +37,7 @@ struct job {
 	struct route rt;
 	enum module module;
 	char name[256];                /* the host as the request named it */
+	char *path;                    /* module http: path=, else NULL */
 	int64_t t0;                    /* monotonic: the request came */
 	char *body;
 	size_t len;
@@ -577,7 +578,8 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	struct serve *sv = r->serve;
 	char host[256], err[320], a[64];
 	int port = 0;
-	const char *target = arg(c, "target"), *ports = arg(c, "port"), *mod = arg(c, "module");
+	const char *target = arg(c, "target"), *ports = arg(c, "port"), *mod = arg(c, "module"),
+		   *path = arg(c, "path");
 	if (!target || serve_split_target(target, host, sizeof(host), &port) < 0)
 		return answer_text(sv, c, PATH_PROBE, 400, "target: missing or malformed (HOST, "
 				   "HOST:PORT or [IPv6]:PORT)\n");
@@ -594,6 +596,10 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 					 : r->cfg->http ? MOD_HTTP : MOD_FULL;
 	if (m < 0)
 		return answer_text(sv, c, PATH_PROBE, 400, "module: full, syn or http\n");
+	if (path && (m != MOD_HTTP || path[0] != '/' || strlen(path) > 1024 ||
+		     strpbrk(path, " \t\r\n")))
+		return answer_text(sv, c, PATH_PROBE, 400, "path: with module http, /PATH without "
+				   "spaces, at most 1024 bytes\n");
 	struct addr dst;
 	if (resolve(r, host, request_family(r, c), &dst, err, sizeof(err)) < 0)
 		return answer_text(sv, c, PATH_PROBE, 400, "target: %s\n", err);
@@ -620,8 +626,13 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
 	struct flow_spec sp = { dst, (uint16_t)port, &j->rt,
 				strcmp(host, addr_str(&dst, a, sizeof(a))) ? j->name : NULL,
-				module_kind[m], &j->pp, j };
+				module_kind[m], &j->pp, j, NULL };
+	if (path && !(sp.http_path = j->path = strdup(path))) {
+		free(j);
+		return MHD_NO;
+	}
 	if (engine_submit(r, &sp) < 0) {
+		free(j->path);
 		free(j);
 		sv->busy++;
 		return answer_text(sv, c, PATH_PROBE, 503, "busy: %zu probes in flight (--max-probes)\n",
@@ -759,6 +770,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		r->serve->inflight--;
 	job_unlink(r->serve, j);
 	free(j->body);
+	free(j->path);
 	free(j);
 	*req_cls = NULL;
 }
@@ -803,6 +815,7 @@ void serve_free(struct run *r)
 		struct job *j = sv->jobs;
 		job_unlink(sv, j);
 		free(j->body);
+		free(j->path);
 		free(j);
 	}
 	free(sv->allow);
