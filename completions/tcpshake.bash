@@ -58,7 +58,7 @@ _tcpshake()
 		;;
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
-		--rate | --retries | -B | --buffer-size)
+		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes)
 		return
 		;;
 	esac
@@ -75,7 +75,7 @@ _tcpshake()
 			--critical --refused --min-open -f --file --exclude --exclude-file
 			--max-targets --seed --no-shuffle --shard --rate --retries --only --flags
 			--wait --deadline --expect-state -D --timestamp -C --vcount
-			--all-addresses --require
+			--all-addresses --require --serve --allow --max-probes
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

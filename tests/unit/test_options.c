@@ -300,3 +300,39 @@ Test(options, long_arguments_keep_the_reason)
 	memset(opt + 2, 'q', 2000);
 	REFUSED("unknown option", opt, "x");
 }
+
+Test(options, serve_takes_allow_and_no_target)
+{
+	cr_assert_eq(PARSE("--serve", "127.0.0.1:9516", "--allow", "198.18.0.0/15",
+			   "--allow", "2001:db8::/32"), PARSE_OK);
+	cr_assert_str_eq(cfg.serve, "127.0.0.1:9516");
+	cr_assert_eq(cfg.allows.n, 2);
+	cr_assert_eq(cfg.max_probes, SERVE_DEFAULT_PROBES);
+	cr_assert_eq(cfg.ntargets, 0);
+	options_free(&cfg);
+}
+
+Test(options, serve_refuses_what_a_run_takes)
+{
+	cr_assert_eq(PARSE("--serve", ":9516"), PARSE_USAGE, "nothing allowed by default");
+	cr_assert(strstr(cfg.error, "needs --allow"), "%s", cfg.error);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "198.18.0.2"), PARSE_USAGE);
+	cr_assert(strstr(cfg.error, "conflicts with --serve"), "%s", cfg.error);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "-c", "3"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "-M", "fin"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "--wait"), PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--allow", "198.18.0.0/24", "198.18.0.2"), PARSE_USAGE, "without --serve");
+	cr_assert(strstr(cfg.error, "needs --serve"), "%s", cfg.error);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "--max-probes", "0"),
+		     PARSE_USAGE);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/24", "--max-probes", "5000"),
+		     PARSE_USAGE);
+	options_free(&cfg);
+}
