@@ -20,6 +20,7 @@ static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 
 static void start(const struct probe_params *pp)
 {
+	probe_release(&p); /* the last test's stream */
 	memset(&p, 0, sizeof(p));
 	p.isn = ISN;
 	p.req = req;
@@ -648,6 +649,7 @@ Test(probe, syn_never_seen_leaving_is_no_neighbour)
 Test(probe, full_fin_close_across_the_wrap)
 {
 	const uint32_t isn = 0xffffffffu, irs = 0xfffffffeu;
+	probe_release(&p);
 	memset(&p, 0, sizeof(p));
 	p.isn = isn;
 	p.req = req;
