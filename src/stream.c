@@ -182,7 +182,7 @@ void stream_receive(struct stream *st, uint32_t seq, const uint8_t *data, uint32
 
 uint32_t stream_window(const struct stream *st)
 {
-	return st->fin_in ? 0 : st->rcap - in_order_end(st);
+	return st->rcap - in_order_end(st); /* after their FIN too, as Linux does */
 }
 
 uint32_t stream_rcv_nxt(const struct stream *st)
