@@ -103,16 +103,6 @@ static int merged_ranges(const struct stream *st, uint32_t lo, uint32_t hi,
 	return n;
 }
 
-/* The first held run, when it begins at rcv_nxt, is in order now. */
-static void deliver(struct stream *st)
-{
-	if (st->nofo == 0 || st->ofo[0].lo != in_order_end(st))
-		return;
-	st->rcv_nxt = st->rd_seq + st->ofo[0].hi;
-	memmove(st->ofo, st->ofo + 1, (size_t)(st->nofo - 1) * sizeof(st->ofo[0]));
-	st->nofo--;
-}
-
 /* Take the bytes [lo, hi) (offsets in rbuf, lo at or past rcv_nxt) of a
  * segment whose first byte is at offset data_lo. False if it would need
  * one run too many: then nothing is taken. */
@@ -121,13 +111,16 @@ static bool take_bytes(struct stream *st, uint32_t lo, uint32_t hi, const uint8_
 {
 	struct stream_range out[STREAM_RANGES_MAX + 1];
 	int n = merged_ranges(st, lo, hi, out);
-	bool joins_in_order = out[0].lo == in_order_end(st);
-	if (n - (joins_in_order ? 1 : 0) > STREAM_RANGES_MAX)
+	/* the first run, when it begins at rcv_nxt, is in order now: it needs
+	 * no place among the held ones */
+	int first = out[0].lo == in_order_end(st) ? 1 : 0;
+	if (n - first > STREAM_RANGES_MAX)
 		return false;
 	*copied = copy_gaps(st, lo, hi, data, data_lo);
-	memcpy(st->ofo, out, (size_t)n * sizeof(out[0]));
-	st->nofo = n;
-	deliver(st);
+	if (first)
+		st->rcv_nxt = st->rd_seq + out[0].hi;
+	memcpy(st->ofo, out + first, (size_t)(n - first) * sizeof(out[0]));
+	st->nofo = n - first;
 	return true;
 }
 

@@ -24,6 +24,9 @@ for fam in 4 6; do
 	expect_eq "IPv$fam reordered GET: 10 times status 200, closed by the server's FIN" \
 		"$(jq -r 'select(.type=="probe") | [.http.status, .close]|join(",")' "$BED_DIR/g$fam.json" | sort | uniq -c | awk '{$1=$1};1')" \
 		"10 200,peer-fin"
+	# a probe that did not end so: its status, bytes, close and segments
+	jq -c 'select(.type=="probe" and .close!="peer-fin") | [.sport, .http, .close, .segments]' \
+		"$BED_DIR/g$fam.json" | sed 's/^/# /'
 	# the body and some 200 bytes of headers, every byte counted once
 	check "IPv$fam reordered GET: every byte of the body read" jq_true "$BED_DIR/g$fam.json" \
 		'[.[]|select(.type=="probe")|.http.bytes > 60000 and .http.bytes < 60400]|all'

@@ -194,6 +194,19 @@ Test(stream, too_many_holes_not_taken)
 	cr_assert_eq(rx.fresh, 130, "to the next hole");
 }
 
+Test(stream, every_run_held_then_the_hole_at_rcv_nxt_filled)
+{
+	for (uint32_t i = 0; i < STREAM_RANGES_MAX; i++)
+		rcv(100 + i * 20, 10, false);
+	rcv(0, 100, false);
+	cr_assert_eq(rx.fresh, 110, "to the next hole, not one byte more");
+	cr_assert_eq(st->nofo, STREAM_RANGES_MAX - 1);
+	cr_assert_eq(stream_rcv_nxt(st), IRS + 1 + 110);
+	assert_readable(0, 110);
+	rcv(110, 10, false);
+	cr_assert_eq(rx.fresh, 20);
+}
+
 Test(stream, segment_cut_by_the_capture_counts_what_was_captured)
 {
 	/* the probe passes only the captured bytes and no FIN */
