@@ -43,6 +43,10 @@ struct capture_size {
 /* Every header we read, IPv6 extension headers and an ICMPv6 quote included. */
 #define SNAPLEN_HEADERS 256
 
+/* A whole frame: the largest IP packet (a coalesced one too: GRO and
+ * loopback hand the capture up to 64 KiB at once) behind any link header. */
+#define SNAPLEN_WHOLE (SNAPLEN_HEADERS + 65535)
+
 /* Open dev; -1 with a reason in err. */
 int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
 		 const char *filter, char *err, size_t errlen);

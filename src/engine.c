@@ -299,28 +299,35 @@ static int install_guard(struct run *r)
 
 /* The kernel ring holds what arrives between two drains of the loop: with
  * the snap length at the headers, 256 KiB is some 700 frames, 1 MiB (from
- * 20000 probes a second, three frames each) some 2900. A ring is memory
- * the process keeps: no bigger than the rate needs. */
-static int ring_bytes(const struct run *r)
+ * 20000 probes a second, three frames each) some 2900. Whole frames (a
+ * kind that reads the payload) take up to some 1600 bytes each on an
+ * Ethernet path: a window of 64 KiB in flight is 45 of them, so four
+ * times the room. A ring is memory the process keeps: no bigger than the
+ * rate needs. */
+static int ring_bytes(const struct run *r, bool whole_frames)
 {
 	if (r->cfg->buffer_kib > 0)
 		return r->cfg->buffer_kib << 10;
+	int floor = whole_frames ? 1 << 20 : 256 << 10;
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
 	if (!r->plan.fleet)
-		return 256 << 10;
+		return floor;
 	/* 20 ms of the run's frames: three a probe, some 176 bytes each in the
-	 * ring with its header (192 to be safe) */
-	double bytes = rate * 3 * 192 * 0.02;
-	return (int)(bytes < (256 << 10) ? (256 << 10) : bytes > (4 << 20) ? (4 << 20) : bytes);
+	 * ring with its header (192 to be safe), whole ones more */
+	double bytes = rate * 3 * (whole_frames ? 1600 : 192) * 0.02;
+	int ceiling = whole_frames ? 16 << 20 : 4 << 20;
+	return (int)(bytes < floor ? floor : bytes > ceiling ? ceiling : bytes);
 }
 
 static int open_captures(struct run *r)
 {
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
 	struct filter_spec fs = { r->ports.lo, r->ports.hi, r->hosts, r->nhosts };
-	/* with --http, room for a status line after the headers */
-	const struct probe_kind *k = r->cfg->serve ? &kind_http : flows_kind(&r->plan, 0);
-	struct capture_size sz = { SNAPLEN_HEADERS + k->payload_snap, ring_bytes(r) };
+	/* a kind that reads the stream (--http) must see every byte: a
+	 * segment cut short is taken only as far as it was captured; --serve
+	 * may be asked for any kind */
+	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
+	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole) };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
@@ -392,7 +399,8 @@ static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 }
 
 /* A segment the state machine asked for: timestamps when negotiated (not
- * on a RST, as Linux does), our window, the request's bytes it names. */
+ * on a RST, as Linux does), our window, the bytes of its send stream it
+ * names. */
 static void send_seg(struct run *r, const struct probe *p, const struct seg_out *o)
 {
 	uint8_t ts[TS_OPT_LEN];
@@ -400,10 +408,10 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 	bool with_ts = p->ts_ok && !rst;
 	if (with_ts)
 		craft_ts_option(ts, o->tsval, p->ts_recent);
-	bool data = o->data_len > 0 && p->req && o->data_off + o->data_len <= p->req_len;
+	const uint8_t *data = probe_seg_payload(p, o);
 	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
 			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
-			     data ? p->req + o->data_off : NULL, data ? o->data_len : 0 };
+			     data, data ? o->data_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
@@ -516,6 +524,7 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 		}
 	}
 	sched_cancel(&r->sched, (uint32_t)(p - r->probes));
+	probe_release(p); /* its last segments are sent: a stream's memory goes */
 	r->live--;
 	r->free_slots[(r->free_head + r->free_n++) % r->nports] = (uint32_t)(p - r->probes);
 	schedule_pump(r, now); /* from the loop, never from the capture callback */
@@ -878,6 +887,8 @@ static void teardown(struct run *r)
 	sched_free(&r->sched);
 	free(r->hosts);
 	free(r->plan.routes);
+	for (size_t i = 0; r->probes && i < r->nports; i++)
+		probe_release(&r->probes[i]); /* the live ones of an interrupted run */
 	free(r->probes);
 	free(r->slot_pp);
 	free(r->free_slots);

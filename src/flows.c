@@ -205,7 +205,7 @@ int flows_add(struct flows *fs, const struct flow_spec *sp)
 	s->port = f->port;
 	s->mode = sp->pp->mode;
 	s->kind = sp->kind->name;
-	s->http = sp->kind->after == AFTER_REQUEST;
+	s->http = sp->kind == &kind_http;
 	if (s->http &&
 	    !(f->req = http_request(cfg, sp->http_path ? sp->http_path : cfg->http_path ? cfg->http_path
 				    : "/", summary_target(s), &f->dst, f->port, &f->req_len))) {

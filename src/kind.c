@@ -21,6 +21,11 @@ const struct probe_kind *kind_by_name(const char *name)
 	return NULL;
 }
 
+bool kind_reads_payload(const struct probe_kind *k)
+{
+	return k->handshake && k->after == AFTER_APP && k->app;
+}
+
 const struct probe_kind *const perflag_kinds[PERFLAG_KINDS] = { &kind_syn, &kind_ack, &kind_fin,
 								&kind_null, &kind_xmas };
 

@@ -11,7 +11,7 @@
  * src/kind_NAME.c, named in kind.c's table (which -M and the outputs read),
  * and its tests in tests/unit/test_kind.c.
  *
- *   syn, full, http       kind_connect.c   SYN; reset, close, or HEAD/GET first
+ *   syn, full, http       kind_connect.c   SYN; reset, close, or HTTP on the stream
  *   fin, null, xmas,      kind_flags.c     nmap's flag scans: the answer is a
  *   ack, window, maimon,                   RST or nothing (states as nmap's)
  *   custom (--flags)
@@ -29,8 +29,51 @@ struct probe_result;
 struct record;
 enum outcome;
 
-/* What a handshake kind does once the connection is up. */
-enum after_open { AFTER_NONE = 0, AFTER_RESET, AFTER_CLOSE, AFTER_REQUEST };
+/* What a handshake kind does once the connection is up: reset it, close
+ * it, or run its application (struct probe_app) on the byte stream. */
+enum after_open { AFTER_NONE = 0, AFTER_RESET, AFTER_CLOSE, AFTER_APP };
+
+/* ---- the application seam -----------------------------------------------
+ *
+ * A kind with an application gets a byte stream (stream.h) on its crafted
+ * connection: the probe reassembles what the peer sends, delivers it in
+ * order, acknowledges it, and sends what the application queues, within
+ * the peer's window and MSS, again when lost. Kinds without one (headers
+ * only) allocate nothing and capture no payload.
+ *
+ * The hooks run inside probe_step(): pure, no I/O, no clock but the
+ * capture times they are given. They queue bytes with probe_send()
+ * (probe.h), keep their results in the probe's result, and any state of
+ * their own behind p->app (theirs to allocate; on_release frees it).
+ * After the peer's FIN, or our close, the probe closes as a full probe
+ * does (their FIN: ours, LAST_ACK; ours first: FIN_WAIT, TIME-WAIT). */
+
+enum app_verdict {
+	APP_MORE = 0,   /* keep the connection open */
+	APP_CLOSE       /* done: our FIN once every byte queued is sent */
+};
+
+/* What on_data is given. */
+struct app_input {
+	const uint8_t *data;   /* every byte delivered in order and not consumed yet */
+	size_t len;
+	size_t fresh;          /* the last `fresh` of them arrived with this segment */
+	int64_t ts_ns;         /* capture time of the segment that delivered them */
+	bool eof;              /* the peer's FIN follows them: no more will come */
+};
+
+struct probe_app {
+	/* The handshake is done (our ACK goes out now): queue the first bytes
+	 * (a client speaks first) or nothing (a server does). */
+	void (*on_open)(struct probe *p);
+	/* New bytes in order, or the peer's FIN (eof). Set *consumed to the
+	 * bytes of in->data the application is done with (0 on entry); the
+	 * rest are offered again, at the start of in->data, with the next. A
+	 * buffer the application never empties closes the window. */
+	enum app_verdict (*on_data)(struct probe *p, const struct app_input *in, size_t *consumed);
+	/* The probe is over: free p->app. NULL: nothing to free. */
+	void (*on_release)(struct probe *p);
+};
 
 struct probe_kind {
 	const char *name;            /* as -M names it, and the outputs */
@@ -48,15 +91,19 @@ struct probe_kind {
 	 * probe) in Nagios perfdata and as Prometheus gauges tcpshake_probe_KEY.
 	 * Keys are [a-z0-9_]. NULL: none. */
 	void (*fields)(const struct probe_result *res, struct record *rec);
-	/* Bytes of payload the capture must keep beyond the headers (an HTTP
-	 * status line); 0: headers only. */
-	int payload_snap;
+	/* AFTER_APP: the application on the byte stream; it makes the
+	 * capture keep whole frames. NULL: headers only. */
+	const struct probe_app *app;
 };
 
 /* The first segment's ACK number: none for a segment without ACK, else a
  * keyed value only this probe could know (the answering RST carries it as
  * its sequence number). */
 bool kind_sends_ack(const struct probe_kind *k);
+
+/* Does the capture keep whole frames for this kind (its application reads
+ * the payload), or the headers only? */
+bool kind_reads_payload(const struct probe_kind *k);
 
 extern const struct probe_kind kind_syn, kind_full, kind_http;
 extern const struct probe_kind kind_fin, kind_null, kind_xmas, kind_ack, kind_window,

@@ -40,6 +40,7 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->ts_recent = 0;
 	p->peer_ws = 0;
 	p->fin_sent = p->fin_acked = p->peer_fin = false;
+	p->close_wanted = false;
 	p->our_fin_wire_ns = p->req_wire_ns = 0;
 	p->phase_deadline = now_mono + syn_timeout_ns;
 	p->rto_ns = RTO_MIN_NS;
@@ -76,9 +77,11 @@ uint32_t probe_tsval(struct probe *p, int64_t now_mono)
 	return v;
 }
 
+/* A stream's window is its free room; without one (headers-only kinds
+ * take data without keeping it) always the whole window. */
 uint16_t probe_window(const struct probe *p)
 {
-	uint32_t w = p->pp->window;
+	uint32_t w = p->stream ? stream_window(p->stream) : p->pp->window;
 	if (p->ws_ok)
 		w >>= (unsigned)p->pp->wscale;
 	return (uint16_t)(w > 65535 ? 65535 : w);
@@ -215,33 +218,37 @@ static int64_t data_rto(const struct probe *p)
 	return rto < RTO_MIN_NS ? RTO_MIN_NS : rto;
 }
 
-/* Request bytes sent so far (sequence space before any FIN). */
+/* Stream offsets: 0 is the first byte after our SYN. */
 static uint32_t data_sent(const struct probe *p)
 {
 	return p->snd_nxt - (p->isn + 1) - (p->fin_sent ? 1u : 0u);
 }
 
-/* As much of the request as the peer's window and MSS allow; with nothing
- * in flight and no room, a zero-window probe timer. */
+static uint32_t data_acked(const struct probe *p)
+{
+	return p->snd_una - (p->isn + 1);
+}
+
+/* Bytes queued that were never sent. */
+static bool unsent(const struct probe *p)
+{
+	return p->stream && seq_lt(data_sent(p), stream_send_end(p->stream));
+}
+
+/* As much of what is queued as the peer's window and MSS allow; with
+ * nothing in flight and no room, a zero-window probe timer. */
 static void send_data(struct probe *p, int64_t now, struct probe_actions *a)
 {
-	if (p->fin_sent)
+	if (p->fin_sent || !p->stream)
 		return;
-	uint32_t sent = data_sent(p);
-	while (sent < p->req_len && room(a)) {
-		uint32_t wnd_end = p->snd_una + p->snd_wnd;
-		if (!seq_lt(p->snd_nxt, wnd_end))
-			break;
-		uint32_t len = (uint32_t)p->req_len - sent;
-		if (len > p->peer_mss)
-			len = p->peer_mss;
-		if (len > wnd_end - p->snd_nxt)
-			len = wnd_end - p->snd_nxt;
+	uint32_t sent = data_sent(p), len;
+	while (room(a) && (len = stream_next_len(p->stream, data_acked(p), sent, p->snd_wnd,
+						 p->peer_mss)) > 0) {
 		emit_data(a, p->snd_nxt, p->rcv_nxt, sent, (uint16_t)len);
 		p->snd_nxt += len;
 		sent += len;
 	}
-	if (sent < p->req_len && p->snd_una == p->snd_nxt) {
+	if (unsent(p) && p->snd_una == p->snd_nxt) {
 		if (!p->persist_at) {
 			p->persist_ns = p->rto_ns;
 			p->persist_at = now + p->persist_ns;
@@ -257,6 +264,32 @@ static void take_window(struct probe *p, const struct segment *seg)
 {
 	uint32_t w = (seg->flags & TCPF_SYN) ? seg->win : (uint32_t)seg->win << p->peer_ws;
 	p->snd_wnd = w;
+}
+
+static void app_send(struct probe *p, int64_t now, struct probe_actions *a);
+
+/* A kind's application starts on a new stream (the slot's earlier probe
+ * released its own). Without the memory for it the connection is reset:
+ * the port is open, nothing more is known. */
+static void open_app(struct probe *p, const struct segment *seg, int64_t now,
+		     struct probe_actions *a)
+{
+	if (!p->stream)
+		p->stream = stream_new(p->pp->window, PROBE_SEND_MAX);
+	if (!p->stream) {
+		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
+		p->res.close = CLOSE_RST;
+		finish(p, a);
+		return;
+	}
+	stream_reset(p->stream, seg->seq);
+	p->state = PS_APP;
+	new_phase(p, now, a);
+	if (p->kind->app->on_open)
+		p->kind->app->on_open(p);
+	app_send(p, now, a);
+	if (p->persist_at && p->persist_at < a->timer_at)
+		a->timer_at = p->persist_at;
 }
 
 /* The handshake is complete: ACK it, then what the run asked for. */
@@ -281,12 +314,8 @@ static void established(struct probe *p, const struct segment *seg, int64_t now,
 		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_RST;
 		finish(p, a);
-	} else if (p->kind->after == AFTER_REQUEST) {
-		p->state = PS_HTTP;
-		new_phase(p, now, a);
-		send_data(p, now, a);
-		if (p->persist_at && p->persist_at < a->timer_at)
-			a->timer_at = p->persist_at;
+	} else if (p->kind->after == AFTER_APP && p->kind->app) {
+		open_app(p, seg, now, a);
 	} else {
 		p->state = PS_FIN_WAIT;
 		send_fin(p, now, a);
@@ -314,27 +343,51 @@ static void on_reply(struct probe *p, const struct segment *seg, int64_t now,
 	established(p, seg, now, a);
 }
 
-static void on_data(struct probe *p, const struct segment *seg)
+/* What a segment brought us. */
+struct rcvd {
+	bool need_ack;
+	uint32_t fresh;             /* bytes delivered in order now (a stream) */
+	bool fin;                   /* the peer's FIN is in now */
+};
+
+/* Into the stream: only bytes the capture kept (the rest of a segment it
+ * cut counts as not received, and so does its FIN). */
+static void take_stream_data(struct probe *p, const struct segment *seg, struct rcvd *r)
 {
-	struct http_result *h = &p->res.http;
-	if (h->bytes == 0) {
-		h->status = http_status(seg->payload, seg->payload_cap);
-		if (p->req_wire_ns > 0 && seg->ts_ns >= p->req_wire_ns)
-			h->ttfb_ns = seg->ts_ns - p->req_wire_ns;
-	}
-	h->bytes += seg->payload_len;
+	size_t cap = seg->payload_cap < seg->payload_len ? seg->payload_cap : seg->payload_len;
+	bool whole = cap == seg->payload_len;
+	struct stream_rx rx;
+	stream_receive(p->stream, seg->seq, seg->payload, (uint32_t)cap,
+		       (seg->flags & TCPF_FIN) && whole, &rx);
+	p->rcv_nxt = stream_rcv_nxt(p->stream);
+	r->fresh = rx.fresh;
+	r->fin = rx.fin;
+	/* data, or a FIN beyond a hole: the (duplicate) ACK says what we have */
+	r->need_ack = seg->payload_len > 0 || rx.fin ||
+		      ((seg->flags & TCPF_FIN) && !p->peer_fin && rx.out_of_order);
 }
 
-/* A segment of the established connection; false if it is to be ignored. */
-static bool take_segment(struct probe *p, const struct segment *seg, bool *need_ack)
+/* Without a stream the bytes are acknowledged, not kept: in order only
+ * (a duplicate ACK asks for what is missing). */
+static void take_plain_data(struct probe *p, const struct segment *seg, struct rcvd *r)
 {
-	if (seg->flags & TCPF_SYN) {
-		/* their SYN/ACK again: our ACK was lost; say it again */
-		*need_ack = seg->seq + 1 == p->rcv_nxt;
-		return *need_ack;
+	bool in_order = seg->seq == p->rcv_nxt;
+	if (seg->payload_len > 0) {
+		r->need_ack = true;
+		if (!in_order)
+			return;
+		p->rcv_nxt += (uint32_t)seg->payload_len;
 	}
-	if (seg->opt.has_ts)
-		p->ts_recent = seg->opt.ts_val;
+	r->fin = (seg->flags & TCPF_FIN) && in_order && !p->peer_fin;
+	if (r->fin) {
+		p->rcv_nxt++;
+		r->need_ack = true;
+	}
+}
+
+/* What the peer acknowledges of ours, and its window. */
+static void take_ack(struct probe *p, const struct segment *seg)
+{
 	if (seq_leq(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_nxt)) {
 		if (seq_lt(p->snd_una, seg->ack)) {
 			/* progress: the retry budget and the timer are whole again */
@@ -343,25 +396,60 @@ static bool take_segment(struct probe *p, const struct segment *seg, bool *need_
 		}
 		p->snd_una = seg->ack;
 		take_window(p, seg);
+		if (p->stream)
+			stream_acked(p->stream, data_acked(p));
 	}
 	if (p->fin_sent && p->snd_una == p->snd_nxt)
 		p->fin_acked = true;
-	bool in_order = seg->seq == p->rcv_nxt;
-	if (seg->payload_len > 0) {
-		*need_ack = true;
-		if (!in_order)
-			return true; /* a duplicate ACK asks for what is missing */
-		on_data(p, seg);
-		p->rcv_nxt += (uint32_t)seg->payload_len;
+}
+
+/* A segment of the established connection; false if it is to be ignored. */
+static bool take_segment(struct probe *p, const struct segment *seg, struct rcvd *r)
+{
+	if (seg->flags & TCPF_SYN) {
+		/* their SYN/ACK again: our ACK was lost; say it again */
+		r->need_ack = seg->seq + 1 == p->rcv_nxt;
+		return r->need_ack;
 	}
-	if ((seg->flags & TCPF_FIN) && in_order && !p->peer_fin) {
-		p->rcv_nxt++;
+	if (seg->opt.has_ts)
+		p->ts_recent = seg->opt.ts_val;
+	take_ack(p, seg);
+	if (p->stream)
+		take_stream_data(p, seg, r);
+	else
+		take_plain_data(p, seg, r);
+	if (r->fin) {
 		p->peer_fin = true;
-		*need_ack = true;
 		if (p->our_fin_wire_ns > 0 && seg->ts_ns >= p->our_fin_wire_ns)
 			p->res.close_ns = seg->ts_ns - p->our_fin_wire_ns;
 	}
 	return true;
+}
+
+/* New bytes in order, or the peer's FIN, for the application: it consumes
+ * what it is done with and may queue bytes or say it is done. */
+static void feed_app(struct probe *p, const struct rcvd *r, int64_t ts_ns)
+{
+	if (!p->stream || (r->fresh == 0 && !r->fin))
+		return;
+	struct app_input in = { .fresh = r->fresh, .ts_ns = ts_ns, .eof = p->peer_fin };
+	in.len = stream_readable(p->stream, &in.data);
+	size_t consumed = 0;
+	if (p->kind->app->on_data(p, &in, &consumed) == APP_CLOSE)
+		p->close_wanted = true;
+	stream_consume(p->stream, consumed);
+}
+
+/* What the application queued, as the window allows; its close once all
+ * of it is out. */
+static void app_send(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	send_data(p, now, a);
+	if (p->state == PS_APP && p->close_wanted && !unsent(p)) {
+		p->state = PS_FIN_WAIT;
+		p->persist_at = 0;
+		send_fin(p, now, a);
+	}
 }
 
 static void on_established_segment(struct probe *p, const struct segment *seg, int64_t now,
@@ -375,26 +463,27 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		finish(p, a);
 		return;
 	}
-	bool need_ack = false;
-	if (!take_segment(p, seg, &need_ack))
+	struct rcvd r = { 0 };
+	if (!take_segment(p, seg, &r))
 		return;
 	log_seg(p, '<', seg->flags, seg->ts_ns);
-	if (p->state == PS_HTTP && p->peer_fin) {
+	feed_app(p, &r, seg->ts_ns);
+	if (p->state == PS_APP && p->peer_fin) {
 		/* the server closed first, as HTTP with Connection: close does */
 		p->res.close = CLOSE_PEER_FIN;
 		p->state = PS_LAST_ACK;
 		send_fin(p, now, a);
 		return;
 	}
-	if (p->state == PS_HTTP) {
+	if (p->state == PS_APP) {
 		int before = a->n;
-		send_data(p, now, a);
+		app_send(p, now, a);
 		if (a->n > before)
-			need_ack = false; /* the data carries the ACK */
+			r.need_ack = false; /* the data (or our FIN) carries the ACK */
 	}
-	if (need_ack)
+	if (r.need_ack)
 		emit_ack(p, a);
-	if (p->state == PS_HTTP)
+	if (p->state == PS_APP)
 		a->timer_at = next_timer(p, now);
 	if (p->state == PS_FIN_WAIT && p->peer_fin && p->fin_acked) {
 		p->res.close = CLOSE_FIN;
@@ -446,17 +535,14 @@ static void on_syn_timer(struct probe *p, int64_t now, struct probe_actions *a)
 	a->timer_at = p->syn_next ? min64(p->phase_deadline, p->syn_next) : p->phase_deadline;
 }
 
-/* What is in flight again, from snd_una: a segment of the request, or our FIN. */
+/* What is in flight again, from snd_una: a segment of our data, or our FIN. */
 static void retransmit(struct probe *p, struct probe_actions *a)
 {
 	p->rtx++;
-	uint32_t sent = data_sent(p);
-	uint32_t una_off = p->snd_una - (p->isn + 1);
-	if (una_off < sent) {
-		uint32_t len = sent - una_off;
-		if (len > p->peer_mss)
-			len = p->peer_mss;
-		emit_data(a, p->snd_una, p->rcv_nxt, una_off, (uint16_t)len);
+	uint32_t len = p->stream ? stream_rtx_len(p->stream, data_acked(p), data_sent(p), p->peer_mss)
+				 : 0;
+	if (len > 0) {
+		emit_data(a, p->snd_una, p->rcv_nxt, data_acked(p), (uint16_t)len);
 	} else if (p->fin_sent) {
 		emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt - 1, p->rcv_nxt);
 	}
@@ -469,7 +555,7 @@ static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 		return;
 	}
 	if (now >= p->phase_deadline) {
-		if (p->state == PS_HTTP) {
+		if (p->state == PS_APP) {
 			/* no answer or no close in time: end it politely anyway */
 			p->state = PS_FIN_WAIT;
 			p->persist_at = 0;
@@ -487,7 +573,7 @@ static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 		 * number would meet its rate limit for invalid segments. Then it
 		 * is in flight, sent again on the retransmission timer. */
 		p->persist_at = 0;
-		if (data_sent(p) < p->req_len) {
+		if (unsent(p)) {
 			emit_data(a, p->snd_nxt, p->rcv_nxt, data_sent(p), 1);
 			p->snd_nxt++;
 		}
@@ -680,6 +766,27 @@ static void step(struct probe *p, enum probe_event ev, const struct segment *seg
 	case PEV_LINGER:
 		return; /* handled in probe_step */
 	}
+}
+
+bool probe_send(struct probe *p, const void *data, size_t n)
+{
+	return p->stream && stream_append(p->stream, data, n);
+}
+
+const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o)
+{
+	if (!p->stream || o->data_len == 0)
+		return NULL;
+	return stream_send_bytes(p->stream, o->data_off, o->data_len);
+}
+
+void probe_release(struct probe *p)
+{
+	if (p->kind && p->kind->app && p->kind->app->on_release)
+		p->kind->app->on_release(p);
+	p->app = NULL;
+	stream_free(p->stream);
+	p->stream = NULL;
 }
 
 const char *outcome_name(enum outcome o)

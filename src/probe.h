@@ -15,10 +15,17 @@
  *   full mode: SYN_SENT --SA--> (ACK) then, by --close and --http:
  *              rst:  (RST/ACK) DONE
  *              fin:  (FIN/ACK) FIN_WAIT --their FIN, ours acked--> (ACK) DONE
- *              http: (request) HTTP --their FIN--> (FIN/ACK) LAST_ACK --ACK--> DONE
+ *              app:  (its bytes) APP --their FIN--> (FIN/ACK) LAST_ACK --ACK--> DONE
+ *                    APP --it is done--> (FIN/ACK) FIN_WAIT as fin
  *              a peer FIN before ours: (FIN/ACK) LAST_ACK; a RST: DONE
- * Every wait is bounded by the timeout; our FIN and request are sent again
- * a bounded number of times when not acknowledged, the request never beyond
+ * A kind with an application (kind.h: http) runs it on a byte stream
+ * (stream.h), allocated when its handshake completes and released when
+ * the engine is done with the probe (probe_release): the peer's data is
+ * reassembled (out-of-order segments held), each data segment acknowledged
+ * at once (a probe's exchange is short: a delayed ACK would only add a
+ * timer and delay the peer), and our window is the stream's free room.
+ * Every wait is bounded by the timeout; our FIN and data are sent again
+ * a bounded number of times when not acknowledged, the data never beyond
  * the peer's window nor in segments above its MSS (a zero window is probed).
  * A probe whose last step sends segments waits in FLUSH until the capture
  * has seen them leave, so its log is the whole exchange. DONE is reported,
@@ -34,6 +41,7 @@
 
 #include "decode.h"
 #include "kind.h"
+#include "stream.h"
 #include "util.h"
 
 /* The state of a target:port as a probe found it. The flag scans add
@@ -50,7 +58,7 @@ enum probe_mode { PMODE_SYN = 1, PMODE_FULL, PMODE_SCAN, PMODE_PERFLAG };
 enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_PEER_FIN, CLOSE_PEER_RST,
 		  CLOSE_TIMEOUT };
 
-enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_HTTP, PS_FIN_WAIT, PS_LAST_ACK, PS_FLUSH,
+enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_APP, PS_FIN_WAIT, PS_LAST_ACK, PS_FLUSH,
 		   PS_DONE };
 
 /* How every probe of a run behaves; read-only. */
@@ -144,10 +152,15 @@ struct probe {
 	int64_t phase_deadline;     /* monotonic: the end of the current wait */
 	int64_t rto_ns;
 	int rtx_left;
-	int64_t our_fin_wire_ns, req_wire_ns;
+	int64_t our_fin_wire_ns;
+	int64_t req_wire_ns;        /* our first data byte left (capture time) */
 	int own_pending;            /* FLUSH: our last segments not yet captured */
 	const uint8_t *req;         /* the HTTP request, owned by the flow */
 	size_t req_len;
+	/* kinds with an application (kind.h); NULL otherwise */
+	struct stream *stream;      /* allocated at the handshake, freed by probe_release */
+	void *app;                  /* the application's own state, its to free */
+	bool close_wanted;          /* the application is done: FIN once all is sent */
 	struct probe_result res;
 };
 
@@ -155,7 +168,8 @@ struct probe {
 struct seg_out {
 	uint8_t flags;
 	uint32_t seq, ack;
-	uint32_t data_off;          /* payload: this much of the request from here */
+	uint32_t data_off;          /* payload: data_len bytes of the send stream from this
+				     * offset (0: the first byte after our SYN) */
 	uint16_t data_len;
 	bool syn;                   /* our first segment again (a SYN with its options) */
 	uint32_t tsval;             /* our timestamp value (when timestamps are on) */
@@ -198,6 +212,22 @@ bool probe_closed_reply(const struct segment *seg, struct seg_out *o);
 
 /* The window field of our segments once the handshake is done. */
 uint16_t probe_window(const struct probe *p);
+
+/* For an application (kind.h): queue n bytes to send on the probe's
+ * stream; they go out at the end of the current step, as the peer's
+ * window allows. False (nothing queued) without a stream or past its send
+ * buffer (PROBE_SEND_MAX bytes not yet acknowledged). */
+#define PROBE_SEND_MAX (64u * 1024u)
+bool probe_send(struct probe *p, const void *data, size_t n);
+
+/* The bytes of a segment the probe asked for (seg_out's data_off and
+ * data_len); NULL if it has none or they are not held. */
+const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o);
+
+/* Free the probe's stream and its application's state, once the engine
+ * has sent the segments of its last step. A slot's next probe allocates
+ * them again if its kind needs them. */
+void probe_release(struct probe *p);
 
 const char *outcome_name(enum outcome o);
 const char *close_name(enum close_kind c);

@@ -439,7 +439,7 @@ static void probe_numbers(FILE *f, const struct probe *p)
 		family(f, "tcpshake_probe_close_seconds", "gauge", "Our FIN to theirs, on the wire.");
 		fprintf(f, "tcpshake_probe_close_seconds %.9f\n", (double)res->close_ns / 1e9);
 	}
-	if (p->kind->after == AFTER_REQUEST && res->http.status) {
+	if (p->kind == &kind_http && res->http.status) {
 		family(f, "tcpshake_probe_http_status_code", "gauge", "The HTTP response's status code.");
 		fprintf(f, "tcpshake_probe_http_status_code %d\n", res->http.status);
 		family(f, "tcpshake_probe_http_ttfb_seconds", "gauge",

@@ -83,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 		now += 1000;
 	}
+	for (int i = 0; i < 8; i++)
+		probe_release(&probes[i]);
 	port_table_free(&t);
 	return 0;
 }

@@ -129,7 +129,7 @@ Test(match, bare_rst_is_a_later_reply_but_never_answers_a_syn)
 	s.flags = TCPF_RST;
 	s.ack = 0;
 	cr_assert_neq(match_probe(&p, &s), PEV_TCP, "a bare RST answers no SYN");
-	p.state = PS_HTTP;
+	p.state = PS_APP;
 	p.snd_nxt = p.isn + 100;
 	cr_assert_eq(match_probe(&p, &s), PEV_TCP,
 		     "a bare RST from a peer whose socket is gone reaches the state machine");

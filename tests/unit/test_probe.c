@@ -20,6 +20,7 @@ static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 
 static void start(const struct probe_params *pp)
 {
+	probe_release(&p); /* the last test's stream */
 	memset(&p, 0, sizeof(p));
 	p.isn = ISN;
 	p.req = req;
@@ -648,6 +649,7 @@ Test(probe, syn_never_seen_leaving_is_no_neighbour)
 Test(probe, full_fin_close_across_the_wrap)
 {
 	const uint32_t isn = 0xffffffffu, irs = 0xfffffffeu;
+	probe_release(&p);
 	memset(&p, 0, sizeof(p));
 	p.isn = isn;
 	p.req = req;
@@ -700,4 +702,183 @@ Test(probe, an_echo_of_an_earlier_syn_after_a_later_one_left_is_not_sure)
 	step(PEV_TCP, 3000 * MS + 10500);
 	cr_assert_eq(p.res.rtt_ns, 400, "from the third SYN, the last to leave");
 	cr_assert_not(p.rtt_clean);
+}
+
+/* ---- the byte stream under HTTP ----------------------------------------- */
+
+static const uint8_t resp2[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+#define AFTER_REQ (ISN + 1 + (uint32_t)(sizeof(req) - 1))
+
+/* A handshake and our request seen leaving at 10150. */
+static void http_open_at(void)
+{
+	start(&http_pp);
+	synack(10100);
+	own(TCPF_PSH | TCPF_ACK, ISN + 1, sizeof(req) - 1, 10150);
+}
+
+/* Bytes [from, to) of resp2 from the peer, whole in the capture. */
+static void resp_part(size_t from, size_t to, uint8_t extra, int64_t ts)
+{
+	peer(TCPF_ACK | extra, IRS + 1 + (uint32_t)from, AFTER_REQ, to - from, ts);
+	s.payload = resp2 + from;
+	s.payload_cap = to - from;
+	step(PEV_TCP, ts);
+}
+
+Test(probe, http_status_line_split_and_reversed_is_read)
+{
+	http_open_at();
+	/* "HTTP/1.1 4" | "04 Not Found..." : the second half first */
+	resp_part(10, sizeof(resp2) - 1, TCPF_PSH, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 1, "a duplicate ACK asks for the hole");
+	cr_assert_eq(p.res.http.status, 0);
+	cr_assert_eq(p.res.http.bytes, 0);
+	resp_part(0, 10, 0, 10400);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 1 + sizeof(resp2) - 1, "the hole filled: all acknowledged");
+	cr_assert_eq(p.res.http.status, 404);
+	cr_assert_eq(p.res.http.ttfb_ns, 10400 - 10150, "the first byte came in at 10400");
+	cr_assert_eq(p.res.http.bytes, sizeof(resp2) - 1);
+	cr_assert_eq(probe_window(&p), 64240 >> 7, "everything consumed: the whole window");
+}
+
+Test(probe, http_status_line_in_two_segments_in_order)
+{
+	http_open_at();
+	resp_part(0, 5, TCPF_PSH, 10300); /* "HTTP/" */
+	cr_assert_eq(a.out[0].ack, IRS + 6);
+	cr_assert_eq(p.res.http.status, 0, "not a whole line yet");
+	cr_assert_eq(p.res.http.ttfb_ns, 150);
+	cr_assert_eq(stream_window(p.stream), 64240 - 5, "held bytes take room from the window");
+	resp_part(5, sizeof(resp2) - 1, TCPF_PSH, 10350);
+	cr_assert_eq(p.res.http.status, 404);
+	cr_assert_eq(p.res.http.ttfb_ns, 150);
+}
+
+Test(probe, http_fin_after_a_hole_waits_for_the_hole)
+{
+	http_open_at();
+	resp_part(20, sizeof(resp2) - 1, TCPF_FIN, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK, "no FIN of ours: theirs is not in yet");
+	cr_assert_eq(a.out[0].ack, IRS + 1);
+	cr_assert_eq(p.state, PS_APP);
+	resp_part(0, 20, 0, 10400);
+	cr_assert_eq(p.res.http.status, 404);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 1 + sizeof(resp2) - 1 + 1, "their data and FIN acknowledged");
+	peer(TCPF_ACK, IRS + 1 + (uint32_t)sizeof(resp2), AFTER_REQ + 1, 0, 10500);
+	step(PEV_TCP, 10500);
+	cr_assert(a.done);
+	cr_assert_eq(p.res.close, CLOSE_PEER_FIN);
+}
+
+Test(probe, http_segment_cut_by_the_capture_is_taken_as_far_as_captured)
+{
+	http_open_at();
+	peer(TCPF_PSH | TCPF_ACK | TCPF_FIN, IRS + 1, AFTER_REQ, sizeof(resp2) - 1, 10300);
+	s.payload = resp2;
+	s.payload_cap = 12; /* "HTTP/1.1 404" */
+	step(PEV_TCP, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].ack, IRS + 13, "only what was captured, and no FIN");
+	cr_assert_eq(p.state, PS_APP);
+	cr_assert_eq(p.res.http.bytes, 12);
+	resp_part(0, sizeof(resp2) - 1, TCPF_FIN, 10600); /* sent again, captured whole */
+	cr_assert_eq(p.res.http.status, 404);
+	cr_assert_eq(p.res.http.bytes, sizeof(resp2) - 1);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+}
+
+Test(probe, http_request_sent_again_from_the_stream)
+{
+	start(&http_pp);
+	synack(10100);
+	cr_assert_eq(a.out[1].data_len, sizeof(req) - 1);
+	int64_t t = a.timer_at;
+	step(PEV_TIMER, t);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(a.out[0].data_off, 0u);
+	cr_assert_eq(a.out[0].data_len, sizeof(req) - 1);
+	cr_assert_eq(memcmp(probe_seg_payload(&p, &a.out[0]), req, sizeof(req) - 1), 0);
+	cr_assert_eq(p.rtx, 1);
+	/* half acknowledged: the rest again, from snd_una */
+	peer(TCPF_ACK, IRS + 1, ISN + 1 + 5, 0, 10700);
+	step(PEV_TCP, 10700);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(a.out[0].seq, ISN + 6);
+	cr_assert_eq(a.out[0].data_off, 5u);
+	cr_assert_eq(a.out[0].data_len, sizeof(req) - 1 - 5);
+	cr_assert_eq(memcmp(probe_seg_payload(&p, &a.out[0]), req + 5, sizeof(req) - 1 - 5), 0);
+}
+
+Test(probe, headers_only_kinds_have_no_stream)
+{
+	start(&fin_pp);
+	synack(10100);
+	cr_assert_null(p.stream);
+	start(&http_pp);
+	cr_assert_null(p.stream, "allocated when the handshake completes");
+	synack(10100);
+	cr_assert_not_null(p.stream);
+	probe_release(&p);
+	cr_assert_null(p.stream);
+	cr_assert(kind_reads_payload(&kind_http));
+	cr_assert_not(kind_reads_payload(&kind_full));
+	cr_assert_not(kind_reads_payload(&kind_syn));
+}
+
+/* A made-up application: reads a banner line, sends "QUIT\r\n", closes. */
+static enum app_verdict banner_data(struct probe *pr, const struct app_input *in, size_t *consumed)
+{
+	if (!memchr(in->data, '\n', in->len))
+		return APP_MORE;
+	*consumed = in->len;
+	probe_send(pr, "QUIT\r\n", 6);
+	return APP_CLOSE;
+}
+
+static const struct probe_app banner_app = { .on_data = banner_data };
+static const struct probe_kind banner_kind = { .name = "banner-test", .flags = TCPF_SYN,
+					       .handshake = true, .after = AFTER_APP,
+					       .app = &banner_app, .answers = NULL,
+					       .classify = NULL };
+
+Test(probe, an_application_sends_then_closes)
+{
+	probe_release(&p);
+	memset(&p, 0, sizeof(p));
+	p.isn = ISN;
+	p.kind = &kind_full;
+	probe_start(&p, &fin_pp, fin_pp.timeout_ns, 0, 5000);
+	/* the classify hook of a handshake kind: borrowed from full */
+	struct probe_kind k = banner_kind;
+	k.answers = kind_full.answers;
+	k.classify = kind_full.classify;
+	p.kind = &k;
+	synack(10100);
+	cr_assert_eq(a.n, 1, "a server speaks first: only our ACK");
+	cr_assert_eq(p.state, PS_APP);
+	static const uint8_t banner[] = "220 ready\r\n";
+	peer(TCPF_PSH | TCPF_ACK, IRS + 1, ISN + 1, sizeof(banner) - 1, 10200);
+	s.payload = banner;
+	s.payload_cap = sizeof(banner) - 1;
+	step(PEV_TCP, 10200);
+	cr_assert_eq(a.n, 2, "our data (carrying the ACK), then our FIN");
+	cr_assert_eq(a.out[0].data_len, 6);
+	cr_assert_eq(a.out[0].ack, IRS + 1 + sizeof(banner) - 1);
+	cr_assert_eq(memcmp(probe_seg_payload(&p, &a.out[0]), "QUIT\r\n", 6), 0);
+	cr_assert_eq(a.out[1].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[1].seq, ISN + 1 + 6);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1 + (uint32_t)sizeof(banner) - 1, ISN + 1 + 7, 0, 10300);
+	step(PEV_TCP, 10300);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+	probe_release(&p);
 }
