@@ -3,7 +3,6 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
-#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -237,6 +236,7 @@ int tls_ctx_init(struct tls_ctx *ctx, const struct tls_params *p, char *err, siz
 	}
 	ctx->ssl = s;
 	ctx->insecure = p->insecure;
+	ERR_clear_error(); /* what the store's loading noted is no later call's error */
 	return 0;
 }
 

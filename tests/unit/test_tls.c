@@ -146,6 +146,7 @@ struct server_spec {
 	int min, max;      /* protocol versions; 0: the library's */
 	bool alpn_h2;      /* choose h2 when offered */
 	bool staple;       /* answer a status request with a (dummy) OCSP response */
+	bool want_client_cert; /* and fail the handshake without one */
 };
 
 struct server {
@@ -197,6 +198,8 @@ static void server_start(struct server *s, const struct server_spec *sp)
 		SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select, NULL);
 	if (sp->staple)
 		SSL_CTX_set_tlsext_status_cb(s->ctx, staple_cb);
+	if (sp->want_client_cert)
+		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	s->ssl = SSL_new(s->ctx);
 	s->rbio = BIO_new(BIO_s_mem());
 	s->wbio = BIO_new(BIO_s_mem());
@@ -399,6 +402,40 @@ Test(tls, min13_against_12_only_server)
 	cr_assert_str_neq(r->error_detail, "");
 	cr_assert_not(r->cert_present);
 	cr_assert_eq(tls_marks(h.c)->server_hello_end, 0);
+	hs_end(&h);
+}
+
+/* A server that wants a client certificate ends TLS 1.2 with an alert during
+ * the handshake, which keeps the server's certificate it already sent. */
+Test(tls, handshake_failure_keeps_the_certificate)
+{
+	struct hs h;
+	struct tls_params p = params_ca();
+	struct server_spec sp = { .leaf = &good_leaf, .max = TLS1_2_VERSION, .want_client_cert = true };
+	hs_run(&h, &p, &sp, "www.example.test", 0);
+	const struct tls_result *r = tls_result(h.c);
+	cr_assert_eq(tls_state(h.c), TLS_FAILED);
+	cr_assert_str_eq(r->error, "handshake-alert:handshake_failure", "got %s", r->error);
+	cr_assert(r->cert_present);
+	cr_assert_str_eq(r->subject, "CN=www.example.test,O=tcpshake test");
+	cr_assert(r->verify_ok);
+	cr_assert_eq(r->days_left, 30);
+	hs_end(&h);
+}
+
+/* In TLS 1.3 our side is done before the server judges our (empty)
+ * certificate: its alert comes after the handshake. */
+Test(tls, alert_after_the_handshake)
+{
+	struct hs h;
+	struct tls_params p = params_ca();
+	struct server_spec sp = { .leaf = &good_leaf, .min = TLS1_3_VERSION, .want_client_cert = true };
+	hs_run(&h, &p, &sp, "www.example.test", 0);
+	const struct tls_result *r = tls_result(h.c);
+	cr_assert(h.w.events & TLS_EV_ESTABLISHED);
+	cr_assert_eq(tls_state(h.c), TLS_FAILED);
+	cr_assert_str_eq(r->error, "alert:certificate_required", "got %s", r->error);
+	cr_assert_str_eq(r->version, "TLSv1.3");
 	hs_end(&h);
 }
 
