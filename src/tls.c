@@ -687,11 +687,13 @@ int tls_write(struct tls_conn *c, const uint8_t *buf, size_t len)
 size_t tls_read(struct tls_conn *c, uint8_t *buf, size_t len)
 {
 	size_t n = len < c->app_len ? len : c->app_len;
+	if (n == 0)
+		return 0; /* and c->app may not exist yet: no memcpy from NULL */
 	memcpy(buf, c->app, n);
 	memmove(c->app, c->app + n, c->app_len - n);
 	c->app_len -= n;
 	/* room again: decrypt what waited for it */
-	if (n && c->state == TLS_ESTABLISHED)
+	if (c->state == TLS_ESTABLISHED)
 		read_step(c);
 	c->events = 0;
 	return n;

@@ -824,6 +824,8 @@ Test(tls, fin_during_the_handshake)
 	cr_assert_eq(tls_state(c), TLS_FAILED);
 	cr_assert_str_eq(tls_result(c)->error, "eof");
 	cr_assert_eq(tls_feed(c, (const uint8_t *)"x", 1), 0, "dropped after failure");
+	uint8_t none[4];
+	cr_assert_eq(tls_read(c, none, sizeof(none)), 0, "nothing ever decrypted");
 	tls_conn_free(c);
 	tls_ctx_free(&ctx);
 }
