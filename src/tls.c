@@ -515,11 +515,13 @@ static bool app_room(struct tls_conn *c)
 	if (c->app_cap >= APP_IN_MAX)
 		return false;
 	size_t cap = c->app_cap ? c->app_cap * 2 : 4096;
-	uint8_t *p = realloc(c->app, cap > APP_IN_MAX ? APP_IN_MAX : cap);
+	if (cap > APP_IN_MAX)
+		cap = APP_IN_MAX;
+	uint8_t *p = realloc(c->app, cap);
 	if (!p)
 		return false;
 	c->app = p;
-	c->app_cap = cap > APP_IN_MAX ? APP_IN_MAX : cap;
+	c->app_cap = cap;
 	return true;
 }
 
