@@ -271,6 +271,25 @@ static int open_raw(struct run *r)
 	return 0;
 }
 
+/* --tls: one context for every probe, the trust store read once. */
+static int setup_tls(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[320];
+	if (!cfg->tls)
+		return 0;
+	/* HTTPS speaks HTTP/1.1: offered alone unless --alpn says more */
+	const char *alpn = cfg->alpn ? cfg->alpn : cfg->http ? "http/1.1" : NULL;
+	struct tls_params tp = { alpn, cfg->tls_min == 13 ? 0x304 : cfg->tls_min == 12 ? 0x303 : 0,
+				 0, cfg->ca_file, cfg->insecure };
+	if (tls_ctx_init(&r->tls, &tp, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "%s", err);
+		return EXIT_USAGE;
+	}
+	r->pp.tls = &r->tls;
+	return 0;
+}
+
 /* Full mode: the kernel must not reset our connections (see guard.h). */
 static int install_guard(struct run *r)
 {
@@ -490,6 +509,9 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 	p->kind = f->kind ? f->kind : flows_kind(&r->plan, p->seq);
 	p->req = f->req;
 	p->req_len = f->req_len;
+	/* TLS speaks to the name as given (--sni, else a name, else the
+	 * address: checked against the certificate's IP addresses) */
+	p->host = r->cfg->sni ? r->cfg->sni : summary_target(&f->sum);
 	int64_t wait = flows_wait(&r->flows, f, q->tries, RTO_FLOOR_NS);
 	const struct probe_params *pp = &r->pp;
 	if (f->pp) { /* --serve: the request's, kept with the slot */
@@ -780,6 +802,8 @@ static int exit_code(const struct run *r)
 		return EXIT_RESOLVE;
 	if (r->cfg->require_any) /* one open target:port is enough */
 		return r->rep.flows_by[OUTCOME_OPEN] > 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
+	if (r->rep.flows_check_failed) /* open, but its TLS check failed */
+		return EXIT_NOT_OPEN;
 	if (r->cfg->th.expecting) /* compliance: every named port in its state */
 		return r->rep.flows_done > 0 && r->rep.flows_unexpected == 0 ? EXIT_ALL_OPEN
 									       : EXIT_NOT_OPEN;
@@ -876,6 +900,7 @@ static void teardown(struct run *r)
 	serve_free(r); /* the listening socket first: no request is taken now */
 	guard_remove(&r->guard);
 	craft_close(&r->craft);
+	tls_ctx_free(&r->tls);
 	port_pool_release(&r->pool);
 	wake_write_fd = -1;
 	for (int i = 0; i < 2; i++)
@@ -950,13 +975,14 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.plan.cfg = cfg;
 	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
-				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true };
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL };
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
 		diag_error(r.diag, "getrandom: %s", strerror(errno));
 		return not_started(&r, EXIT_SYSTEM);
 	}
 	if ((rc = open_output(&r)) != 0 || (rc = load_targets(&r)) != 0 || (rc = make_plan(&r)) != 0 ||
+	    (rc = setup_tls(&r)) != 0 ||
 	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
 	    (rc = setup_flows(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
 	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0 ||

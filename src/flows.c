@@ -100,6 +100,8 @@ const struct probe_kind *flows_kind(const struct plan *pl, uint32_t seq)
 	case PMODE_SYN:
 		return &kind_syn;
 	default:
+		if (pl->cfg->tls)
+			return pl->cfg->http ? &kind_https : &kind_tls;
 		return pl->cfg->http ? &kind_http : &kind_full;
 	}
 }
@@ -205,7 +207,7 @@ int flows_add(struct flows *fs, const struct flow_spec *sp)
 	s->port = f->port;
 	s->mode = sp->pp->mode;
 	s->kind = sp->kind->name;
-	s->http = sp->kind == &kind_http;
+	s->http = sp->kind == &kind_http || sp->kind == &kind_https;
 	if (s->http &&
 	    !(f->req = http_request(cfg, sp->http_path ? sp->http_path : cfg->http_path ? cfg->http_path
 				    : "/", summary_target(s), &f->dst, f->port, &f->req_len))) {

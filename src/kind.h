@@ -106,6 +106,12 @@ bool kind_sends_ack(const struct probe_kind *k);
 bool kind_reads_payload(const struct probe_kind *k);
 
 extern const struct probe_kind kind_syn, kind_full, kind_http;
+/* --tls: a TLS handshake over the stream (kind_tls.c); with --http, HTTPS */
+extern const struct probe_kind kind_tls, kind_https;
+/* The handshake kinds' answer (a SYN/ACK or RST/ACK for our ISN + 1) and
+ * its state: kind_connect.c, shared with kind_tls.c. */
+bool kind_connect_answers(const struct probe *p, const struct segment *seg);
+enum outcome kind_connect_classify(const struct probe *p, const struct segment *seg, bool icmp);
 extern const struct probe_kind kind_fin, kind_null, kind_xmas, kind_ack, kind_window,
 	kind_maimon;
 

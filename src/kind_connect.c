@@ -8,13 +8,13 @@
 #include "probe.h"
 
 /* A SYN/ACK or RST/ACK that acknowledges exactly our ISN + 1. */
-static bool connect_answers(const struct probe *p, const struct segment *s)
+bool kind_connect_answers(const struct probe *p, const struct segment *s)
 {
 	uint8_t sr = s->flags & (TCPF_SYN | TCPF_RST);
 	return (s->flags & TCPF_ACK) && s->ack == p->isn + 1u && (sr == TCPF_SYN || sr == TCPF_RST);
 }
 
-static enum outcome connect_classify(const struct probe *p, const struct segment *seg, bool icmp)
+enum outcome kind_connect_classify(const struct probe *p, const struct segment *seg, bool icmp)
 {
 	(void)p;
 	if (icmp)
@@ -61,11 +61,11 @@ static enum app_verdict http_data(struct probe *p, const struct app_input *in, s
 static const struct probe_app http_app = { .on_open = http_open, .on_data = http_data };
 
 const struct probe_kind kind_syn = { .name = "syn", .flags = TCPF_SYN, .handshake = true,
-				     .after = AFTER_RESET, .answers = connect_answers,
-				     .classify = connect_classify };
+				     .after = AFTER_RESET, .answers = kind_connect_answers,
+				     .classify = kind_connect_classify };
 const struct probe_kind kind_full = { .name = "full", .flags = TCPF_SYN, .handshake = true,
-				     .after = AFTER_CLOSE, .answers = connect_answers,
-				     .classify = connect_classify };
+				     .after = AFTER_CLOSE, .answers = kind_connect_answers,
+				     .classify = kind_connect_classify };
 const struct probe_kind kind_http = { .name = "http", .flags = TCPF_SYN, .handshake = true,
-				     .after = AFTER_APP, .answers = connect_answers,
-				     .classify = connect_classify, .app = &http_app };
+				     .after = AFTER_APP, .answers = kind_connect_answers,
+				     .classify = kind_connect_classify, .app = &http_app };

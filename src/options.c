@@ -15,7 +15,8 @@ enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, 
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
        OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
        OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE, OPT_SERVE,
-       OPT_ALLOW, OPT_MAX_PROBES };
+       OPT_ALLOW, OPT_MAX_PROBES, OPT_TLS, OPT_SNI, OPT_ALPN, OPT_TLS_MIN, OPT_CA, OPT_INSECURE,
+       OPT_CERT_WARNING, OPT_CERT_CRITICAL };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -55,6 +56,14 @@ static const struct option long_opts[] = {
 	{ "expect-state", required_argument, NULL, OPT_EXPECT_STATE },
 	{ "all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES },
 	{ "require", required_argument, NULL, OPT_REQUIRE },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "alpn", required_argument, NULL, OPT_ALPN },
+	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "cert-warning", required_argument, NULL, OPT_CERT_WARNING },
+	{ "cert-critical", required_argument, NULL, OPT_CERT_CRITICAL },
 	{ "serve", required_argument, NULL, OPT_SERVE },
 	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
@@ -102,6 +111,19 @@ void options_help(FILE *f)
 	      "                          report the status code (implies -M full)\n"
 	      "      --http-method M     HEAD (default) or GET (reads and counts the body)\n"
 	      "      --syn-options LIST  linux (default), none, or mss=N,ws=N,sack,ts\n"
+	      "      --tls               a TLS handshake over the connection: version,\n"
+	      "                          cipher, certificate and its verification, timed\n"
+	      "                          on the wire (with --http: HTTPS; implies -M full)\n"
+	      "      --sni NAME          --tls: the name sent and checked (default: the\n"
+	      "                          target as given)\n"
+	      "      --alpn LIST         --tls: protocols to offer, h2,http/1.1\n"
+	      "      --tls-min VERSION   --tls: 1.2 or 1.3, the oldest version accepted\n"
+	      "      --ca FILE           --tls: trust the CAs in FILE (PEM), not the system's\n"
+	      "      --insecure          --tls: a certificate that does not verify does not\n"
+	      "                          fail the check (it is still reported)\n"
+	      "      --cert-warning DAYS nagios: WARNING when the certificate expires within\n"
+	      "                          DAYS days (check_tcp -D)\n"
+	      "      --cert-critical DAYS nagios: CRITICAL within DAYS days\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
@@ -287,7 +309,8 @@ static void defaults(struct config *cfg)
 	cfg->family = AF_UNSPEC;
 	cfg->format = FORMAT_TEXT;
 	cfg->th = (struct thresholds){ .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
-				       .crit_loss = 60, .refused = NAGIOS_CRITICAL };
+				       .crit_loss = 60, .refused = NAGIOS_CRITICAL,
+				       .cert_warn_days = -1, .cert_crit_days = -1 };
 	cfg->retries = -1;
 }
 
@@ -452,6 +475,43 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->require_any = k == 1;
 		return PARSE_OK;
 	}
+	case OPT_TLS:
+		cfg->tls = true;
+		return PARSE_OK;
+	case OPT_SNI:
+		if (*arg == '\0' || strlen(arg) > 253 || strpbrk(arg, " \t\r\n/"))
+			return usage_error(cfg, "--sni", "a host name of at most 253 bytes");
+		cfg->sni = arg;
+		return PARSE_OK;
+	case OPT_ALPN:
+		if (*arg == '\0' || strlen(arg) > 200 || strstr(arg, ",,") || arg[0] == ',' ||
+		    arg[strlen(arg) - 1] == ',')
+			return usage_error(cfg, "--alpn", "protocols separated by commas (h2,http/1.1)");
+		cfg->alpn = arg;
+		return PARSE_OK;
+	case OPT_TLS_MIN:
+		if (strcmp(arg, "1.2") == 0)
+			cfg->tls_min = 12;
+		else if (strcmp(arg, "1.3") == 0)
+			cfg->tls_min = 13;
+		else
+			return usage_error(cfg, "--tls-min", "1.2 or 1.3");
+		return PARSE_OK;
+	case OPT_CA:
+		if (*arg == '\0')
+			return usage_error(cfg, "--ca", "empty argument");
+		cfg->ca_file = arg;
+		return PARSE_OK;
+	case OPT_INSECURE:
+		cfg->insecure = true;
+		return PARSE_OK;
+	case OPT_CERT_WARNING:
+	case OPT_CERT_CRITICAL:
+		if (parse_long(arg, 0, 36500, &v) < 0)
+			return usage_error(cfg, c == OPT_CERT_WARNING ? "--cert-warning" : "--cert-critical",
+					   "a number of days from 0 to 36500");
+		*(c == OPT_CERT_WARNING ? &cfg->th.cert_warn_days : &cfg->th.cert_crit_days) = (long)v;
+		return PARSE_OK;
 	case OPT_SERVE:
 		cfg->serve = arg;
 		return PARSE_OK;
@@ -750,6 +810,27 @@ static enum parse_result check_targets(struct config *cfg)
 	return PARSE_OK;
 }
 
+/* --tls and what goes with it. */
+static enum parse_result tls_checks(struct config *cfg)
+{
+	const struct thresholds *th = &cfg->th;
+	const char *needs = cfg->sni ? "--sni" : cfg->alpn ? "--alpn" : cfg->tls_min ? "--tls-min"
+		: cfg->ca_file ? "--ca" : cfg->insecure ? "--insecure" : th->cert_warn_days >= 0
+		? "--cert-warning" : th->cert_crit_days >= 0 ? "--cert-critical" : NULL;
+	if (!cfg->tls && needs)
+		return usage_error(cfg, needs, "needs --tls");
+	if (!cfg->tls)
+		return PARSE_OK;
+	if (cfg->mode != PMODE_FULL)
+		return usage_error(cfg, cfg->mode == PMODE_SYN ? "-M syn" : "a flag scan",
+				   "conflicts with --tls (it needs -M full)");
+	if (cfg->close == CLOSE_RST)
+		return usage_error(cfg, "--tls", "conflicts with --close rst");
+	if (th->cert_warn_days >= 0 && th->cert_crit_days > th->cert_warn_days)
+		return usage_error(cfg, "--cert-critical", "is more days than --cert-warning");
+	return PARSE_OK;
+}
+
 /* --serve: the targets come with the requests; what a single run would
  * take from the command line does not apply. */
 static enum parse_result serve_checks(struct config *cfg, int ntargets)
@@ -804,6 +885,9 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	}
 	if (sn.method && !cfg->http)
 		return usage_error(cfg, "--http-method", "needs --http");
+	enum parse_result tr = tls_checks(cfg);
+	if (tr != PARSE_OK)
+		return tr;
 	if (cfg->http && cfg->close == CLOSE_RST)
 		return usage_error(cfg, "--http", "conflicts with --close rst");
 	if (cfg->th.warn_rtt_ms > cfg->th.crit_rtt_ms || cfg->th.warn_loss > cfg->th.crit_loss)

@@ -58,6 +58,13 @@ struct config {
 	bool timestamps;      /* -D: text lines begin with [epoch.usec], as fping -D */
 	bool smokeping;       /* -C N: fping -C's lines on stderr, nothing else */
 	int64_t deadline_ns;  /* --deadline: the run ends then at the latest; 0 none */
+	/* --tls: a TLS handshake after the TCP one (with --http: HTTPS) */
+	bool tls;
+	const char *sni;      /* --sni: the name sent and checked; NULL: the target's */
+	const char *alpn;     /* --alpn h2,http/1.1 */
+	int tls_min;          /* --tls-min: 12 or 13 (TLS 1.2, 1.3); 0: the library's */
+	const char *ca_file;  /* --ca: trust these, not the system store */
+	bool insecure;        /* --insecure: a bad certificate does not fail the check */
 	const char *serve;    /* --serve ADDR:PORT: a prober; NULL: one run */
 	struct strlist allows; /* --allow: the blocks /probe may reach */
 	int max_probes;       /* --max-probes: probes in flight at once */

@@ -1,5 +1,6 @@
 /* output.c - helpers the formats share. */
 #include "output.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +145,18 @@ void status_count_add(struct status_count sc[HTTP_KINDS], int status)
 	}
 }
 
+/* The TLS verdict of a probe into its target:port's summary. */
+static void summary_add_tls(struct flow_summary *s, const struct tls_result *t)
+{
+	s->tls.seen = true;
+	s->tls.cert = t->cert_present;
+	snprintf(s->tls.version, sizeof(s->tls.version), "%s", t->version);
+	snprintf(s->tls.error, sizeof(s->tls.error), "%s", t->error);
+	s->tls.days_left = t->days_left;
+	s->tls.chain_not_after = t->chain_not_after ? t->chain_not_after : t->not_after;
+	s->tls.failed += t->error[0] != '\0';
+}
+
 void summary_add(struct flow_summary *s, const struct probe_result *res)
 {
 	s->sent++;
@@ -175,6 +188,8 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 		stats_add(&s->rtt, (double)res->rtt_ns / 1e3);
 		rtt_hist_add(s->rtt_hist, (double)res->rtt_ns / 1e9);
 	}
+	if (res->tls && res->established)
+		summary_add_tls(s, res->tls);
 	if (res->icmp || res->no_neighbour) {
 		s->icmp_seen = true;
 		s->icmp_type = res->icmp_type;
@@ -269,6 +284,31 @@ static enum nagios_state rate(double v, double warn, double crit)
 	return NAGIOS_OK;
 }
 
+/* --tls: a failed handshake or verification is CRITICAL (unless
+ * --insecure, which keeps a certificate's problems out of tls.error); a
+ * certificate with fewer days left than --cert-critical / --cert-warning
+ * CRITICAL / WARNING, as check_tcp -D. The reason says which. */
+static enum nagios_state nagios_tls_state(const struct flow_summary *s, const struct thresholds *th,
+					  const char *ep, char *reason, size_t len)
+{
+	if (s->tls.failed) {
+		snprintf(reason, len, "%s open, TLS failed: %s", ep,
+			 s->tls.error[0] ? s->tls.error : "in an earlier probe");
+		return NAGIOS_CRITICAL;
+	}
+	if (!s->tls.cert)
+		return NAGIOS_OK;
+	enum nagios_state st = NAGIOS_OK;
+	if (th->cert_crit_days >= 0 && s->tls.days_left <= th->cert_crit_days)
+		st = NAGIOS_CRITICAL;
+	else if (th->cert_warn_days >= 0 && s->tls.days_left <= th->cert_warn_days)
+		st = NAGIOS_WARNING;
+	size_t n = strlen(reason);
+	snprintf(reason + n, len - n, ", %s, certificate %s in %lld days", s->tls.version,
+		 s->tls.days_left < 0 ? "expired" : "expires", (long long)s->tls.days_left);
+	return st;
+}
+
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
 				    int64_t timeout_ns, char *reason, size_t len)
 {
@@ -309,7 +349,12 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 	enum nagios_state a = rate(rtt_ms, th->warn_rtt_ms, th->crit_rtt_ms);
 	enum nagios_state b = rate(loss, th->warn_loss, th->crit_loss);
 	snprintf(reason, len, "%s open, rtt %.3f ms, loss %g%%", ep, rtt_ms, loss);
-	return a > b ? a : b;
+	enum nagios_state st = a > b ? a : b;
+	if (s->tls.seen) {
+		enum nagios_state c = nagios_tls_state(s, th, ep, reason, len);
+		st = c > st ? c : st;
+	}
+	return st;
 }
 
 /* ---- -o FILE ------------------------------------------------------------

@@ -32,6 +32,9 @@ struct thresholds {
 	 * not named) */
 	uint8_t expect[65536];
 	bool expecting;
+	/* --cert-warning / --cert-critical: days a certificate must still be
+	 * valid (check_tcp -D); -1: not asked */
+	long cert_warn_days, cert_crit_days;
 };
 
 
@@ -99,6 +102,17 @@ struct flow_summary {
 	/* the longest run of probes without an open answer between two open
 	 * ones (or to the end), and when it began (wall clock); 0: none */
 	int64_t outage_ns, outage_at_ns, outage_from_ns;
+	/* --tls: the last handshake's verdict (tls_error: why it fails the
+	 * check, "" when it passes), its version and the certificate's days
+	 * left and the chain's earliest expiry (blackbox's
+	 * probe_ssl_earliest_cert_expiry) */
+	struct {
+		bool seen, cert;
+		char version[16];
+		char error[48];
+		int64_t days_left, chain_not_after;
+		uint64_t failed;      /* probes whose TLS check failed */
+	} tls;
 	/* the numbers of the kind's own fields (record.h) of the last probe:
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];

@@ -47,9 +47,9 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 	fprintf(f, "%g%%;%g;%g;0;100", loss_pct(s), th->warn_loss, th->crit_loss);
 	for (int i = 0; i < s->nextra; i++) { /* a kind's own numbers */
 		if (labelled)
-			fprintf(f, " '%s %s'=%g", s->extra[i].key, ep, s->extra[i].v);
+			fprintf(f, " '%s %s'=%.15g", s->extra[i].key, ep, s->extra[i].v);
 		else
-			fprintf(f, " %s=%g", s->extra[i].key, s->extra[i].v);
+			fprintf(f, " %s=%.15g", s->extra[i].key, s->extra[i].v);
 	}
 }
 

@@ -127,13 +127,15 @@ static void extras(FILE *f, const struct output *o)
 	for (int k = 0; o->nsums && k < o->sums[0].nextra; k++) {
 		char name[96];
 		snprintf(name, sizeof(name), "tcpshake_probe_%s", o->sums[0].extra[k].key);
+		for (char *c = name; *c; c++)
+			*c = *c == '.' ? '_' : *c; /* a group's key: tls.handshake_ms */
 		family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
 		for (size_t i = 0; i < o->nsums; i++) {
 			if (k >= o->sums[i].nextra)
 				continue;
 			fputs(name, f);
 			labels(f, &o->sums[i], NULL, NULL);
-			fprintf(f, " %g\n", o->sums[i].extra[k].v);
+			fprintf(f, " %.15g\n", o->sums[i].extra[k].v);
 		}
 	}
 }

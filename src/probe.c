@@ -42,6 +42,8 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->fin_sent = p->fin_acked = p->peer_fin = false;
 	p->close_wanted = false;
 	p->our_fin_wire_ns = p->req_wire_ns = 0;
+	p->mark_set = false;
+	p->mark_wire_ns = 0;
 	p->phase_deadline = now_mono + syn_timeout_ns;
 	p->rto_ns = RTO_MIN_NS;
 	p->rtx_left = pp->retries;
@@ -64,6 +66,7 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	memset(&p->res, 0, sizeof(p->res));
 	p->res.close_ns = -1;
 	p->res.http.ttfb_ns = -1;
+	p->res.tls_hello_ns = p->res.tls_handshake_ns = -1;
 	p->res.syns = 1;
 	return p->syn_next && p->syn_next < p->phase_deadline ? p->syn_next : p->phase_deadline;
 }
@@ -641,6 +644,10 @@ static void on_own(struct probe *p, enum probe_event ev, const struct segment *s
 		p->our_fin_wire_ns = seg->ts_ns;
 	if (seg->payload_len > 0 && p->req_wire_ns == 0)
 		p->req_wire_ns = seg->ts_ns;
+	/* the marked byte, in this segment's payload (offsets from ISS + 1) */
+	if (p->mark_set && p->mark_wire_ns == 0 && seg->payload_len > 0 &&
+	    p->mark_off - (seg->seq - (p->isn + 1)) < (uint32_t)seg->payload_len)
+		p->mark_wire_ns = seg->ts_ns;
 }
 
 static void step(struct probe *p, enum probe_event ev, const struct segment *seg,
@@ -771,6 +778,15 @@ static void step(struct probe *p, enum probe_event ev, const struct segment *seg
 bool probe_send(struct probe *p, const void *data, size_t n)
 {
 	return p->stream && stream_append(p->stream, data, n);
+}
+
+void probe_mark_send(struct probe *p)
+{
+	if (!p->stream)
+		return;
+	p->mark_off = stream_send_end(p->stream);
+	p->mark_set = true;
+	p->mark_wire_ns = 0;
 }
 
 const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o)

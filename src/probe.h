@@ -44,6 +44,9 @@
 #include "stream.h"
 #include "util.h"
 
+struct tls_ctx;
+struct tls_result;
+
 /* The state of a target:port as a probe found it. The flag scans add
  * nmap's unfiltered and open|filtered. */
 enum outcome { OUTCOME_NONE = 0, OUTCOME_OPEN, OUTCOME_CLOSED, OUTCOME_FILTERED,
@@ -73,6 +76,7 @@ struct probe_params {
 	uint16_t window;            /* the window we offer, in bytes */
 	int64_t syn_rto_ns;         /* first SYN retransmission; 0: none (a fleet retries) */
 	bool own_reliable;          /* the capture sees every SYN leave (no drops) */
+	const struct tls_ctx *tls;  /* --tls: the run's TLS context (tls.h); NULL none */
 };
 
 #define SYN_TRIES_MAX 8
@@ -114,6 +118,12 @@ struct probe_result {
 	uint8_t syns;               /* SYNs sent */
 	bool no_neighbour;          /* unreachable: our SYN never left (no ARP/ND answer) */
 	bool icmp;                  /* the answer was an ICMP error (a flag scan calls it filtered) */
+	/* --tls: what the handshake found (valid until the probe is released:
+	 * the report reads it first), and its phases on the wire, from the
+	 * ClientHello leaving: the ServerHello in, the handshake complete; -1
+	 * when not reached */
+	const struct tls_result *tls;
+	int64_t tls_hello_ns, tls_handshake_ns;
 };
 
 struct probe {
@@ -161,6 +171,11 @@ struct probe {
 	struct stream *stream;      /* allocated at the handshake, freed by probe_release */
 	void *app;                  /* the application's own state, its to free */
 	bool close_wanted;          /* the application is done: FIN once all is sent */
+	const char *host;           /* the name the application speaks to (TLS's SNI and
+				     * certificate check; HTTP's Host is the flow's) */
+	uint32_t mark_off;          /* probe_mark_send: the send offset to time */
+	bool mark_set;
+	int64_t mark_wire_ns;       /* when the segment holding it was captured leaving */
 	struct probe_result res;
 };
 
@@ -219,6 +234,9 @@ uint16_t probe_window(const struct probe *p);
  * buffer (PROBE_SEND_MAX bytes not yet acknowledged). */
 #define PROBE_SEND_MAX (64u * 1024u)
 bool probe_send(struct probe *p, const void *data, size_t n);
+/* Time the next byte to be queued: p->mark_wire_ns is set to the capture
+ * time of the first segment of ours that carries it (an HTTPS request). */
+void probe_mark_send(struct probe *p);
 
 /* The bytes of a segment the probe asked for (seg_out's data_off and
  * data_len); NULL if it has none or they are not held. */

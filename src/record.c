@@ -12,7 +12,21 @@ static struct field *add(struct record *rec, const char *key, enum fv_type t)
 	struct field *f = &rec->f[rec->n++];
 	f->key = key;
 	f->t = t;
+	f->detail = false;
 	return f;
+}
+
+void record_int(struct record *rec, const char *key, int64_t i)
+{
+	struct field *f = add(rec, key, FV_INT);
+	if (f)
+		f->v.i = i;
+}
+
+void record_detail(struct record *rec)
+{
+	if (rec->n > rec->nbase)
+		rec->f[rec->n - 1].detail = true;
 }
 
 void record_null(struct record *rec, const char *key)
@@ -151,6 +165,9 @@ static void json_value(FILE *f, const struct record *rec, const struct field *x)
 	case FV_UINT:
 		fprintf(f, "%llu", (unsigned long long)x->v.u);
 		break;
+	case FV_INT:
+		fprintf(f, "%lld", (long long)x->v.i);
+		break;
 	case FV_FIXED3:
 		fprintf(f, "%.3f", x->v.d);
 		break;
@@ -273,10 +290,11 @@ void record_keep_extra(const struct record *rec, struct flow_summary *s)
 	s->nextra = 0;
 	for (int i = rec->nbase; i < rec->n && s->nextra < SUMMARY_EXTRA; i++) {
 		const struct field *x = &rec->f[i];
-		if (x->t != FV_UINT && x->t != FV_FIXED3)
+		if (x->t != FV_UINT && x->t != FV_FIXED3 && x->t != FV_INT)
 			continue;
 		s->extra[s->nextra].key = x->key;
-		s->extra[s->nextra++].v = x->t == FV_UINT ? (double)x->v.u : x->v.d;
+		s->extra[s->nextra++].v = x->t == FV_UINT ? (double)x->v.u
+				       : x->t == FV_INT ? (double)x->v.i : x->v.d;
 	}
 }
 
@@ -285,7 +303,7 @@ void record_keep_extra(const struct record *rec, struct flow_summary *s)
 void record_text_extra(FILE *f, const struct record *rec)
 {
 	for (int i = rec->nbase; i < rec->n; i++) {
-		if (rec->f[i].t == FV_NULL)
+		if (rec->f[i].t == FV_NULL || rec->f[i].detail)
 			continue;
 		fprintf(f, " %s=", rec->f[i].key);
 		if (rec->f[i].t == FV_STR)

@@ -16,7 +16,7 @@
 struct probe_report;
 struct probe_result;
 
-enum fv_type { FV_NULL = 0, FV_STR, FV_UINT, FV_FIXED3, FV_BOOL, FV_TIME, FV_SEGMENTS };
+enum fv_type { FV_NULL = 0, FV_STR, FV_UINT, FV_INT, FV_FIXED3, FV_BOOL, FV_TIME, FV_SEGMENTS };
 
 struct field {
 	const char *key;
@@ -24,13 +24,15 @@ struct field {
 	union {
 		const char *s;
 		uint64_t u;
+		int64_t i;
 		double d;      /* FV_FIXED3: printed with three decimals */
 		bool b;
 		int64_t ns;    /* FV_TIME: seconds.microseconds */
 	} v;
+	bool detail;    /* a kind's field left out of the text line (JSON and CSV have it) */
 };
 
-#define RECORD_MAX 48
+#define RECORD_MAX 80
 
 struct record {
 	struct field f[RECORD_MAX];
@@ -46,6 +48,9 @@ void record_str(struct record *rec, const char *key, const char *s);
 void record_uint(struct record *rec, const char *key, uint64_t u);
 void record_fixed3(struct record *rec, const char *key, double d);
 void record_bool(struct record *rec, const char *key, bool b);
+void record_int(struct record *rec, const char *key, int64_t i);
+/* The field just added is a detail: JSON and CSV only, not the text line. */
+void record_detail(struct record *rec);
 
 /* The probe's fields, in the order of the JSON keys and CSV columns. */
 void record_probe(const struct probe_report *r, struct record *rec);

@@ -28,6 +28,7 @@ struct tls_conn {
 	time_t now;      /* when the certificate is judged; 0: the library's clock */
 	unsigned events; /* TLS_EV_* gathered during the current call */
 	int alert_in;    /* the peer's last alert description; -1: none */
+	bool close_sent; /* our close_notify is queued */
 	struct tls_marks marks;
 	uint8_t *app;
 	size_t app_len, app_cap;
@@ -304,6 +305,9 @@ static void san_add(struct tls_result *r, enum tls_san_kind kind, const char *s,
 	struct tls_san *san = &r->sans[r->san_count++];
 	san->kind = kind;
 	copy_printable(san->name, sizeof(san->name), (const unsigned char *)s, n);
+	size_t used = strlen(r->sans_text);
+	snprintf(r->sans_text + used, sizeof(r->sans_text) - used, "%s%s:%s", used ? "," : "",
+		 kind == TLS_SAN_IP ? "IP" : "DNS", san->name);
 }
 
 static void san_ip(struct tls_result *r, const ASN1_OCTET_STRING *ip)
@@ -703,8 +707,10 @@ size_t tls_read(struct tls_conn *c, uint8_t *buf, size_t len)
 
 int tls_close(struct tls_conn *c)
 {
-	if (c->state != TLS_ESTABLISHED)
+	/* established, or closed by the peer's close_notify: ours answers it */
+	if (c->close_sent || (c->state != TLS_ESTABLISHED && c->state != TLS_CLOSED))
 		return -1;
+	c->close_sent = true;
 	ERR_clear_error();
 	/* 0: our close_notify is queued, the peer's not yet seen; fine */
 	if (SSL_shutdown(c->ssl) < 0) {

@@ -102,6 +102,7 @@ struct tls_result {
 	char issuer[TLS_DN_LEN];
 	struct tls_san sans[TLS_SAN_MAX];
 	size_t san_count, san_total;
+	char sans_text[1024];    /* "DNS:a.example,IP:198.18.0.2", as many as fit */
 	int64_t not_before, not_after; /* the leaf's, epoch seconds */
 	int64_t chain_not_after; /* the earliest notAfter of the chain as sent */
 	int64_t days_left;       /* whole days from 'now' to not_after; < 0: expired */
