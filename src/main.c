@@ -91,10 +91,11 @@ int main(int argc, char **argv)
 	if (pr != PARSE_OK) {
 		if (pr == PARSE_EXIT_OK && cfg.ntargets < 0)
 			print_version();
-		if (pr == PARSE_USAGE)
+		if (pr == PARSE_USAGE || pr == PARSE_SYSTEM)
 			diag_error(&diag, "%s", cfg.error);
 		options_free(&cfg);
-		return pr == PARSE_EXIT_OK ? 0 : fail(nagios, EXIT_USAGE, diag.first);
+		return pr == PARSE_EXIT_OK ? 0 : fail(nagios, pr == PARSE_SYSTEM ? EXIT_SYSTEM : EXIT_USAGE,
+						      diag.first);
 	}
 	char why[300];
 	if (cfg.output && output_path_check(cfg.output, why, sizeof(why)) < 0) {

@@ -297,6 +297,20 @@ static enum parse_result usage_error(struct config *cfg, const char *what, const
 	return PARSE_USAGE;
 }
 
+/* Memory ran out while parsing: a system error, not the user's. */
+static enum parse_result no_memory(struct config *cfg, const char *what)
+{
+	snprintf(cfg->error, sizeof(cfg->error), "%s: out of memory", what);
+	return PARSE_SYSTEM;
+}
+
+/* ports_parse's reason: the user's mistake, or memory. */
+static enum parse_result ports_error(struct config *cfg, const char *err)
+{
+	return strcmp(err, "out of memory") == 0 ? no_memory(cfg, "--port")
+						 : usage_error(cfg, "--port", err);
+}
+
 static void defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -322,7 +336,7 @@ static enum parse_result strlist_add(struct config *cfg, struct strlist *l, cons
 		return usage_error(cfg, opt, "empty argument");
 	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
-		return usage_error(cfg, opt, "out of memory");
+		return no_memory(cfg, opt);
 	v[l->n++] = arg;
 	l->v = v;
 	return PARSE_OK;
@@ -414,7 +428,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	case 'p':
 		ports_free(&cfg->ports);
 		if (ports_parse(arg, &cfg->ports, err, sizeof(err)) < 0)
-			return usage_error(cfg, "--port", err);
+			return ports_error(cfg, err);
 		return PARSE_OK;
 	case 'c':
 		if (parse_long(arg, 1, 1000000000LL, &v) < 0)
@@ -906,7 +920,7 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->ports.n == 0) {
 		char err[64];
 		if (ports_parse("80", &cfg->ports, err, sizeof(err)) < 0)
-			return usage_error(cfg, "--port", err);
+			return ports_error(cfg, err);
 	}
 	return PARSE_OK;
 }

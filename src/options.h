@@ -77,7 +77,8 @@ struct config {
 #define SERVE_DEFAULT_PROBES 64
 #define SERVE_MAX_PROBES 4096
 
-enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE };
+/* PARSE_SYSTEM: out of memory while parsing (exit 4, not a usage error). */
+enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE, PARSE_SYSTEM };
 
 /* Parse argv into cfg; on PARSE_USAGE cfg->error says what is wrong. */
 enum parse_result options_parse(int argc, char **argv, struct config *cfg);

@@ -2,6 +2,7 @@
 #include "serve.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -29,6 +30,25 @@ static const unsigned codes[] = { 200, 400, 403, 404, 405, 503 };
 enum module { MOD_FULL, MOD_SYN, MOD_HTTP, MODULES };
 static const char *const module_name[MODULES] = { "full", "syn", "http" };
 
+/* libmicrohttpd is opened only by --serve (dlopen): linked in, its
+ * constructor initialises GnuTLS in every run, a check's start-up tripled
+ * (4 ms to 12 ms). Its functions, resolved once. */
+struct mhd_api {
+	void *lib;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_get_timeout) *get_timeout;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_resume_connection) *resume_connection;
+	__typeof__(MHD_run) *run;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_suspend_connection) *suspend_connection;
+};
+
 /* One /probe request: from its arrival to its answer. */
 struct job {
 	struct job *prev, *next;
@@ -46,6 +66,7 @@ struct job {
 };
 
 struct serve {
+	struct mhd_api mhd;
 	struct tspan *allow;           /* --allow: intervals of any size */
 	size_t nallow;
 	struct MHD_Daemon *d;
@@ -269,6 +290,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe);
 
+/* libmicrohttpd's functions, from the library opened now. */
+static int mhd_load(struct mhd_api *m, char *err, size_t errlen)
+{
+	if (!(m->lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(err, errlen, "%s (Debian: apt-get install libmicrohttpd12)", dlerror());
+		return -1;
+	}
+#define MHD_SYM(n) \
+	if (!(*(void **)&m->n = dlsym(m->lib, "MHD_" #n))) { \
+		snprintf(err, errlen, "%s: no MHD_%s", MHD_SONAME, #n); \
+		return -1; \
+	}
+	MHD_SYM(add_response_header)
+	MHD_SYM(create_response_from_buffer)
+	MHD_SYM(destroy_response)
+	MHD_SYM(get_daemon_info)
+	MHD_SYM(get_timeout)
+	MHD_SYM(lookup_connection_value)
+	MHD_SYM(queue_response)
+	MHD_SYM(resume_connection)
+	MHD_SYM(run)
+	MHD_SYM(start_daemon)
+	MHD_SYM(stop_daemon)
+	MHD_SYM(suspend_connection)
+#undef MHD_SYM
+	return 0;
+}
+
 int serve_open(struct run *r)
 {
 	if (!(r->slot_pp = calloc(r->nports, sizeof(*r->slot_pp)))) {
@@ -277,13 +326,17 @@ int serve_open(struct run *r)
 	}
 	char err[256];
 	struct serve *sv = r->serve;
+	if (mhd_load(&sv->mhd, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "--serve: %s", err);
+		return EXIT_SYSTEM;
+	}
 	sv->listen_fd = listen_socket(r->cfg->serve, sv->where, sizeof(sv->where), err, sizeof(err));
 	if (sv->listen_fd < 0) {
 		diag_error(r->diag, "--serve %s: %s", r->cfg->serve, err);
 		return strstr(err, "not") ? EXIT_USAGE : EXIT_SYSTEM;
 	}
 	unsigned limit = (unsigned)r->cfg->max_probes + 64;
-	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+	sv->d = sv->mhd.start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 				 on_request, r, MHD_OPTION_LISTEN_SOCKET, sv->listen_fd,
 				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
 				 MHD_OPTION_CONNECTION_LIMIT, limit,
@@ -304,21 +357,23 @@ int serve_open(struct run *r)
 
 int serve_fd(const struct run *r)
 {
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(r->serve->d, MHD_DAEMON_INFO_EPOLL_FD);
+	const struct serve *sv = r->serve;
+	const union MHD_DaemonInfo *i = sv->mhd.get_daemon_info(sv->d, MHD_DAEMON_INFO_EPOLL_FD);
 	return i ? i->epoll_fd : -1;
 }
 
 int64_t serve_timeout_ns(const struct run *r)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(r->serve->d, &ms) != MHD_YES)
+	const struct serve *sv = r->serve;
+	if (sv->mhd.get_timeout(sv->d, &ms) != MHD_YES)
 		return -1;
 	return (int64_t)ms * 1000000;
 }
 
 void serve_work(struct run *r)
 {
-	MHD_run(r->serve->d);
+	r->serve->mhd.run(r->serve->d);
 }
 
 /* ---- answers ------------------------------------------------------------- */
@@ -334,16 +389,16 @@ static enum MHD_Result answer(struct serve *sv, struct MHD_Connection *c, enum p
 			      unsigned code, const char *type, char *body, size_t len)
 {
 	/* the body is malloc'ed: the response frees it */
-	struct MHD_Response *res = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *res = sv->mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!res) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	sv->mhd.add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(res, "Retry-After", "1");
-	enum MHD_Result rc = MHD_queue_response(c, code, res);
-	MHD_destroy_response(res);
+		sv->mhd.add_response_header(res, "Retry-After", "1");
+	enum MHD_Result rc = sv->mhd.queue_response(c, code, res);
+	sv->mhd.destroy_response(res);
 	count_request(sv, p, code);
 	return rc;
 }
@@ -500,7 +555,7 @@ void serve_probe_done(struct run *r, struct flow *f, const struct probe *p)
 	j->body = probe_body(j, p, &j->len);
 	j->code = j->body ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
 	j->done = true;
-	MHD_resume_connection(j->conn);
+	sv->mhd.resume_connection(j->conn);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -556,16 +611,17 @@ static int route_usable(const struct run *r, const struct addr *dst, struct rout
 	return 0;
 }
 
-static const char *arg(struct MHD_Connection *c, const char *key)
+static const char *arg(const struct serve *sv, struct MHD_Connection *c, const char *key)
 {
-	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	return sv->mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* The family a request asks for (ip_protocol=ip4|ip6, as blackbox's
  * preferred_ip_protocol), else -4/-6, else any. */
 static int request_family(const struct run *r, struct MHD_Connection *c)
 {
-	const char *ipp = arg(c, "ip_protocol");
+	const struct serve *sv = r->serve;
+	const char *ipp = arg(sv, c, "ip_protocol");
 	if (ipp && strcmp(ipp, "ip4") == 0)
 		return AF_INET;
 	if (ipp && strcmp(ipp, "ip6") == 0)
@@ -578,8 +634,8 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	struct serve *sv = r->serve;
 	char host[256], err[320], a[64];
 	int port = 0;
-	const char *target = arg(c, "target"), *ports = arg(c, "port"), *mod = arg(c, "module"),
-		   *path = arg(c, "path");
+	const char *target = arg(sv, c, "target"), *ports = arg(sv, c, "port"), *mod = arg(sv, c, "module"),
+		   *path = arg(sv, c, "path");
 	if (!target || serve_split_target(target, host, sizeof(host), &port) < 0)
 		return answer_text(sv, c, PATH_PROBE, 400, "target: missing or malformed (HOST, "
 				   "HOST:PORT or [IPv6]:PORT)\n");
@@ -623,7 +679,7 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	j->pp.mode = m == MOD_SYN ? PMODE_SYN : PMODE_FULL;
 	j->pp.http = m == MOD_HTTP;
 	j->pp.timeout_ns = serve_timeout_for(r->plan.timeout_ns,
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
+		sv->mhd.lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
 	struct flow_spec sp = { dst, (uint16_t)port, &j->rt,
 				strcmp(host, addr_str(&dst, a, sizeof(a))) ? j->name : NULL,
 				module_kind[m], &j->pp, j, NULL };
@@ -644,7 +700,7 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 		sv->jobs->prev = j;
 	sv->jobs = j;
 	*req_cls = j;
-	MHD_suspend_connection(c);
+	sv->mhd.suspend_connection(c);
 	return MHD_YES;
 }
 
@@ -704,14 +760,14 @@ static enum MHD_Result metrics_request(struct run *r, struct MHD_Connection *c)
 		free(buf);
 		return MHD_NO;
 	}
-	struct MHD_Response *res = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *res = sv->mhd.create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (!res) {
 		free(buf);
 		return MHD_NO;
 	}
-	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_TYPE);
-	enum MHD_Result rc = MHD_queue_response(c, 200, res);
-	MHD_destroy_response(res);
+	sv->mhd.add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_TYPE);
+	enum MHD_Result rc = sv->mhd.queue_response(c, 200, res);
+	sv->mhd.destroy_response(res);
 	return rc;
 }
 
@@ -791,13 +847,13 @@ void serve_stop(struct run *r)
 		j->body = strdup("tcpshake is stopping\n");
 		j->len = j->body ? strlen(j->body) : 0;
 		sv->inflight--;
-		MHD_resume_connection(j->conn);
+		sv->mhd.resume_connection(j->conn);
 	}
 	/* the answers out, for a bounded time */
 	int64_t end = mono_ns() + STOP_FLUSH_NS;
 	while (sv->jobs && mono_ns() < end) {
 		struct pollfd pfd = { serve_fd(r), POLLIN, 0 };
-		MHD_run(sv->d);
+		sv->mhd.run(sv->d);
 		(void)poll(&pfd, 1, 10);
 	}
 }
@@ -808,7 +864,7 @@ void serve_free(struct run *r)
 	if (!sv)
 		return;
 	if (sv->d)
-		MHD_stop_daemon(sv->d); /* calls on_completed for what is left */
+		sv->mhd.stop_daemon(sv->d); /* calls on_completed for what is left */
 	if (sv->listen_fd >= 0)
 		close(sv->listen_fd);
 	while (sv->jobs) {
@@ -819,6 +875,8 @@ void serve_free(struct run *r)
 		free(j);
 	}
 	free(sv->allow);
+	if (sv->mhd.lib)
+		dlclose(sv->mhd.lib);
 	free(sv);
 	r->serve = NULL;
 }

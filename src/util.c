@@ -136,19 +136,19 @@ const char *str_show(const char *s, size_t max, char *out, size_t outlen)
 
 void diag_error(struct diag *d, const char *fmt, ...)
 {
-	char *line = NULL;
+	/* no allocation: this is also how running out of memory is said */
+	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&line, fmt, ap);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		line = NULL;
+		snprintf(line, sizeof(line), "%s", fmt);
 	fputs("tcpshake: ", stderr);
-	put_safe(stderr, line ? line : fmt);
+	put_safe(stderr, line);
 	fputc('\n', stderr);
 	if (d && d->first[0] == '\0')
-		str_show(line ? line : fmt, sizeof(d->first) - 1, d->first, sizeof(d->first));
-	free(line);
+		str_show(line, sizeof(d->first) - 1, d->first, sizeof(d->first));
 }
 
 int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)

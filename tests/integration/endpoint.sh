@@ -90,19 +90,41 @@ in_client sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 # ---- out of descriptors or memory: one line of ours, exit 4 -----------------
 # libnftables exits the process itself on such failures: it runs in a child,
 # whose words become our one line.
-limits='-n 5:-n 8:-v 12250'
-# a sanitizer build needs terabytes of address space: no memory limit there
-ldd "$TCPSHAKE" 2>/dev/null | grep -q 'libasan' && limits='-n 5:-n 8'
-IFS=:
-set -- $limits
-unset IFS
-for lim in "$@"; do
+for lim in "-n 5" "-n 8"; do
 	in_client sh -c "ulimit $lim; exec '$TCPSHAKE' -c 1 -p 80 $S4" >"$BED_DIR/lim.out" 2>"$BED_DIR/lim.err"
 	rc=$?
 	expect_eq "ulimit $lim: exit 4, one line on stderr, nothing on stdout" \
 		"$rc,$(wc -l <"$BED_DIR/lim.err"),$(wc -c <"$BED_DIR/lim.out")" "4,1,0"
 	check "ulimit $lim: the line is ours ($(cat "$BED_DIR/lim.err"))" grep -q '^tcpshake: ' "$BED_DIR/lim.err"
 done
+# Address space: from the least the binary needs to start (its libraries
+# mapped) upwards in 512 KiB steps until a check succeeds, every limit in
+# between must fail as ours does. A sanitizer build needs terabytes of
+# address space: no memory limit there.
+if ! ldd "$TCPSHAKE" 2>/dev/null | grep -q 'libasan'; then
+	lo=4096 hi=262144
+	while [ $((hi - lo)) -gt 64 ]; do
+		mid=$(((lo + hi) / 2))
+		if sh -c "ulimit -v $mid; exec '$TCPSHAKE' --version" >/dev/null 2>&1; then hi=$mid; else lo=$mid; fi
+	done
+	lim=$hi fails=0 bad=0 okay=no
+	while [ $lim -lt $((hi + 16384)) ]; do
+		in_client sh -c "ulimit -v $lim; exec '$TCPSHAKE' -c 1 -p 80 $S4" >"$BED_DIR/lim.out" \
+			2>"$BED_DIR/lim.err"
+		rc=$?
+		[ $rc -eq 0 ] && { okay=yes; break; }
+		fails=$((fails + 1))
+		if [ "$rc,$(wc -l <"$BED_DIR/lim.err"),$(wc -c <"$BED_DIR/lim.out")" != "4,1,0" ] ||
+			! grep -q '^tcpshake: ' "$BED_DIR/lim.err"; then
+			bad=$((bad + 1))
+			echo "# ulimit -v $lim: rc $rc: $(head -c 300 "$BED_DIR/lim.err")"
+		fi
+		lim=$((lim + 512))
+	done
+	expect_eq "ulimit -v from $hi KiB (the binary starts) to $lim KiB (a check succeeds): $fails \
+limits, each exit 4 with one line of ours" "$bad,$okay" "0,yes"
+	check "some limit between them failed ($fails)" test "$fails" -gt 0
+fi
 expect_eq "no guard table left behind" "$(in_client nft list tables | grep -c tcpshake_)" 0
 
 # ---- a report that cannot be written ----------------------------------------
