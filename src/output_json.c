@@ -72,6 +72,20 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 	} else {
 		fputs(",\"http\":null", f);
 	}
+	if (s->tls.seen) {
+		fputs(",\"tls\":{\"version\":", f);
+		json_str(f, s->tls.version);
+		fprintf(f, ",\"failed\":%llu,\"error\":", (unsigned long long)s->tls.failed);
+		if (s->tls.error[0])
+			json_str(f, s->tls.error);
+		else
+			fputs("null", f);
+		if (s->tls.cert)
+			fprintf(f, ",\"days_left\":%lld,\"earliest_not_after\":%lld}",
+				(long long)s->tls.days_left, (long long)s->tls.chain_not_after);
+		else
+			fputs(",\"days_left\":null,\"earliest_not_after\":null}", f);
+	}
 	fputs("}\n", f);
 }
 

@@ -139,9 +139,28 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 		fprintf(o->f, " rtt=%.3f ms", s->rtt.mean / 1e3);
 	if (s->http && s->status[0].n)
 		fprintf(o->f, " http=%d", s->status[0].status);
+	if (s->tls.seen && s->tls.failed)
+		fprintf(o->f, " tls=failed:%s", s->tls.error);
+	else if (s->tls.seen)
+		fprintf(o->f, " tls=%s cert_days=%lld", s->tls.version, (long long)s->tls.days_left);
 	if (s->sent > 1)
 		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
 	fputc('\n', o->f);
+}
+
+/* --tls in the statistics: the last handshake, the certificate's days,
+ * and how many probes failed the check. */
+static void text_tls_line(FILE *f, const struct flow_summary *s)
+{
+	fprintf(f, "tls %s", s->tls.version[0] ? s->tls.version : "no handshake");
+	if (s->tls.cert)
+		fprintf(f, ", certificate %s %lld days", s->tls.days_left < 0 ? "expired" : "expires in",
+			(long long)(s->tls.days_left < 0 ? -s->tls.days_left : s->tls.days_left));
+	if (s->tls.failed)
+		fprintf(f, ", failed %llu (%s)", (unsigned long long)s->tls.failed, s->tls.error);
+	else
+		fputs(", ok", f);
+	fputc('\n', f);
 }
 
 static void text_summary(struct output *o, const struct flow_summary *s)
@@ -202,6 +221,8 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 				stats_mdev(&s->ttfb) / 1e3);
 		fputc('\n', o->f);
 	}
+	if (s->tls.seen)
+		text_tls_line(o->f, s);
 }
 
 static void text_run(struct output *o, const struct run_summary *r)
