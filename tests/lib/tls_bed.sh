@@ -36,7 +36,8 @@
 #   $TLS_PORT_SELFSIGNED 4435  self
 #   $TLS_PORT_GOOD       4436  leaf-chain, TLS 1.2 and 1.3: verifies with $TLS_CA
 #   $TLS_PORT_LONGCHAIN  4437  long-chain
-#   $TLS_PORT_NOCHAIN    4438  leaf alone, its intermediate missing
+#   $TLS_PORT_NOCHAIN    4438  leaf alone, its intermediate missing (OpenSSL
+#                              says 21, unable to verify the first certificate)
 #   $TLS_PORT_HTTP       8080  plain HTTP, no TLS
 # $TLS_PORTS lists them all (comma-separated); nginx's logs are in
 # $BED_DIR/tls-nginx.
@@ -54,8 +55,7 @@
 #       -verify_hostname "$TLS_NAME" -CAfile "$TLS_CA" -verify_return_error </dev/null
 
 TLS_NAME=tls.test
-TLS_DIR="$BED_DIR/tls"
-TLS_CA="$TLS_DIR/ca.crt"
+TLS_DIR= TLS_CA= # set by tls_bed_up, under this run's $BED_DIR
 TLS_PORT_TLS12=4431 TLS_PORT_TLS13=4432 TLS_PORT_EXPIRED=4433 TLS_PORT_WRONGNAME=4434
 TLS_PORT_SELFSIGNED=4435 TLS_PORT_GOOD=4436 TLS_PORT_LONGCHAIN=4437 TLS_PORT_NOCHAIN=4438
 TLS_PORT_HTTP=8080
@@ -263,6 +263,7 @@ tls_bed_starttls() {
 # tls_bed_up: the whole TLS bed on bed_up's or bed_lossy_up's network.
 tls_bed_up() {
 	command -v openssl >/dev/null || { echo "SKIP: needs openssl"; exit 77; }
+	TLS_DIR="$BED_DIR/tls" TLS_CA="$BED_DIR/tls/ca.crt"
 	if [ -n "${BED_M:-}" ] && ip netns list | grep -qw "$BED_M"; then
 		TLS_ADDR4=$LS4 TLS_ADDR6=$LS6
 	else
