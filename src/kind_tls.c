@@ -197,8 +197,8 @@ static void tls_cert_fields(const struct tls_result *t, struct record *rec)
 	DETAIL(record_str(rec, "cert.issuer", cert ? t->issuer : NULL));
 	DETAIL(record_str(rec, "cert.sans", cert ? t->sans_text : NULL));
 	DETAIL(record_str(rec, "cert.key", cert && t->key[0] ? t->key : NULL));
-	DETAIL(int_or_null(rec, "cert.not_before", cert, cert ? t->not_before : 0));
 	DETAIL(int_or_null(rec, "cert.not_after", cert, cert ? t->not_after : 0));
+	DETAIL(int_or_null(rec, "cert.not_before", cert, cert ? t->not_before : 0));
 	DETAIL(int_or_null(rec, "cert.chain_not_after", cert, cert ? t->chain_not_after : 0));
 	DETAIL(bool_or_null(rec, "cert.ocsp_stapled", cert, cert && t->ocsp_stapled));
 }
