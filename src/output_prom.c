@@ -2,6 +2,8 @@
  * node_exporter textfile collector: every family's samples together. */
 #include "output.h"
 
+#include <string.h>
+
 
 /* A label value: backslash, double quote and line feed escaped; valid
  * UTF-8, as the exposition format requires. */
@@ -121,22 +123,84 @@ static void phases(FILE *f, const struct output *o)
 	}
 }
 
+/* A kind's field as a metric name, in base units as Prometheus wants
+ * them: "tls.handshake_ms" is tcpshake_probe_tls_handshake_seconds (the
+ * value scaled by *scale); false for a field with a metric of its own
+ * (cert.days_left: tcpshake_tls_cert_expiry_timestamp_seconds). */
+static bool extra_name(const char *key, char *name, size_t len, double *scale)
+{
+	static const struct { const char *suffix, *unit; double scale; } units[] = {
+		{ "_ms", "_seconds", 1e-3 }, { "_us", "_seconds", 1e-6 },
+	};
+	size_t n = strlen(key);
+	*scale = 1;
+	if (n >= 9 && strcmp(key + n - 9, "days_left") == 0)
+		return false;
+	const char *unit = "";
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t k = strlen(units[i].suffix);
+		if (n > k && strcmp(key + n - k, units[i].suffix) == 0) {
+			n -= k;
+			unit = units[i].unit;
+			*scale = units[i].scale;
+			break;
+		}
+	}
+	snprintf(name, len, "tcpshake_probe_%.*s%s", (int)n, key, unit);
+	for (char *c = name; *c; c++)
+		*c = *c == '.' ? '_' : *c; /* a group's key: tls.handshake_ms */
+	return true;
+}
+
 /* A kind's own numbers, a gauge each: tcpshake_probe_KEY. */
 static void extras(FILE *f, const struct output *o)
 {
 	for (int k = 0; o->nsums && k < o->sums[0].nextra; k++) {
 		char name[96];
-		snprintf(name, sizeof(name), "tcpshake_probe_%s", o->sums[0].extra[k].key);
-		for (char *c = name; *c; c++)
-			*c = *c == '.' ? '_' : *c; /* a group's key: tls.handshake_ms */
+		double scale;
+		if (!extra_name(o->sums[0].extra[k].key, name, sizeof(name), &scale))
+			continue;
 		family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
 		for (size_t i = 0; i < o->nsums; i++) {
 			if (k >= o->sums[i].nextra)
 				continue;
 			fputs(name, f);
 			labels(f, &o->sums[i], NULL, NULL);
-			fprintf(f, " %.15g\n", o->sums[i].extra[k].v);
+			fprintf(f, " %.15g\n", o->sums[i].extra[k].v * scale);
 		}
+	}
+}
+
+/* --tls: the certificate's expiry (blackbox's probe_ssl_earliest_cert_expiry:
+ * the earliest notAfter of the chain sent) with the TLS version as a label,
+ * and whether the check passed. */
+static void tls_gauges(FILE *f, const struct output *o)
+{
+	bool any = false;
+	for (size_t i = 0; i < o->nsums; i++)
+		any |= o->sums[i].tls.seen;
+	if (!any)
+		return;
+	family(f, "tcpshake_tls_cert_expiry_timestamp_seconds", "gauge",
+	       "The earliest notAfter of the certificate chain the server sent, in seconds since "
+	       "the epoch.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		if (!s->tls.seen || !s->tls.cert)
+			continue;
+		fputs("tcpshake_tls_cert_expiry_timestamp_seconds", f);
+		labels(f, s, "tls_version", s->tls.version);
+		fprintf(f, " %lld\n", (long long)s->tls.chain_not_after);
+	}
+	family(f, "tcpshake_tls_ok", "gauge",
+	       "1 if every TLS handshake of the last run passed the check (chain, name, version).");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		if (!s->tls.seen)
+			continue;
+		fputs("tcpshake_tls_ok", f);
+		labels(f, s, "tls_version", s->tls.version);
+		fprintf(f, " %d\n", s->tls.failed == 0);
 	}
 }
 
@@ -148,6 +212,7 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	rtt_histogram(f, o);
 	phases(f, o);
 	extras(f, o);
+	tls_gauges(f, o);
 	family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
 	       "When the last run ended, in seconds since the epoch.");
 	fprintf(f, "tcpshake_last_run_timestamp_seconds %.3f\n",
