@@ -20,6 +20,14 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'fin rst' -- "$cur"))
 		return
 		;;
+	--tls-min)
+		COMPREPLY=($(compgen -W '1.2 1.3' -- "$cur"))
+		return
+		;;
+	--alpn)
+		COMPREPLY=($(compgen -W 'h2,http/1.1 http/1.1 h2' -- "$cur"))
+		return
+		;;
 	--http-method)
 		COMPREPLY=($(compgen -W 'HEAD GET' -- "$cur"))
 		return
@@ -44,7 +52,7 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'open closed filtered unreachable unfiltered open\|filtered' -- "$cur"))
 		return
 		;;
-	-o | --output | -f | --file | --exclude-file)
+	-o | --output | -f | --file | --exclude-file | --ca)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -58,7 +66,8 @@ _tcpshake()
 		;;
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
-		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes)
+		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes | \
+		--sni | --cert-warning | --cert-critical)
 		return
 		;;
 	esac
@@ -76,6 +85,7 @@ _tcpshake()
 			--max-targets --seed --no-shuffle --shard --rate --retries --only --flags
 			--wait --deadline --expect-state -D --timestamp -C --vcount
 			--all-addresses --require --serve --allow --max-probes
+			--tls --sni --alpn --tls-min --ca --insecure --cert-warning --cert-critical
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return
