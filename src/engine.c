@@ -276,7 +276,7 @@ static int setup_tls(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	char err[320];
-	if (!cfg->tls)
+	if (!cfg->tls && !cfg->serve) /* --serve: its tls and https modules */
 		return 0;
 	/* HTTPS speaks HTTP/1.1: offered alone unless --alpn says more */
 	const char *alpn = cfg->alpn ? cfg->alpn : cfg->http ? "http/1.1" : NULL;

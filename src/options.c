@@ -831,7 +831,7 @@ static enum parse_result tls_checks(struct config *cfg)
 	const char *needs = cfg->sni ? "--sni" : cfg->alpn ? "--alpn" : cfg->tls_min ? "--tls-min"
 		: cfg->ca_file ? "--ca" : cfg->insecure ? "--insecure" : th->cert_warn_days >= 0
 		? "--cert-warning" : th->cert_crit_days >= 0 ? "--cert-critical" : NULL;
-	if (!cfg->tls && needs)
+	if (!cfg->tls && !cfg->serve && needs) /* --serve: for its tls and https modules */
 		return usage_error(cfg, needs, "needs --tls");
 	if (!cfg->tls)
 		return PARSE_OK;

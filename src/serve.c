@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tls.h"
 
 #define SERVE_MIN_TIMEOUT_NS (100 * INT64_C(1000000))
 #define SCRAPE_OFFSET_NS (500 * INT64_C(1000000)) /* blackbox's default timeout offset */
@@ -27,8 +28,8 @@ static const char *const path_name[PATHS] = { "/probe", "/metrics", "other" };
 static const unsigned codes[] = { 200, 400, 403, 404, 405, 503 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
-enum module { MOD_FULL, MOD_SYN, MOD_HTTP, MODULES };
-static const char *const module_name[MODULES] = { "full", "syn", "http" };
+enum module { MOD_FULL, MOD_SYN, MOD_HTTP, MOD_TLS, MOD_HTTPS, MODULES };
+static const char *const module_name[MODULES] = { "full", "syn", "http", "tls", "https" };
 
 /* libmicrohttpd is opened only by --serve (dlopen): linked in, its
  * constructor initialises GnuTLS in every run, a check's start-up tripled
@@ -122,7 +123,8 @@ static int module_index(const char *name)
 {
 	static const struct { const char *name; enum module m; } names[] = {
 		{ "full", MOD_FULL }, { "tcp_connect", MOD_FULL }, { "syn", MOD_SYN },
-		{ "http", MOD_HTTP }, { "http_2xx", MOD_HTTP },
+		{ "http", MOD_HTTP }, { "http_2xx", MOD_HTTP }, { "tls", MOD_TLS },
+		{ "tcp_tls", MOD_TLS }, { "https", MOD_HTTPS }, { "https_2xx", MOD_HTTPS },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i].name) == 0)
@@ -130,7 +132,8 @@ static int module_index(const char *name)
 	return -1;
 }
 
-static const struct probe_kind *const module_kind[MODULES] = { &kind_full, &kind_syn, &kind_http };
+static const struct probe_kind *const module_kind[MODULES] = { &kind_full, &kind_syn, &kind_http,
+								 &kind_tls, &kind_https };
 
 const struct probe_kind *serve_module(const char *name)
 {
@@ -442,14 +445,47 @@ static void label(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Did the probe succeed: open, and with module http a status below 400. */
+/* Did the probe succeed: open; with tls and https its TLS check passed;
+ * with http and https a status below 400. */
 static bool probe_ok(const struct job *j, const struct probe_result *res)
 {
 	if (res->outcome != OUTCOME_OPEN)
 		return false;
-	if (j->module != MOD_HTTP)
+	bool tls = j->module == MOD_TLS || j->module == MOD_HTTPS;
+	if (tls && (!res->tls || !res->tls->version[0] || res->tls->error[0]))
+		return false;
+	if (j->module != MOD_HTTP && j->module != MOD_HTTPS)
 		return true;
 	return res->http.status >= 200 && res->http.status < 400;
+}
+
+/* tls and https: blackbox's TLS metrics, and tcpshake's phases. */
+static void tls_numbers(FILE *f, const struct probe *p)
+{
+	const struct tls_result *t = p->res.tls;
+	if (!t || !t->version[0])
+		return;
+	family(f, "probe_tls_version_info", "gauge", "The TLS version negotiated.");
+	fprintf(f, "probe_tls_version_info{version=\"TLS %s\"} 1\n",
+		strncmp(t->version, "TLSv", 4) == 0 ? t->version + 4 : t->version);
+	if (t->cert_present) {
+		int64_t earliest = t->chain_not_after ? t->chain_not_after : t->not_after;
+		family(f, "probe_ssl_earliest_cert_expiry", "gauge",
+		       "The earliest notAfter of the chain the server sent, in seconds since the epoch.");
+		fprintf(f, "probe_ssl_earliest_cert_expiry %lld\n", (long long)earliest);
+		family(f, "tcpshake_probe_cert_verify", "gauge",
+		       "1 if the chain verified to a trusted root and named the target.");
+		fprintf(f, "tcpshake_probe_cert_verify %d\n",
+			t->verify_ok && (!t->hostname_checked || t->hostname_ok));
+	}
+	family(f, "tcpshake_probe_tls_ok", "gauge", "1 if the TLS check passed.");
+	fprintf(f, "tcpshake_probe_tls_ok %d\n", t->error[0] == '\0');
+	if (p->res.tls_handshake_ns >= 0) {
+		family(f, "tcpshake_probe_tls_handshake_seconds", "gauge",
+		       "Our ClientHello leaving to the handshake complete, on the wire.");
+		fprintf(f, "tcpshake_probe_tls_handshake_seconds %.9f\n",
+			(double)p->res.tls_handshake_ns / 1e9);
+	}
 }
 
 static void probe_numbers(FILE *f, const struct probe *p)
@@ -494,7 +530,8 @@ static void probe_numbers(FILE *f, const struct probe *p)
 		family(f, "tcpshake_probe_close_seconds", "gauge", "Our FIN to theirs, on the wire.");
 		fprintf(f, "tcpshake_probe_close_seconds %.9f\n", (double)res->close_ns / 1e9);
 	}
-	if (p->kind == &kind_http && res->http.status) {
+	tls_numbers(f, p);
+	if ((p->kind == &kind_http || p->kind == &kind_https) && res->http.status) {
 		family(f, "tcpshake_probe_http_status_code", "gauge", "The HTTP response's status code.");
 		fprintf(f, "tcpshake_probe_http_status_code %d\n", res->http.status);
 		family(f, "tcpshake_probe_http_ttfb_seconds", "gauge",
@@ -651,8 +688,8 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	int m = mod ? module_index(mod) : r->cfg->mode == PMODE_SYN ? MOD_SYN
 					 : r->cfg->http ? MOD_HTTP : MOD_FULL;
 	if (m < 0)
-		return answer_text(sv, c, PATH_PROBE, 400, "module: full, syn or http\n");
-	if (path && (m != MOD_HTTP || path[0] != '/' || strlen(path) > 1024 ||
+		return answer_text(sv, c, PATH_PROBE, 400, "module: full, syn, http, tls or https\n");
+	if (path && ((m != MOD_HTTP && m != MOD_HTTPS) || path[0] != '/' || strlen(path) > 1024 ||
 		     strpbrk(path, " \t\r\n")))
 		return answer_text(sv, c, PATH_PROBE, 400, "path: with module http, /PATH without "
 				   "spaces, at most 1024 bytes\n");
@@ -677,7 +714,7 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	snprintf(j->name, sizeof(j->name), "%s", host);
 	j->pp = r->pp;
 	j->pp.mode = m == MOD_SYN ? PMODE_SYN : PMODE_FULL;
-	j->pp.http = m == MOD_HTTP;
+	j->pp.http = m == MOD_HTTP || m == MOD_HTTPS;
 	j->pp.timeout_ns = serve_timeout_for(r->plan.timeout_ns,
 		sv->mhd.lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
 	struct flow_spec sp = { dst, (uint16_t)port, &j->rt,

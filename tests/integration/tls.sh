@@ -155,6 +155,33 @@ in_client "$TCPSHAKE" -c 1 --tls --ca "$TLS_CA" --format csv -p $TLS_PORT_GOOD $
 check "csv: tls and cert columns" sh -c "head -1 '$BED_DIR/out.csv' | grep -q 'tls_version,.*cert_days_left'"
 check "csv: the row has the version" grep -q 'TLSv1\.3' "$BED_DIR/out.csv"
 
+# ---- the prober's tls and https modules -------------------------------------------------------
+if command -v curl >/dev/null; then
+	ip netns exec "$BED_C" "$TCPSHAKE" --serve 127.0.0.1:9516 --allow $LS4/32 --ca "$TLS_CA" \
+		2>"$BED_DIR/serve.err" &
+	spid=$!
+	for i in $(seq 100); do
+		in_client curl -s -o /dev/null http://127.0.0.1:9516/metrics && break
+		sleep 0.05
+	done
+	pr() { in_client curl -s "http://127.0.0.1:9516/probe?target=$TLS_NAME:$1&module=$2" >"$BED_DIR/p.txt"; }
+	pv() { awk -v m="$1" '$1 == m { print $2 }' "$BED_DIR/p.txt"; }
+	pr $TLS_PORT_GOOD tls
+	expect_eq "prober, module tls: success, verified" \
+		"$(pv probe_success),$(pv tcpshake_probe_cert_verify),$(pv tcpshake_probe_tls_ok)" "1,1,1"
+	check "prober, module tls: blackbox's expiry and version" sh -c \
+		"grep -q '^probe_ssl_earliest_cert_expiry [0-9]\{10\}$' '$BED_DIR/p.txt' &&
+		 grep -q '^probe_tls_version_info{version=\"TLS 1.[23]\"} 1$' '$BED_DIR/p.txt'"
+	pr $TLS_PORT_EXPIRED tls
+	expect_eq "prober, module tls, expired: no success" "$(pv probe_success),$(pv tcpshake_probe_tls_ok)" "0,0"
+	pr $TLS_PORT_GOOD https
+	expect_eq "prober, module https: success, status 200" \
+		"$(pv probe_success),$(pv tcpshake_probe_http_status_code)" "1,200"
+	kill -TERM $spid
+	wait $spid
+	expect_eq "prober: SIGTERM, exit 0" "$?" 0
+fi
+
 # ---- the phases against the wire ----------------------------------------------------------------
 ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano \
 	-w "$BED_DIR/tls.pcap" "tcp port $TLS_PORT_TLS12 or tcp port $TLS_PORT_TLS13 or tcp port $TLS_PORT_LONGCHAIN" \
