@@ -2,11 +2,13 @@
 # TLS checks against one nginx of the TLS bed (tests/lib/tls_bed.sh, the
 # port that verifies with the test CA, TLS 1.3), side by side: the
 # monitoring-plugins check_tcp -S, openssl s_client, curl -I over https, and
-# tcpshake --tls once it has one (skipped with a note until then). N checks
+# tcpshake --tls where the binary has it (skipped with a note if not). N checks
 # (200) one process each, back to back: the time per check. A tcpdump on the
 # client's link sees every connection; the handshake times a tool reports
-# (check_tcp: connect + handshake; curl: time_appconnect - time_connect) are
-# set against the wire's, from capture timestamps:
+# (check_tcp: connect + handshake; curl: time_appconnect - time_connect;
+# tcpshake -j: tls.handshake_ms, ClientHello to the segment that completed
+# the handshake, from its own capture) are set against the wire's, from
+# capture timestamps:
 #   hello  ClientHello -> ServerHello (the first server segment of the flight)
 #   hs     ClientHello -> the client's Finished flight (handshake complete for
 #          the client, TLS 1.3)
@@ -55,7 +57,7 @@ run s_client $ns openssl s_client -connect "$a:$port" -servername "$TLS_NAME"
 run curl $ns curl -s -k -I -o /dev/null -w 'curl %{time_connect} %{time_appconnect}\n' \
 	--resolve "$TLS_NAME:$port:$a" "https://$TLS_NAME:$port/"
 if "$TCPSHAKE" --help 2>&1 | grep -q -- '--tls'; then
-	run tcpshake $ns "$TCPSHAKE" --tls -c 1 -p "$port" "$a"
+	run tcpshake $ns "$TCPSHAKE" -j --tls --ca "$TLS_CA" -c 1 -p "$port" "$a"
 else
 	echo "tcpshake: $TCPSHAKE has no --tls yet: its slot is skipped"
 fi
@@ -64,7 +66,7 @@ kill -TERM "$dump"
 wait "$dump" 2>/dev/null
 
 python3 - "$TOPSRC/tests/lib" "$BED_DIR" "$N" "$a" "$port" <<'PY'
-import re, statistics, sys
+import json, re, statistics, sys
 sys.path.insert(0, sys.argv[1])
 import pcapkit
 d, n, server, port = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
@@ -109,6 +111,17 @@ def reported(name):
     if name == "curl":
         v = [(float(b) - float(a)) * 1000 for a, b in re.findall(r"^curl ([0-9.]+) ([0-9.]+)$", text, re.M)]
         return v, "appconnect - connect"
+    if name == "tcpshake":  # JSON lines; its phases are capture timestamps
+        v = []
+        for line in text.splitlines():
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            tls = r.get("tls") or {}
+            if r.get("type") == "probe" and tls.get("handshake_ms") is not None and not tls.get("error"):
+                v.append(float(tls["handshake_ms"]))
+        return v, "tls.handshake_ms"
     return [], "none"
 
 print(f"TLS checks to {server}:{port} (TLS 1.3, ECDSA P-256), {n} one per process, back to back")
