@@ -147,13 +147,6 @@ static const struct probe_app tls_app = { .on_open = tls_open, .on_data = tls_da
 		record_detail(rec); \
 	} while (0)
 
-static void fixed_ms(struct record *rec, const char *key, bool known, int64_t ns)
-{
-	if (known)
-		record_fixed3(rec, key, (double)ns / 1e6);
-	else
-		record_null(rec, key);
-}
 
 static void tls_session_fields(const struct probe_result *res, const struct tls_result *t,
 			       struct record *rec)
@@ -162,45 +155,33 @@ static void tls_session_fields(const struct probe_result *res, const struct tls_
 	record_str(rec, "tls.version", up && t->version[0] ? t->version : NULL);
 	DETAIL(record_str(rec, "tls.cipher", up && t->cipher[0] ? t->cipher : NULL));
 	record_str(rec, "tls.alpn", up && t->alpn[0] ? t->alpn : NULL);
-	DETAIL(fixed_ms(rec, "tls.hello_ms", up && res->tls_hello_ns >= 0, res->tls_hello_ns));
-	fixed_ms(rec, "tls.handshake_ms", up && res->tls_handshake_ns >= 0, res->tls_handshake_ns);
+	DETAIL(record_fixed3_or_null(rec, "tls.hello_ms", up && res->tls_hello_ns >= 0,
+				     (double)res->tls_hello_ns / 1e6));
+	record_fixed3_or_null(rec, "tls.handshake_ms", up && res->tls_handshake_ns >= 0,
+			      (double)res->tls_handshake_ns / 1e6);
 	record_str(rec, "tls.error", up && t->error[0] ? t->error : NULL);
 	DETAIL(record_str(rec, "tls.error_detail", up && t->error_detail[0] ? t->error_detail : NULL));
 }
 
-static void int_or_null(struct record *rec, const char *key, bool known, int64_t v)
-{
-	if (known)
-		record_int(rec, key, v);
-	else
-		record_null(rec, key);
-}
 
-static void bool_or_null(struct record *rec, const char *key, bool known, bool v)
-{
-	if (known)
-		record_bool(rec, key, v);
-	else
-		record_null(rec, key);
-}
 
 static void tls_cert_fields(const struct tls_result *t, struct record *rec)
 {
 	bool cert = t && t->cert_present;
-	int_or_null(rec, "cert.days_left", cert, cert ? t->days_left : 0);
-	bool_or_null(rec, "cert.verify", cert, cert && t->verify_ok);
+	record_int_or_null(rec, "cert.days_left", cert, cert ? t->days_left : 0);
+	record_bool_or_null(rec, "cert.verify", cert, cert && t->verify_ok);
 	DETAIL(record_str(rec, "cert.problem", cert && t->cert_reason[0] ? t->cert_reason : NULL));
 	DETAIL(record_str(rec, "cert.verify_error", cert ? t->verify_error : NULL));
-	DETAIL(bool_or_null(rec, "cert.hostname_ok", cert && t->hostname_checked,
+	DETAIL(record_bool_or_null(rec, "cert.hostname_ok", cert && t->hostname_checked,
 			    cert && t->hostname_ok));
 	DETAIL(record_str(rec, "cert.subject", cert ? t->subject : NULL));
 	DETAIL(record_str(rec, "cert.issuer", cert ? t->issuer : NULL));
 	DETAIL(record_str(rec, "cert.sans", cert ? t->sans_text : NULL));
 	DETAIL(record_str(rec, "cert.key", cert && t->key[0] ? t->key : NULL));
-	DETAIL(int_or_null(rec, "cert.not_after", cert, cert ? t->not_after : 0));
-	DETAIL(int_or_null(rec, "cert.not_before", cert, cert ? t->not_before : 0));
-	DETAIL(int_or_null(rec, "cert.chain_not_after", cert, cert ? t->chain_not_after : 0));
-	DETAIL(bool_or_null(rec, "cert.ocsp_stapled", cert, cert && t->ocsp_stapled));
+	DETAIL(record_int_or_null(rec, "cert.not_after", cert, cert ? t->not_after : 0));
+	DETAIL(record_int_or_null(rec, "cert.not_before", cert, cert ? t->not_before : 0));
+	DETAIL(record_int_or_null(rec, "cert.chain_not_after", cert, cert ? t->chain_not_after : 0));
+	DETAIL(record_bool_or_null(rec, "cert.ocsp_stapled", cert, cert && t->ocsp_stapled));
 }
 
 /* What the handshake found, for every format: the session (tls.*) and the

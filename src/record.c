@@ -69,8 +69,7 @@ static void record_time(struct record *rec, const char *key, int64_t ns)
 		f->v.ns = ns;
 }
 
-/* An unsigned number, or null when absent. */
-static void uint_or_null(struct record *rec, const char *key, bool have, uint64_t u)
+void record_uint_or_null(struct record *rec, const char *key, bool have, uint64_t u)
 {
 	if (have)
 		record_uint(rec, key, u);
@@ -78,10 +77,26 @@ static void uint_or_null(struct record *rec, const char *key, bool have, uint64_
 		record_null(rec, key);
 }
 
-static void fixed3_or_null(struct record *rec, const char *key, bool have, double d)
+void record_int_or_null(struct record *rec, const char *key, bool have, int64_t i)
+{
+	if (have)
+		record_int(rec, key, i);
+	else
+		record_null(rec, key);
+}
+
+void record_fixed3_or_null(struct record *rec, const char *key, bool have, double d)
 {
 	if (have)
 		record_fixed3(rec, key, d);
+	else
+		record_null(rec, key);
+}
+
+void record_bool_or_null(struct record *rec, const char *key, bool have, bool b)
+{
+	if (have)
+		record_bool(rec, key, b);
 	else
 		record_null(rec, key);
 }
@@ -101,13 +116,13 @@ void record_probe(const struct probe_report *r, struct record *rec)
 	record_uint(rec, "sport", r->sport);
 	record_str(rec, "outcome", outcome_name(res->outcome));
 	record_str(rec, "flags", tcp ? tcp_flags_str(res->flags, rec->flags) : NULL);
-	fixed3_or_null(rec, "rtt_us", rtt, (double)res->rtt_ns / 1e3);
+	record_fixed3_or_null(rec, "rtt_us", rtt, (double)res->rtt_ns / 1e3);
 	record_str(rec, "rtt_source", !rtt ? NULL : res->rtt_source == RTT_WIRE ? "wire" : "clock");
-	uint_or_null(rec, "ttl", tcp || icmp, res->ttl);
-	uint_or_null(rec, "win", tcp, res->win);
-	uint_or_null(rec, "mss", tcp && res->mss, res->mss);
-	uint_or_null(rec, "icmp.type", icmp, res->icmp_type);
-	uint_or_null(rec, "icmp.code", icmp, res->icmp_code);
+	record_uint_or_null(rec, "ttl", tcp || icmp, res->ttl);
+	record_uint_or_null(rec, "win", tcp, res->win);
+	record_uint_or_null(rec, "mss", tcp && res->mss, res->mss);
+	record_uint_or_null(rec, "icmp.type", icmp, res->icmp_type);
+	record_uint_or_null(rec, "icmp.code", icmp, res->icmp_code);
 	record_str(rec, "icmp.name", icmp ? icmp_name(r->addr->family, res->icmp_type,
 						     res->icmp_code, rec->icmp_name,
 						     sizeof(rec->icmp_name))
@@ -118,14 +133,14 @@ void record_probe(const struct probe_report *r, struct record *rec)
 	record_str(rec, "mode", output_mode_name(r));
 	record_bool(rec, "established", res->established);
 	record_str(rec, "close", close_name(res->close));
-	fixed3_or_null(rec, "close_us", res->close != CLOSE_NONE && res->close_ns >= 0,
+	record_fixed3_or_null(rec, "close_us", res->close != CLOSE_NONE && res->close_ns >= 0,
 		       (double)res->close_ns / 1e3);
 	add(rec, "segments", FV_SEGMENTS);
 	bool http = r->http && res->established;
-	uint_or_null(rec, "http.status", http, (uint64_t)res->http.status);
-	fixed3_or_null(rec, "http.ttfb_us", http && res->http.ttfb_ns >= 0,
+	record_uint_or_null(rec, "http.status", http, (uint64_t)res->http.status);
+	record_fixed3_or_null(rec, "http.ttfb_us", http && res->http.ttfb_ns >= 0,
 		       (double)res->http.ttfb_ns / 1e3);
-	uint_or_null(rec, "http.bytes", http, res->http.bytes);
+	record_uint_or_null(rec, "http.bytes", http, res->http.bytes);
 	record_uint(rec, "syns", res->syns);
 	rec->nbase = rec->n;
 	if (r->kind && r->kind->fields)

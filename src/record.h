@@ -49,6 +49,11 @@ void record_uint(struct record *rec, const char *key, uint64_t u);
 void record_fixed3(struct record *rec, const char *key, double d);
 void record_bool(struct record *rec, const char *key, bool b);
 void record_int(struct record *rec, const char *key, int64_t i);
+/* The same, or null when the value is not known (have false). */
+void record_uint_or_null(struct record *rec, const char *key, bool have, uint64_t u);
+void record_int_or_null(struct record *rec, const char *key, bool have, int64_t i);
+void record_fixed3_or_null(struct record *rec, const char *key, bool have, double d);
+void record_bool_or_null(struct record *rec, const char *key, bool have, bool b);
 /* The field just added is a detail: JSON and CSV only, not the text line. */
 void record_detail(struct record *rec);
 

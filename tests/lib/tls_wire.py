@@ -24,11 +24,38 @@ import pcapkit  # noqa: E402
 pcap, jsonl = sys.argv[1], sys.argv[2]
 limit = float(sys.argv[3]) if len(sys.argv) > 3 else 5.0
 diffs = []
-segs = {}
+# connections by 4-tuple, split at each new SYN (ports are used again by
+# later runs); a probe is matched to the one whose SYN/ACK the capture saw
+# at the probe's reported time
+conns = {}
 for ts, frame in pcapkit.read_pcap(pcap):
     t = pcapkit.parse_tcp(frame)
-    if t:
-        segs.setdefault((t["sport"], t["dport"]), []).append((ts, t))
+    if not t:
+        continue
+    syn = t["flags"] & 0x12 == 0x02
+    key = (t["sport"], t["dport"]) if syn else None
+    for k in ((t["sport"], t["dport"]), (t["dport"], t["sport"])):
+        if k in conns and not syn:
+            key = k
+    if key is None:
+        continue
+    if syn and (not conns.get(key) or conns[key][-1]["isn"] != t["seq"]):
+        conns.setdefault(key, []).append({"isn": t["seq"], "segs": [], "synack": None})
+    if key not in conns:
+        continue
+    c = conns[key][-1]
+    c["segs"].append((ts, t))
+    if t["flags"] & 0x12 == 0x12 and c["synack"] is None:
+        c["synack"] = ts
+
+
+def find(sport, port, when_ns):
+    best = None
+    for c in conns.get((sport, port), []):
+        if c["synack"] is not None and (best is None or
+                                        abs(c["synack"] - when_ns) < abs(best["synack"] - when_ns)):
+            best = c
+    return best["segs"] if best else []
 
 bad = 0
 for line in open(jsonl):
@@ -36,8 +63,9 @@ for line in open(jsonl):
     if p.get("type") != "probe" or not p.get("tls") or p["tls"].get("handshake_ms") is None:
         continue
     sport, port = p["sport"], p["port"]
-    ours = [(ts, t) for ts, t in segs.get((sport, port), []) if t["payload"]]
-    theirs = [(ts, t) for ts, t in segs.get((port, sport), []) if t["payload"]]
+    segs = find(sport, port, int(round(p["time"] * 1e9)))
+    ours = [(ts, t) for ts, t in segs if t["sport"] == sport and t["payload"]]
+    theirs = [(ts, t) for ts, t in segs if t["sport"] == port and t["payload"]]
     if len(ours) < 2 or not theirs:
         print(f"sport {sport}: connection not in the capture")
         bad += 1
