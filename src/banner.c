@@ -406,3 +406,23 @@ enum starttls_status starttls_end(struct starttls *st)
 		st->status = fail(st, "closed");
 	return st->status;
 }
+
+/* The reasons whose line says more: the server's own answer. */
+static bool shows_line(const char *reason)
+{
+	static const char *const with_line[] = { "greeting-refused", "ehlo-refused",
+						 "starttls-refused", "unexpected-reply" };
+	for (size_t i = 0; i < sizeof(with_line) / sizeof(with_line[0]); i++)
+		if (strcmp(reason, with_line[i]) == 0)
+			return true;
+	return false;
+}
+
+void starttls_error_text(const struct starttls *st, char *out, size_t outlen)
+{
+	const char *why = st->reason ? st->reason : "closed";
+	if (shows_line(why) && st->last[0])
+		snprintf(out, outlen, "%s: %s", why, st->last);
+	else
+		snprintf(out, outlen, "%s", why);
+}

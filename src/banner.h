@@ -148,6 +148,12 @@ int starttls_proto_parse(const char *name, enum starttls_proto *out);
 const char *starttls_proto_name(enum starttls_proto p);
 const char *starttls_phase_name(enum starttls_phase p);
 
+/* A failed dialogue as one line for reports: its reason and, when the
+ * server refused or answered out of place, the line it was judged on
+ * ("starttls-refused: 454 4.7.0 TLS not available"); cut to fit out. */
+#define STARTTLS_ERROR_MAX 160
+void starttls_error_text(const struct starttls *st, char *out, size_t outlen);
+
 /* Feed n bytes from the server. *used is how many were taken: on
  * STARTTLS_SEND it may be less than n (send first, then feed data + *used);
  * on MORE all of them; on READY all (a byte after the go-ahead line is a

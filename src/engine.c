@@ -123,6 +123,10 @@ static int make_plan(struct run *r)
 	r->pp.timeout_ns = r->plan.timeout_ns;
 	r->pp.syn_rto_ns = RTO_INIT_NS; /* a fleet's adaptive wait is mostly shorter */
 	r->pp.own_reliable = true;
+	/* --expect, --send, --banner, --starttls: as parsed, read-only */
+	r->app = (struct app_params){ cfg->expect.compiled ? &cfg->expect : NULL, cfg->send,
+				      cfg->send_len, cfg->expect_timeout_ns, cfg->starttls_proto };
+	r->pp.app = &r->app;
 	r->rep.out.timeout_ns = r->plan.timeout_ns;
 	r->rep.out.kind = flows_kind(&r->plan, 0);
 	if (cfg->th.min_open > (long long)r->plan.space) {
@@ -802,7 +806,7 @@ static int exit_code(const struct run *r)
 		return EXIT_RESOLVE;
 	if (r->cfg->require_any) /* one open target:port is enough */
 		return r->rep.flows_by[OUTCOME_OPEN] > 0 ? EXIT_ALL_OPEN : EXIT_NOT_OPEN;
-	if (r->rep.flows_check_failed) /* open, but its TLS check failed */
+	if (r->rep.flows_check_failed) /* open, but its TLS or --expect check failed */
 		return EXIT_NOT_OPEN;
 	if (r->cfg->th.expecting) /* compliance: every named port in its state */
 		return r->rep.flows_done > 0 && r->rep.flows_unexpected == 0 ? EXIT_ALL_OPEN
@@ -975,7 +979,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.plan.cfg = cfg;
 	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
-				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL };
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL, NULL };
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
 		diag_error(r.diag, "getrandom: %s", strerror(errno));

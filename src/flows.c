@@ -100,6 +100,10 @@ const struct probe_kind *flows_kind(const struct plan *pl, uint32_t seq)
 	case PMODE_SYN:
 		return &kind_syn;
 	default:
+		if (pl->cfg->starttls)
+			return &kind_starttls;
+		if (pl->cfg->expect.compiled || pl->cfg->send || pl->cfg->banner)
+			return &kind_banner;
 		if (pl->cfg->tls)
 			return pl->cfg->http ? &kind_https : &kind_tls;
 		return pl->cfg->http ? &kind_http : &kind_full;

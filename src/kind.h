@@ -12,6 +12,8 @@
  * and its tests in tests/unit/test_kind.c.
  *
  *   syn, full, http       kind_connect.c   SYN; reset, close, or HTTP on the stream
+ *   tls, https            kind_tls.c       TLS (and HTTPS) on the stream
+ *   banner, starttls      kind_banner.c    read (and match) a greeting; STARTTLS
  *   fin, null, xmas,      kind_flags.c     nmap's flag scans: the answer is a
  *   ack, window, maimon,                   RST or nothing (states as nmap's)
  *   custom (--flags)
@@ -71,6 +73,10 @@ struct probe_app {
 	 * rest are offered again, at the start of in->data, with the next. A
 	 * buffer the application never empties closes the window. */
 	enum app_verdict (*on_data)(struct probe *p, const struct app_input *in, size_t *consumed);
+	/* The wait for the application's answer ended (its deadline: the
+	 * timeout, or the kind's own): judge what was read. Our FIN follows.
+	 * NULL: nothing to judge. */
+	void (*on_timeout)(struct probe *p);
 	/* The probe is over: free p->app. NULL: nothing to free. */
 	void (*on_release)(struct probe *p);
 };
@@ -108,6 +114,21 @@ bool kind_reads_payload(const struct probe_kind *k);
 extern const struct probe_kind kind_syn, kind_full, kind_http;
 /* --tls: a TLS handshake over the stream (kind_tls.c); with --http, HTTPS */
 extern const struct probe_kind kind_tls, kind_https;
+/* The TLS client as a part another application runs (--starttls): start
+ * it on a stream that may already have carried plain text (the ClientHello
+ * is queued, its leaving timed by probe_mark_send), feed it every byte
+ * that follows, free it. https: send the flow's request once trusted. The
+ * result is p->res.tls. NULL from start: out of memory. */
+struct tls_app;
+struct tls_app *tls_app_start(struct probe *p, bool https);
+enum app_verdict tls_app_feed(struct probe *p, struct tls_app *t, const struct app_input *in,
+			      size_t *consumed);
+void tls_app_free(struct probe *p, struct tls_app *t);
+/* The TLS kinds' fields (tls.*, cert.*), for kinds that add them to theirs. */
+void tls_fields(const struct probe_result *res, struct record *rec);
+/* --expect, --send, --banner: read what the server says, matched as it
+ * arrives (kind_banner.c); --starttls: the protocol's dialogue, then TLS */
+extern const struct probe_kind kind_banner, kind_starttls;
 /* The handshake kinds' answer (a SYN/ACK or RST/ACK for our ISN + 1) and
  * its state: kind_connect.c, shared with kind_tls.c. */
 bool kind_connect_answers(const struct probe *p, const struct segment *seg);

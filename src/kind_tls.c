@@ -37,7 +37,7 @@ static void pump_out(struct probe *p, struct tls_app *t)
 			break; /* past the send limit: the peer times out, -W ends it */
 }
 
-static void tls_open(struct probe *p)
+struct tls_app *tls_app_start(struct probe *p, bool https)
 {
 	struct tls_app *t = calloc(1, sizeof(*t));
 	const struct probe_params *pp = p->pp;
@@ -45,19 +45,30 @@ static void tls_open(struct probe *p)
 		t->c = tls_conn_new(pp->tls, p->host, (time_t)(p->sent_wall_ns / NS_PER_SEC));
 	if (!t || !t->c) {
 		free(t);
-		p->close_wanted = true; /* no memory: the port is open, nothing more is known */
-		return;
+		return NULL;
 	}
-	t->https = p->kind == &kind_https;
-	p->app = t;
+	t->https = https;
 	p->res.tls = tls_result(t->c);
+	/* the phases run from the ClientHello leaving: the first byte sent,
+	 * or after a STARTTLS dialogue the first byte after it */
+	probe_mark_send(p);
 	pump_out(p, t);
+	return t;
 }
 
-/* A phase from our ClientHello leaving to the segment at ts. */
+static void tls_open(struct probe *p)
+{
+	p->app = tls_app_start(p, p->kind == &kind_https);
+	if (!p->app)
+		p->close_wanted = true; /* no memory: the port is open, nothing more is known */
+}
+
+/* A phase from our ClientHello leaving to the segment at ts (the mark is
+ * the ClientHello's until an HTTPS request, sent once the phases are over,
+ * takes it). */
 static int64_t since_hello(const struct probe *p, int64_t ts)
 {
-	return p->req_wire_ns > 0 && ts >= p->req_wire_ns ? ts - p->req_wire_ns : -1;
+	return p->mark_wire_ns > 0 && ts >= p->mark_wire_ns ? ts - p->mark_wire_ns : -1;
 }
 
 /* HTTPS: the request, once the handshake is done and trusted; its first
@@ -90,9 +101,9 @@ static void read_answer(struct probe *p, struct tls_app *t, int64_t ts)
 	}
 }
 
-static enum app_verdict tls_data(struct probe *p, const struct app_input *in, size_t *consumed)
+enum app_verdict tls_app_feed(struct probe *p, struct tls_app *t, const struct app_input *in,
+			      size_t *consumed)
 {
-	struct tls_app *t = p->app;
 	if (!t)
 		return APP_CLOSE;
 	unsigned ev = in->len ? tls_feed(t->c, in->data, in->len) : 0;
@@ -127,14 +138,23 @@ static enum app_verdict tls_data(struct probe *p, const struct app_input *in, si
 	return APP_MORE;
 }
 
-static void tls_release(struct probe *p)
+static enum app_verdict tls_data(struct probe *p, const struct app_input *in, size_t *consumed)
 {
-	struct tls_app *t = p->app;
+	return tls_app_feed(p, p->app, in, consumed);
+}
+
+void tls_app_free(struct probe *p, struct tls_app *t)
+{
 	p->res.tls = NULL;
 	if (!t)
 		return;
 	tls_conn_free(t->c);
 	free(t);
+}
+
+static void tls_release(struct probe *p)
+{
+	tls_app_free(p, p->app);
 }
 
 static const struct probe_app tls_app = { .on_open = tls_open, .on_data = tls_data,
@@ -152,6 +172,9 @@ static void tls_session_fields(const struct probe_result *res, const struct tls_
 			       struct record *rec)
 {
 	bool up = t != NULL;
+	/* a STARTTLS dialogue that failed: TLS never started, and that is
+	 * why the check fails */
+	const char *error = up && t->error[0] ? t->error : res->starttls_error;
 	record_str(rec, "tls.version", up && t->version[0] ? t->version : NULL);
 	DETAIL(record_str(rec, "tls.cipher", up && t->cipher[0] ? t->cipher : NULL));
 	record_str(rec, "tls.alpn", up && t->alpn[0] ? t->alpn : NULL);
@@ -159,7 +182,7 @@ static void tls_session_fields(const struct probe_result *res, const struct tls_
 				     (double)res->tls_hello_ns / 1e6));
 	record_fixed3_or_null(rec, "tls.handshake_ms", up && res->tls_handshake_ns >= 0,
 			      (double)res->tls_handshake_ns / 1e6);
-	record_str(rec, "tls.error", up && t->error[0] ? t->error : NULL);
+	record_str(rec, "tls.error", error);
 	DETAIL(record_str(rec, "tls.error_detail", up && t->error_detail[0] ? t->error_detail : NULL));
 }
 
@@ -186,7 +209,7 @@ static void tls_cert_fields(const struct tls_result *t, struct record *rec)
 
 /* What the handshake found, for every format: the session (tls.*) and the
  * server's certificate (cert.*). */
-static void tls_fields(const struct probe_result *res, struct record *rec)
+void tls_fields(const struct probe_result *res, struct record *rec)
 {
 	const struct tls_result *t = res->established ? res->tls : NULL;
 	tls_session_fields(res, t, rec);

@@ -16,7 +16,8 @@ enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, 
        OPT_NO_SHUFFLE, OPT_SHARD, OPT_RATE, OPT_RETRIES, OPT_MAX_TARGETS, OPT_ONLY, OPT_FLAGS,
        OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE, OPT_SERVE,
        OPT_ALLOW, OPT_MAX_PROBES, OPT_TLS, OPT_SNI, OPT_ALPN, OPT_TLS_MIN, OPT_CA, OPT_INSECURE,
-       OPT_CERT_WARNING, OPT_CERT_CRITICAL };
+       OPT_CERT_WARNING, OPT_CERT_CRITICAL, OPT_SEND, OPT_EXPECT, OPT_EXPECT_TIMEOUT, OPT_BANNER,
+       OPT_MISMATCH, OPT_STARTTLS };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -64,6 +65,12 @@ static const struct option long_opts[] = {
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "cert-warning", required_argument, NULL, OPT_CERT_WARNING },
 	{ "cert-critical", required_argument, NULL, OPT_CERT_CRITICAL },
+	{ "send", required_argument, NULL, OPT_SEND },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "expect-timeout", required_argument, NULL, OPT_EXPECT_TIMEOUT },
+	{ "banner", no_argument, NULL, OPT_BANNER },
+	{ "mismatch", required_argument, NULL, OPT_MISMATCH },
+	{ "starttls", required_argument, NULL, OPT_STARTTLS },
 	{ "serve", required_argument, NULL, OPT_SERVE },
 	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
@@ -124,6 +131,20 @@ void options_help(FILE *f)
 	      "      --cert-warning DAYS nagios: WARNING when the certificate expires within\n"
 	      "                          DAYS days (check_tcp -D)\n"
 	      "      --cert-critical DAYS nagios: CRITICAL within DAYS days\n"
+	      "      --starttls PROTO    smtp, imap or pop3: upgrade to TLS by the\n"
+	      "                          protocol's STARTTLS, then check as --tls does\n"
+	      "                          (implies --tls; the --tls options apply)\n"
+	      "      --send STRING       send STRING once connected (escapes \\r \\n \\t\n"
+	      "                          \\\\ \\xNN), then read the first line of the answer\n"
+	      "      --expect REGEX      read what the server says (after --send) and\n"
+	      "                          match REGEX (POSIX extended) as it arrives; a\n"
+	      "                          mismatch fails the check (check_tcp -e)\n"
+	      "      --expect-timeout SEC  wait SEC for the match after the handshake\n"
+	      "                          (default: -W)\n"
+	      "      --banner            read and report the first line the server sends\n"
+	      "                          (a greeting: SSH, SMTP), no check\n"
+	      "      --mismatch STATE    nagios: the state of an --expect mismatch: ok,\n"
+	      "                          warn (default) or crit (check_tcp -M)\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
@@ -324,7 +345,8 @@ static void defaults(struct config *cfg)
 	cfg->format = FORMAT_TEXT;
 	cfg->th = (struct thresholds){ .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
 				       .crit_loss = 60, .refused = NAGIOS_CRITICAL,
-				       .cert_warn_days = -1, .cert_crit_days = -1 };
+				       .cert_warn_days = -1, .cert_crit_days = -1,
+				       .mismatch = NAGIOS_WARNING };
 	cfg->retries = -1;
 }
 
@@ -414,8 +436,75 @@ static int pick(const char *arg, const char *const *names, int n)
 }
 
 struct seen {
-	bool fam4, fam6, close, method;
+	bool fam4, fam6, close, method, mismatch;
 };
+
+/* --send STRING: its escapes undone into bytes the config owns. */
+static enum parse_result take_send(struct config *cfg, const char *arg)
+{
+	char err[160];
+	size_t n = strlen(arg);
+	uint8_t *buf = malloc(n + 1);
+	if (!buf)
+		return no_memory(cfg, "--send");
+	if (banner_unescape(arg, buf, n + 1, &cfg->send_len, err, sizeof(err)) < 0) {
+		free(buf);
+		return usage_error(cfg, "--send", err);
+	}
+	if (cfg->send_len == 0) {
+		free(buf);
+		return usage_error(cfg, "--send", "empty argument");
+	}
+	free(cfg->send);
+	cfg->send = buf;
+	return PARSE_OK;
+}
+
+/* --expect REGEX: compiled once, here, so a bad one is a usage error. */
+static enum parse_result take_expect(struct config *cfg, const char *arg)
+{
+	char err[256];
+	banner_expect_free(&cfg->expect);
+	if (*arg == '\0')
+		return usage_error(cfg, "--expect", "empty argument");
+	if (banner_expect_compile(&cfg->expect, arg, err, sizeof(err)) < 0)
+		return usage_error(cfg, "--expect", err);
+	return PARSE_OK;
+}
+
+/* The options of the banner and STARTTLS kinds. */
+static enum parse_result take_banner_option(int c, const char *arg, struct config *cfg,
+					    struct seen *sn)
+{
+	static const char *const states[] = { "ok", "warn", "crit" }; /* 0, 1, 2 */
+	int k;
+	switch (c) {
+	case OPT_SEND:
+		return take_send(cfg, arg);
+	case OPT_EXPECT:
+		return take_expect(cfg, arg);
+	case OPT_EXPECT_TIMEOUT:
+		if ((cfg->expect_timeout_ns = parse_seconds(arg, 86400)) < 0)
+			return usage_error(cfg, "--expect-timeout", "must be a number of seconds > 0 "
+								   "and <= 86400");
+		return PARSE_OK;
+	case OPT_BANNER:
+		cfg->banner = true;
+		return PARSE_OK;
+	case OPT_MISMATCH:
+		if ((k = pick(arg, states, 3)) < 0)
+			return usage_error(cfg, "--mismatch", "ok, warn or crit");
+		cfg->th.mismatch = (enum nagios_state)k;
+		sn->mismatch = true;
+		return PARSE_OK;
+	default: /* OPT_STARTTLS */
+		if (starttls_proto_parse(arg, &cfg->starttls_proto) < 0)
+			return usage_error(cfg, "--starttls", "smtp, imap or pop3");
+		cfg->starttls = true;
+		cfg->tls = true; /* the rest is --tls */
+		return PARSE_OK;
+	}
+}
 
 static enum parse_result take_option(int c, const char *arg, struct config *cfg, struct seen *sn)
 {
@@ -526,6 +615,13 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 					   "a number of days from 0 to 36500");
 		*(c == OPT_CERT_WARNING ? &cfg->th.cert_warn_days : &cfg->th.cert_crit_days) = (long)v;
 		return PARSE_OK;
+	case OPT_SEND:
+	case OPT_EXPECT:
+	case OPT_EXPECT_TIMEOUT:
+	case OPT_BANNER:
+	case OPT_MISMATCH:
+	case OPT_STARTTLS:
+		return take_banner_option(c, arg, cfg, sn);
 	case OPT_SERVE:
 		cfg->serve = arg;
 		return PARSE_OK;
@@ -845,13 +941,46 @@ static enum parse_result tls_checks(struct config *cfg)
 	return PARSE_OK;
 }
 
+/* --expect, --send, --banner, --starttls and what goes with them: one
+ * application on the connection, so one of them (or --http, --tls). */
+static enum parse_result banner_checks(struct config *cfg, const struct seen *sn)
+{
+	bool reading = cfg->expect.compiled || cfg->send || cfg->banner;
+	const char *what = cfg->expect.compiled ? "--expect" : cfg->send ? "--send" : "--banner";
+	if (cfg->expect_timeout_ns && !reading)
+		return usage_error(cfg, "--expect-timeout", "needs --expect, --send or --banner");
+	if (sn->mismatch && !cfg->expect.compiled)
+		return usage_error(cfg, "--mismatch", "needs --expect");
+	if (cfg->banner && (cfg->expect.compiled || cfg->send))
+		return usage_error(cfg, "--banner", cfg->send ? "conflicts with --send (which reads "
+				   "the first line already)" : "conflicts with --expect (which reads "
+				   "what the server says already)");
+	if (!reading && !cfg->starttls)
+		return PARSE_OK;
+	if (reading && cfg->tls)
+		return usage_error(cfg, what, cfg->starttls ? "conflicts with --starttls"
+							    : "conflicts with --tls");
+	if (cfg->mode != PMODE_FULL)
+		return usage_error(cfg, cfg->mode == PMODE_SYN ? "-M syn" : "a flag scan",
+				   cfg->starttls ? "conflicts with --starttls (it needs -M full)"
+						 : "conflicts with --expect, --send and --banner (they "
+						   "need -M full)");
+	if (cfg->http)
+		return usage_error(cfg, cfg->starttls ? "--starttls" : what, "conflicts with --http");
+	if (cfg->close == CLOSE_RST)
+		return usage_error(cfg, cfg->starttls ? "--starttls" : what,
+				   "conflicts with --close rst");
+	return PARSE_OK;
+}
+
 /* --serve: the targets come with the requests; what a single run would
  * take from the command line does not apply. */
 static enum parse_result serve_checks(struct config *cfg, int ntargets)
 {
 	const char *what = ntargets > 0 ? "target" : cfg->files.n ? "--file"
 		: cfg->count_given ? "--count" : cfg->wait ? "--wait" : cfg->deadline_ns ? "--deadline"
-		: cfg->output ? "--output" : cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG
+		: cfg->output ? "--output" : cfg->starttls ? "--starttls" : cfg->expect.compiled
+		? "--expect" : cfg->send ? "--send" : cfg->banner ? "--banner" : cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG
 		? "a flag scan" : cfg->source_port ? "--source-port" : cfg->th.expecting
 		? "--expect-state" : cfg->shard_n ? "--shard" : NULL;
 	if (what)
@@ -869,7 +998,7 @@ static enum parse_result serve_checks(struct config *cfg, int ntargets)
 
 enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 {
-	struct seen sn = { false, false, false, false };
+	struct seen sn = { false, false, false, false, false };
 	defaults(cfg);
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc forgets a cluster left half-read by an earlier call */
@@ -899,6 +1028,9 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	}
 	if (sn.method && !cfg->http)
 		return usage_error(cfg, "--http-method", "needs --http");
+	enum parse_result br = banner_checks(cfg, &sn);
+	if (br != PARSE_OK)
+		return br;
 	enum parse_result tr = tls_checks(cfg);
 	if (tr != PARSE_OK)
 		return tr;
@@ -932,5 +1064,8 @@ void options_free(struct config *cfg)
 	free(cfg->excludes.v);
 	free(cfg->exclude_files.v);
 	free(cfg->allows.v);
+	free(cfg->send);
+	cfg->send = NULL;
+	banner_expect_free(&cfg->expect);
 	cfg->files.v = cfg->excludes.v = cfg->exclude_files.v = cfg->allows.v = NULL;
 }

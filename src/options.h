@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "banner.h"
 #include "targets.h"
 
 #include "craft.h"
@@ -65,6 +66,16 @@ struct config {
 	int tls_min;          /* --tls-min: 12 or 13 (TLS 1.2, 1.3); 0: the library's */
 	const char *ca_file;  /* --ca: trust these, not the system store */
 	bool insecure;        /* --insecure: a bad certificate does not fail the check */
+	/* --expect, --send, --banner: read what the server says (kind banner);
+	 * the expression compiled and the bytes unescaped here, owned by the
+	 * config (options_free) */
+	struct banner_expect expect; /* .compiled: --expect given */
+	uint8_t *send;        /* --send, unescaped; NULL: none */
+	size_t send_len;
+	bool banner;          /* --banner: the first line, no check */
+	int64_t expect_timeout_ns; /* --expect-timeout; 0: -W */
+	bool starttls;        /* --starttls PROTO: the dialogue, then --tls */
+	enum starttls_proto starttls_proto;
 	const char *serve;    /* --serve ADDR:PORT: a prober; NULL: one run */
 	struct strlist allows; /* --allow: the blocks /probe may reach */
 	int max_probes;       /* --max-probes: probes in flight at once */

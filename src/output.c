@@ -157,6 +157,42 @@ static void summary_add_tls(struct flow_summary *s, const struct tls_result *t)
 	s->tls.failed += t->error[0] != '\0';
 }
 
+/* A STARTTLS dialogue that failed: the TLS check failed before TLS. */
+static void summary_add_starttls(struct flow_summary *s, const char *error)
+{
+	s->tls.seen = true;
+	snprintf(s->tls.error, sizeof(s->tls.error), "%s", error);
+	s->tls.failed++;
+}
+
+/* A first line (banner_first_line's text) cut to fit, never inside one
+ * of its escapes (\\ or \xNN). */
+static void copy_line_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+	while (*src) {
+		size_t k = src[0] != '\\' ? 1 : src[1] == 'x' ? 4 : 2;
+		if (strnlen(src, k) < k || n + k >= cap)
+			break;
+		memcpy(dst + n, src, k);
+		n += k;
+		src += k;
+	}
+	dst[n] = '\0';
+}
+
+/* What the server said into its target:port's summary. */
+static void summary_add_banner(struct flow_summary *s, const struct banner_result *b)
+{
+	s->banner.seen = true;
+	s->banner.expecting = b->expecting;
+	copy_line_text(s->banner.first_line, sizeof(s->banner.first_line), b->first_line);
+	if (b->expecting && b->matched)
+		s->banner.matched++;
+	else if (b->expecting)
+		s->banner.mismatched++;
+}
+
 void summary_add(struct flow_summary *s, const struct probe_result *res)
 {
 	s->sent++;
@@ -190,6 +226,10 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 	}
 	if (res->tls && res->established)
 		summary_add_tls(s, res->tls);
+	else if (res->starttls_error && res->established)
+		summary_add_starttls(s, res->starttls_error);
+	if (res->banner && res->established)
+		summary_add_banner(s, res->banner);
 	if (res->icmp || res->no_neighbour) {
 		s->icmp_seen = true;
 		s->icmp_type = res->icmp_type;
@@ -309,6 +349,21 @@ static enum nagios_state nagios_tls_state(const struct flow_summary *s, const st
 	return st;
 }
 
+/* --expect: a probe that did not match is --mismatch's state (check_tcp
+ * -M: WARNING by default); the reason quotes what was read. */
+static enum nagios_state nagios_banner_state(const struct flow_summary *s,
+					     const struct thresholds *th, const char *ep,
+					     char *reason, size_t len)
+{
+	if (!s->banner.mismatched)
+		return NAGIOS_OK;
+	snprintf(reason, len, "%s open, expect mismatch (%llu of %llu): \"%s\"", ep,
+		 (unsigned long long)s->banner.mismatched,
+		 (unsigned long long)(s->banner.matched + s->banner.mismatched),
+		 s->banner.first_line);
+	return th->mismatch;
+}
+
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
 				    int64_t timeout_ns, char *reason, size_t len)
 {
@@ -352,6 +407,10 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 	enum nagios_state st = a > b ? a : b;
 	if (s->tls.seen) {
 		enum nagios_state c = nagios_tls_state(s, th, ep, reason, len);
+		st = c > st ? c : st;
+	}
+	if (s->banner.mismatched) {
+		enum nagios_state c = nagios_banner_state(s, th, ep, reason, len);
 		st = c > st ? c : st;
 	}
 	return st;

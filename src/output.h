@@ -35,6 +35,9 @@ struct thresholds {
 	/* --cert-warning / --cert-critical: days a certificate must still be
 	 * valid (check_tcp -D); -1: not asked */
 	long cert_warn_days, cert_crit_days;
+	/* --mismatch: the state of an --expect that did not match (check_tcp
+	 * -M; default WARNING) */
+	enum nagios_state mismatch;
 };
 
 
@@ -109,10 +112,17 @@ struct flow_summary {
 	struct {
 		bool seen, cert;
 		char version[16];
-		char error[48];
+		char error[STARTTLS_ERROR_MAX]; /* a STARTTLS refusal says the server's line */
 		int64_t days_left, chain_not_after;
 		uint64_t failed;      /* probes whose TLS check failed */
 	} tls;
+	/* --expect, --send, --banner: the last probe's first line; how many
+	 * probes matched, and how many did not (each fails the check) */
+	struct {
+		bool seen, expecting;
+		uint64_t matched, mismatched;
+		char first_line[128];
+	} banner;
 	/* the numbers of the kind's own fields (record.h) of the last probe:
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];

@@ -86,6 +86,16 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 		else
 			fputs(",\"days_left\":null,\"earliest_not_after\":null}", f);
 	}
+	if (s->banner.seen) {
+		fputs(",\"banner\":{\"first_line\":", f);
+		json_str(f, s->banner.first_line);
+		if (s->banner.expecting)
+			fprintf(f, ",\"matched\":%llu,\"mismatched\":%llu}",
+				(unsigned long long)s->banner.matched,
+				(unsigned long long)s->banner.mismatched);
+		else
+			fputs(",\"matched\":null,\"mismatched\":null}", f);
+	}
 	fputs("}\n", f);
 }
 

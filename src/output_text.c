@@ -143,9 +143,26 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 		fprintf(o->f, " tls=failed:%s", s->tls.error);
 	else if (s->tls.seen)
 		fprintf(o->f, " tls=%s cert_days=%lld", s->tls.version, (long long)s->tls.days_left);
+	if (s->banner.seen && s->banner.expecting)
+		fprintf(o->f, " expect=%s", s->banner.mismatched ? "mismatch" : "matched");
 	if (s->sent > 1)
 		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
+	/* last: it may hold spaces (escaped as --send writes them otherwise) */
+	if (s->banner.seen && s->banner.first_line[0])
+		fprintf(o->f, " banner=\"%s\"", s->banner.first_line);
 	fputc('\n', o->f);
+}
+
+/* --expect, --send, --banner in the statistics: the last first line, and
+ * how many probes matched. */
+static void text_banner_line(FILE *f, const struct flow_summary *s)
+{
+	fprintf(f, "banner \"%s\"", s->banner.first_line);
+	if (s->banner.expecting)
+		fprintf(f, ", expect matched %llu, mismatched %llu",
+			(unsigned long long)s->banner.matched,
+			(unsigned long long)s->banner.mismatched);
+	fputc('\n', f);
 }
 
 /* --tls in the statistics: the last handshake, the certificate's days,
@@ -223,6 +240,8 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 	}
 	if (s->tls.seen)
 		text_tls_line(o->f, s);
+	if (s->banner.seen)
+		text_banner_line(o->f, s);
 }
 
 static void text_run(struct output *o, const struct run_summary *r)

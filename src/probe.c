@@ -288,6 +288,11 @@ static void open_app(struct probe *p, const struct segment *seg, int64_t now,
 	stream_reset(p->stream, seg->seq);
 	p->state = PS_APP;
 	new_phase(p, now, a);
+	/* --expect-timeout: the answer may be given less (or more) than -W */
+	if (p->pp->app && p->pp->app->timeout_ns > 0) {
+		p->phase_deadline = now + p->pp->app->timeout_ns;
+		a->timer_at = min64(p->phase_deadline, now + p->rto_ns);
+	}
 	if (p->kind->app->on_open)
 		p->kind->app->on_open(p);
 	app_send(p, now, a);
@@ -559,6 +564,8 @@ static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 	}
 	if (now >= p->phase_deadline) {
 		if (p->state == PS_APP) {
+			if (p->kind->app->on_timeout)
+				p->kind->app->on_timeout(p);
 			/* no answer or no close in time: end it politely anyway */
 			p->state = PS_FIN_WAIT;
 			p->persist_at = 0;

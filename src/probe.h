@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "banner.h"
 #include "decode.h"
 #include "kind.h"
 #include "stream.h"
@@ -64,6 +65,16 @@ enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_PEER_FIN, CLOSE_PE
 enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_APP, PS_FIN_WAIT, PS_LAST_ACK, PS_FLUSH,
 		   PS_DONE };
 
+/* What the kinds banner and starttls are to say and wait for; read-only. */
+struct app_params {
+	const struct banner_expect *expect; /* --expect; NULL: the first line is read */
+	const uint8_t *send;                /* --send, sent first; NULL: none */
+	size_t send_len;
+	int64_t timeout_ns;                 /* the wait for the answer from the handshake
+					     * on (--expect-timeout); 0: the probe's */
+	enum starttls_proto starttls;       /* --starttls: the dialogue before TLS */
+};
+
 /* How every probe of a run behaves; read-only. */
 struct probe_params {
 	enum probe_mode mode;
@@ -77,6 +88,7 @@ struct probe_params {
 	int64_t syn_rto_ns;         /* first SYN retransmission; 0: none (a fleet retries) */
 	bool own_reliable;          /* the capture sees every SYN leave (no drops) */
 	const struct tls_ctx *tls;  /* --tls: the run's TLS context (tls.h); NULL none */
+	const struct app_params *app; /* kinds banner and starttls; NULL others */
 };
 
 #define SYN_TRIES_MAX 8
@@ -97,6 +109,18 @@ struct http_result {
 	int status;                 /* 0 until a status line is read */
 	int64_t ttfb_ns;            /* our request to the first response byte, wire */
 	uint64_t bytes;             /* response bytes received, headers included */
+};
+
+/* --expect, --send, --banner: what the server said (kind_banner.c). The
+ * times run from our --send leaving, or without one from the SYN/ACK,
+ * both ends captured; -1 when not reached. */
+struct banner_result {
+	bool expecting;             /* --expect: matched is the check's verdict */
+	bool matched;               /* it matched; without --expect: a whole line came */
+	bool judged;                /* the reading is over (match, FIN, full, deadline) */
+	uint64_t bytes;             /* bytes read */
+	int64_t first_byte_ns, match_ns;
+	char first_line[BANNER_LINE_TEXT]; /* printable (banner_first_line) */
 };
 
 struct probe_result {
@@ -124,6 +148,12 @@ struct probe_result {
 	 * when not reached */
 	const struct tls_result *tls;
 	int64_t tls_hello_ns, tls_handshake_ns;
+	/* --starttls: why the plain-text dialogue failed before TLS could
+	 * start ("starttls-refused: 454 ..."), the TLS check's failure; NULL
+	 * when it did not fail. Valid until the probe is released. */
+	const char *starttls_error;
+	/* --expect, --send, --banner; NULL for other kinds (valid likewise) */
+	const struct banner_result *banner;
 };
 
 struct probe {

@@ -97,7 +97,7 @@ void report_flow(struct run *r, struct flow *f)
 	rep->flows_undetermined += r->cfg->mode == PMODE_PERFLAG ? f->verdicts_bad : !f->answered;
 	rep->flows_by[oc]++;
 	rep->flows_unexpected += !expect_met(&r->cfg->th, &f->sum);
-	rep->flows_check_failed += f->sum.tls.failed > 0;
+	rep->flows_check_failed += f->sum.tls.failed > 0 || f->sum.banner.mismatched > 0;
 	if (!rep->write_errno && shows(r, oc)) {
 		progress_clear(rep);
 		rep->out.ops->summary(&rep->out, &f->sum);

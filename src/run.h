@@ -33,7 +33,8 @@ struct report {
 	uint64_t flows_undetermined; /* flag scans: silent target:ports; -M flags: filtered */
 	uint64_t flows_by[OUTCOME_MAX]; /* target:ports done, by outcome */
 	uint64_t flows_unexpected;  /* --expect-state: not in their named state */
-	uint64_t flows_check_failed; /* open, but a check on the connection failed (--tls) */
+	uint64_t flows_check_failed; /* open, but a check on the connection failed (--tls,
+				      * --starttls, --expect) */
 	int64_t start_mono, start_wall;
 	int write_errno;          /* the report could not be written: stop */
 	bool progress;            /* a progress line on stderr */
@@ -50,6 +51,7 @@ struct run {
 	struct probe_params pp;
 	struct guard guard;
 	struct tls_ctx tls;       /* --tls: the trust store, loaded once */
+	struct app_params app;    /* --expect, --send, --banner, --starttls */
 	struct cookie_key key;
 	int64_t pump_at;          /* the one pending EV_PUMP, or 0 */
 	uint64_t drops_seen;      /* capture drops at the last look */
