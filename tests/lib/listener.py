@@ -6,6 +6,8 @@ Usage: listener.py LOGFILE SPEC...   SPEC is PORT[:BEHAVIOUR[:ARG]]:
   PORT:linger:SEC   the same, but wait SEC seconds before closing (so the
                     kernel acknowledges the peer's FIN on its own first)
   PORT:banner       send a banner line first, like SMTP or SSH
+  PORT:pong         answer each "PING" line with "+PONG", as Redis does
+                    (logs "recv PORT 'LINE'" for each line)
   PORT:close        close right after accepting (the server closes first)
   PORT:reset        reset right after accepting (SO_LINGER 0)
 Listens on IPv4 and IPv6; logs one line per event: "accept PORT",
@@ -63,6 +65,12 @@ def read(key):
         key.fileobj.close()
         return
     except BlockingIOError:
+        return
+    if data and behaviour == "pong":
+        for line in data.splitlines():
+            log.write(f"recv {port} {line.decode(errors='replace')!r}\n")
+            if line.strip() == b"PING":
+                key.fileobj.send(b"+PONG\r\n")
         return
     if data:
         return
