@@ -74,7 +74,10 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 	}
 	if (s->tls.seen) {
 		fputs(",\"tls\":{\"version\":", f);
-		json_str(f, s->tls.version);
+		if (s->tls.version[0])
+			json_str(f, s->tls.version);
+		else
+			fputs("null", f); /* no handshake (a STARTTLS refused, a failure) */
 		fprintf(f, ",\"failed\":%llu,\"error\":", (unsigned long long)s->tls.failed);
 		if (s->tls.error[0])
 			json_str(f, s->tls.error);

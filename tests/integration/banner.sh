@@ -159,4 +159,10 @@ expect_eq "reordering: starttls smtp, split replies, exit 0" "$rc" 0
 bed_relay_stop
 clean reordering 2222
 
+if [ -n "${BANNER_SAMPLES:-}" ]; then
+	T -c 2 -i 0.2 --expect '^SSH-2\.0-' $LS4 -p 2222 >"$BANNER_SAMPLES/text.txt" 2>&1
+	T -c 1 --starttls smtp --ca "$TLS_CA" "$TLS_ADDR4" -p 2526 >>"$BANNER_SAMPLES/text.txt" 2>&1
+	T -c 1 --expect '^SSH-2\.0-' $LS4 -p 2222 --format csv >"$BANNER_SAMPLES/csv.txt" 2>&1
+	cp "$BED_DIR/ssh.json" "$BED_DIR/ref.json" "$BED_DIR/nagios.out" "$BANNER_SAMPLES/"
+fi
 bed_finish
