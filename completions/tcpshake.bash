@@ -24,6 +24,10 @@ _tcpshake()
 		COMPREPLY=($(compgen -W '1.2 1.3' -- "$cur"))
 		return
 		;;
+	--starttls)
+		COMPREPLY=($(compgen -W 'smtp imap pop3' -- "$cur"))
+		return
+		;;
 	--alpn)
 		COMPREPLY=($(compgen -W 'h2,http/1.1 http/1.1 h2' -- "$cur"))
 		return
@@ -40,7 +44,7 @@ _tcpshake()
 		COMPREPLY=($(compgen -W 'text json csv nagios prometheus' -- "$cur"))
 		return
 		;;
-	--refused)
+	--refused | --mismatch)
 		COMPREPLY=($(compgen -W 'ok warn crit' -- "$cur"))
 		return
 		;;
@@ -67,7 +71,7 @@ _tcpshake()
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
 		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes | \
-		--sni | --cert-warning | --cert-critical)
+		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout)
 		return
 		;;
 	esac
@@ -86,6 +90,7 @@ _tcpshake()
 			--wait --deadline --expect-state -D --timestamp -C --vcount
 			--all-addresses --require --serve --allow --max-probes
 			--tls --sni --alpn --tls-min --ca --insecure --cert-warning --cert-critical
+			--starttls --send --expect --expect-timeout --banner --mismatch
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return
