@@ -580,3 +580,21 @@ Test(starttls, names)
 	cr_assert_str_eq(starttls_phase_name(STARTTLS_PH_GREETING), "greeting");
 	cr_assert_str_eq(starttls_phase_name(STARTTLS_PH_TLS), "tls");
 }
+
+/* A failed dialogue in one line: the server's own words when it refused. */
+Test(starttls, error_text_quotes_the_refusal)
+{
+	struct starttls st;
+	size_t used;
+	char out[STARTTLS_ERROR_MAX];
+	starttls_init(&st, STARTTLS_POP3);
+	const char *a = "+OK hi\r\n-ERR not now\r\n";
+	starttls_feed(&st, (const uint8_t *)a, 8, &used);
+	cr_assert_eq(starttls_feed(&st, (const uint8_t *)a + 8, strlen(a) - 8, &used), STARTTLS_FAIL);
+	starttls_error_text(&st, out, sizeof(out));
+	cr_assert_str_eq(out, "starttls-refused: -ERR not now");
+	starttls_init(&st, STARTTLS_SMTP);
+	starttls_end(&st);
+	starttls_error_text(&st, out, sizeof(out));
+	cr_assert_str_eq(out, "closed", "no line to quote");
+}

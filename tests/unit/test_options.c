@@ -336,3 +336,66 @@ Test(options, serve_refuses_what_a_run_takes)
 		     PARSE_USAGE);
 	options_free(&cfg);
 }
+
+/* ---- --expect, --send, --banner, --starttls ---------------------------- */
+
+Test(options, expect_and_send_parsed_once)
+{
+	cr_assert_eq(PARSE("--send", "PING\\r\\n", "--expect", "^\\+PONG", "--expect-timeout", "0.5",
+			   "--mismatch", "crit", "198.18.0.2"), PARSE_OK, "%s", cfg.error);
+	cr_assert_eq(cfg.send_len, 6);
+	cr_assert_eq(memcmp(cfg.send, "PING\r\n", 6), 0, "the escapes undone");
+	cr_assert(cfg.expect.compiled);
+	cr_assert_eq(cfg.expect_timeout_ns, NS_PER_SEC / 2);
+	cr_assert_eq(cfg.th.mismatch, NAGIOS_CRITICAL);
+	options_free(&cfg);
+	cr_assert_null(cfg.send);
+	cr_assert_not(cfg.expect.compiled);
+	cr_assert_eq(PARSE("--expect", "x", "198.18.0.2"), PARSE_OK);
+	cr_assert_eq(cfg.th.mismatch, NAGIOS_WARNING, "check_tcp -M's default");
+	options_free(&cfg);
+}
+
+Test(options, starttls_implies_tls)
+{
+	cr_assert_eq(PARSE("--starttls", "imap", "--ca", "/dev/null", "198.18.0.2"), PARSE_OK);
+	cr_assert(cfg.starttls && cfg.tls);
+	cr_assert_eq(cfg.starttls_proto, STARTTLS_IMAP);
+	options_free(&cfg);
+}
+
+/* Each mistake: one usage error naming the option and why. */
+Test(options, banner_options_and_their_conflicts)
+{
+	static const struct {
+		const char *args[4]; /* before the target; NULL-terminated */
+		const char *error;
+	} cases[] = {
+		{ { "--send", "a\\q" }, "--send: " },
+		{ { "--send", "" }, "--send: empty argument" },
+		{ { "--expect", "(" }, "--expect: " },
+		{ { "--expect-timeout", "1" }, "--expect-timeout: needs --expect, --send or --banner" },
+		{ { "--mismatch", "crit" }, "--mismatch: needs --expect" },
+		{ { "--mismatch", "bad", "--expect=x" }, "--mismatch: ok, warn or crit" },
+		{ { "--banner", "--expect", "x" }, "--banner: conflicts with --expect" },
+		{ { "--banner", "--send", "x" }, "--banner: conflicts with --send" },
+		{ { "--expect", "x", "--tls" }, "--expect: conflicts with --tls" },
+		{ { "--send", "x", "--starttls=smtp" }, "--send: conflicts with --starttls" },
+		{ { "--expect", "x", "-Msyn" }, "-M syn: conflicts with --expect" },
+		{ { "--starttls", "smtp", "-Msyn" }, "-M syn: conflicts with --starttls" },
+		{ { "--starttls", "smtp", "--http" }, "--starttls: conflicts with --http" },
+		{ { "--banner", "--close", "rst" }, "--banner: conflicts with --close rst" },
+		{ { "--starttls", "ftp" }, "--starttls: smtp, imap or pop3" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[7] = { "tcpshake" };
+		int argc = 1;
+		for (int k = 0; k < 4 && cases[i].args[k]; k++)
+			argv[argc++] = (char *)cases[i].args[k];
+		argv[argc++] = "198.18.0.2";
+		cr_assert_eq(parse(argc, argv), PARSE_USAGE, "case %zu", i);
+		cr_assert(strncmp(cfg.error, cases[i].error, strlen(cases[i].error)) == 0,
+			  "case %zu: %s", i, cfg.error);
+		options_free(&cfg);
+	}
+}

@@ -464,3 +464,59 @@ Test(utf8, nagios_one_line_valid_no_bar)
 	free(o.sums);
 	free(text);
 }
+
+/* --expect: a probe that did not match counts in the summary, and its
+ * Nagios state is --mismatch's (WARNING by default, as check_tcp -M). */
+Test(nagios, an_expect_mismatch_is_mismatchs_state)
+{
+	char why[300];
+	struct flow_summary s = flow(2, 2, 0, 0, 0, 100);
+	struct banner_result b = { .expecting = true, .matched = true, .judged = true,
+				   .first_line = "SSH-2.0-x" };
+	struct probe_result res = { .outcome = OUTCOME_OPEN, .established = true, .banner = &b };
+	struct flow_summary t = flow(0, 0, 0, 0, 0, 0);
+	summary_add(&t, &res);
+	b.matched = false;
+	snprintf(b.first_line, sizeof(b.first_line), "220 \\x01mail");
+	summary_add(&t, &res);
+	cr_assert_eq(t.banner.matched, 1);
+	cr_assert_eq(t.banner.mismatched, 1);
+	cr_assert_str_eq(t.banner.first_line, "220 \\x01mail", "the last probe's line");
+	s.banner = t.banner;
+	struct thresholds th2 = th;
+	th2.mismatch = NAGIOS_WARNING;
+	cr_assert_eq(nagios_flow_state(&s, &th2, NS_PER_SEC, why, sizeof(why)), NAGIOS_WARNING);
+	cr_assert_str_eq(why, "198.18.0.2:80 open, expect mismatch (1 of 2): \"220 \\x01mail\"");
+	th2.mismatch = NAGIOS_CRITICAL;
+	cr_assert_eq(nagios_flow_state(&s, &th2, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	th2.mismatch = NAGIOS_OK;
+	cr_assert_eq(nagios_flow_state(&s, &th2, NS_PER_SEC, why, sizeof(why)), NAGIOS_OK);
+}
+
+/* A long first line is cut in the summary at a whole escape. */
+Test(output, summary_first_line_cut_at_a_whole_escape)
+{
+	struct banner_result b = { .judged = true };
+	struct probe_result res = { .outcome = OUTCOME_OPEN, .established = true, .banner = &b };
+	char line[200];
+	memset(line, 'a', 125);
+	strcpy(line + 125, "\\x01\\x02");
+	snprintf(b.first_line, sizeof(b.first_line), "%s", line);
+	struct flow_summary t = flow(0, 0, 0, 0, 0, 0);
+	summary_add(&t, &res);
+	cr_assert_eq(strlen(t.banner.first_line), 125, "\\x01 would not fit whole");
+}
+
+/* A failed STARTTLS dialogue fails the TLS check in the summary. */
+Test(nagios, a_refused_starttls_is_critical)
+{
+	char why[300];
+	struct probe_result res = { .outcome = OUTCOME_OPEN, .established = true,
+				    .starttls_error = "starttls-refused: 454 no" };
+	struct flow_summary s = flow(0, 0, 0, 0, 0, 0);
+	summary_add(&s, &res);
+	cr_assert(s.tls.seen);
+	cr_assert_eq(s.tls.failed, 1);
+	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
+	cr_assert_str_eq(why, "198.18.0.2:80 open, TLS failed: starttls-refused: 454 no");
+}
