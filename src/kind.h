@@ -124,6 +124,8 @@ struct tls_app *tls_app_start(struct probe *p, bool https);
 enum app_verdict tls_app_feed(struct probe *p, struct tls_app *t, const struct app_input *in,
 			      size_t *consumed);
 void tls_app_free(struct probe *p, struct tls_app *t);
+/* Its wait ended: a handshake still going fails ("timeout"). */
+void tls_app_timeout(struct tls_app *t);
 /* The TLS kinds' fields (tls.*, cert.*), for kinds that add them to theirs. */
 void tls_fields(const struct probe_result *res, struct record *rec);
 /* --expect, --send, --banner: read what the server says, matched as it

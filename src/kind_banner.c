@@ -215,7 +215,11 @@ static enum app_verdict starttls_data(struct probe *p, const struct app_input *i
 static void starttls_timeout(struct probe *p)
 {
 	struct starttls_app *s = p->app;
-	if (!s || s->tls || s->st.status == STARTTLS_FAIL)
+	if (s && s->tls) {
+		tls_app_timeout(s->tls); /* TLS began: its handshake timed out */
+		return;
+	}
+	if (!s || s->st.status == STARTTLS_FAIL)
 		return;
 	snprintf(s->error, sizeof(s->error), "starttls-timeout: in %s",
 		 starttls_phase_name(s->st.phase));

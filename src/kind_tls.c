@@ -157,8 +157,20 @@ static void tls_release(struct probe *p)
 	tls_app_free(p, p->app);
 }
 
+void tls_app_timeout(struct tls_app *t)
+{
+	if (t)
+		tls_timeout(t->c);
+}
+
+/* The wait ended with the handshake unfinished: that fails the check. */
+static void tls_timeout_hook(struct probe *p)
+{
+	tls_app_timeout(p->app);
+}
+
 static const struct probe_app tls_app = { .on_open = tls_open, .on_data = tls_data,
-					  .on_release = tls_release };
+					  .on_timeout = tls_timeout_hook, .on_release = tls_release };
 
 /* Add a field and mark it a detail (JSON and CSV, not the text line). */
 #define DETAIL(call) \
@@ -174,7 +186,7 @@ static void tls_session_fields(const struct probe_result *res, const struct tls_
 	bool up = t != NULL;
 	/* a STARTTLS dialogue that failed: TLS never started, and that is
 	 * why the check fails */
-	const char *error = up && t->error[0] ? t->error : res->starttls_error;
+	const char *error = up && tls_check_error(t) ? tls_check_error(t) : res->starttls_error;
 	record_str(rec, "tls.version", up && t->version[0] ? t->version : NULL);
 	DETAIL(record_str(rec, "tls.cipher", up && t->cipher[0] ? t->cipher : NULL));
 	record_str(rec, "tls.alpn", up && t->alpn[0] ? t->alpn : NULL);

@@ -151,10 +151,11 @@ static void summary_add_tls(struct flow_summary *s, const struct tls_result *t)
 	s->tls.seen = true;
 	s->tls.cert = t->cert_present;
 	snprintf(s->tls.version, sizeof(s->tls.version), "%s", t->version);
-	snprintf(s->tls.error, sizeof(s->tls.error), "%s", t->error);
+	const char *error = tls_check_error(t);
+	snprintf(s->tls.error, sizeof(s->tls.error), "%s", error ? error : "");
 	s->tls.days_left = t->days_left;
 	s->tls.chain_not_after = t->chain_not_after ? t->chain_not_after : t->not_after;
-	s->tls.failed += t->error[0] != '\0';
+	s->tls.failed += error != NULL;
 }
 
 /* A STARTTLS dialogue that failed: the TLS check failed before TLS. */

@@ -152,23 +152,46 @@ static bool extra_name(const char *key, char *name, size_t len, double *scale)
 	return true;
 }
 
-/* A kind's own numbers, a gauge each: tcpshake_probe_KEY. */
+/* The value of a kind's field in a summary, by key (a field null in one
+ * probe is absent from its summary, so positions differ between them). */
+static const double *extra_of(const struct flow_summary *s, const char *key)
+{
+	for (int k = 0; k < s->nextra; k++)
+		if (strcmp(s->extra[k].key, key) == 0)
+			return &s->extra[k].v;
+	return NULL;
+}
+
+/* Has an earlier summary (before i) a field named key? Then it was printed. */
+static bool key_seen(const struct output *o, size_t i, const char *key)
+{
+	for (size_t j = 0; j < i; j++)
+		if (extra_of(&o->sums[j], key))
+			return true;
+	return false;
+}
+
+/* A kind's own numbers, a gauge each: tcpshake_probe_KEY, every
+ * target:port that has it. */
 static void extras(FILE *f, const struct output *o)
 {
-	for (int k = 0; o->nsums && k < o->sums[0].nextra; k++) {
-		char name[96];
-		double scale;
-		if (!extra_name(o->sums[0].extra[k].key, name, sizeof(name), &scale))
-			continue;
-		family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
-		for (size_t i = 0; i < o->nsums; i++) {
-			if (k >= o->sums[i].nextra)
+	for (size_t i = 0; i < o->nsums; i++)
+		for (int k = 0; k < o->sums[i].nextra; k++) {
+			const char *key = o->sums[i].extra[k].key;
+			char name[96];
+			double scale;
+			if (key_seen(o, i, key) || !extra_name(key, name, sizeof(name), &scale))
 				continue;
-			fputs(name, f);
-			labels(f, &o->sums[i], NULL, NULL);
-			fprintf(f, " %.15g\n", o->sums[i].extra[k].v * scale);
+			family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
+			for (size_t j = i; j < o->nsums; j++) {
+				const double *v = extra_of(&o->sums[j], key);
+				if (!v)
+					continue;
+				fputs(name, f);
+				labels(f, &o->sums[j], NULL, NULL);
+				fprintf(f, " %.15g\n", *v * scale);
+			}
 		}
-	}
 }
 
 /* --tls: the certificate's expiry (blackbox's probe_ssl_earliest_cert_expiry:

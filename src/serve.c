@@ -452,7 +452,7 @@ static bool probe_ok(const struct job *j, const struct probe_result *res)
 	if (res->outcome != OUTCOME_OPEN)
 		return false;
 	bool tls = j->module == MOD_TLS || j->module == MOD_HTTPS;
-	if (tls && (!res->tls || !res->tls->version[0] || res->tls->error[0]))
+	if (tls && (!res->tls || tls_check_error(res->tls)))
 		return false;
 	if (j->module != MOD_HTTP && j->module != MOD_HTTPS)
 		return true;
@@ -479,7 +479,7 @@ static void tls_numbers(FILE *f, const struct probe *p)
 			t->verify_ok && (!t->hostname_checked || t->hostname_ok));
 	}
 	family(f, "tcpshake_probe_tls_ok", "gauge", "1 if the TLS check passed.");
-	fprintf(f, "tcpshake_probe_tls_ok %d\n", t->error[0] == '\0');
+	fprintf(f, "tcpshake_probe_tls_ok %d\n", tls_check_error(t) == NULL);
 	if (p->res.tls_handshake_ns >= 0) {
 		family(f, "tcpshake_probe_tls_handshake_seconds", "gauge",
 		       "Our ClientHello leaving to the handshake complete, on the wire.");

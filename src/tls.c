@@ -677,6 +677,19 @@ unsigned tls_eof(struct tls_conn *c)
 	return conn_step(c);
 }
 
+void tls_timeout(struct tls_conn *c)
+{
+	if (c->state == TLS_HANDSHAKING)
+		conn_fail(c, "timeout", "no complete handshake within the timeout");
+}
+
+const char *tls_check_error(const struct tls_result *r)
+{
+	if (r->error[0])
+		return r->error;
+	return r->version[0] ? NULL : "incomplete"; /* cut short: a reset, a lost path */
+}
+
 int tls_write(struct tls_conn *c, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;

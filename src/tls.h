@@ -152,6 +152,14 @@ unsigned tls_feed(struct tls_conn *c, const uint8_t *in, size_t len);
 /* The peer's FIN: a failure ("eof") during the handshake, else closed. */
 unsigned tls_eof(struct tls_conn *c);
 
+/* The wait ended: a handshake still going fails ("timeout"). */
+void tls_timeout(struct tls_conn *c);
+
+/* Why this connection fails the check, or NULL when it passes: its error,
+ * or "incomplete" when the handshake never completed for a reason TLS did
+ * not see (the connection reset or ended by tcpshake). */
+const char *tls_check_error(const struct tls_result *r);
+
 /* Application bytes to encrypt (established only): 0, or -1. */
 int tls_write(struct tls_conn *c, const uint8_t *buf, size_t len);
 /* Decrypted application bytes, up to len; 0 when none wait. */

@@ -105,6 +105,13 @@ n=$(f '[.segments[] | select(startswith("<P") or startswith("<A"))] | length')
 check "long chain: the server's flight took several segments ($n)" test "$n" -ge 3
 expect_eq "long chain: nothing left" "$(left $TLS_PORT_LONGCHAIN)" 0
 
+# ---- a server that accepts and never answers the ClientHello -----------------------------
+bed_listen 4439
+tj 4439 -W 1 $TLS_NAME
+expect_eq "silent server: the handshake times out, exit 1" "$rc,$(f '.tls.error')" "1,timeout"
+expect_eq "silent server: closed politely, nothing left" "$(f '.close'),$(left 4439)" "fin,0"
+check "silent server: the listener saw a clean end of file" grep -q '^eof 4439' "$BED_DIR/listener.log"
+
 # ---- not TLS at all --------------------------------------------------------------------------
 tj $TLS_PORT_HTTP $TLS_NAME
 check "plain HTTP port: fails, not TLS ($(f '.tls.error'))" test "$rc" = 1 -a "$(f '.tls.error')" != null
