@@ -61,6 +61,30 @@ if "$TCPSHAKE" --help 2>&1 | grep -q -- '--tls'; then
 else
 	echo "tcpshake: $TCPSHAKE has no --tls yet: its slot is skipped"
 fi
+# back to back in one process where a tool can: tcpshake -c N, curl with N
+# URLs (new connections, no session reuse: every handshake a full one),
+# openssl s_time -new (full handshakes for a few seconds); check_tcp has
+# only its one-per-process loop above
+b2b() { # NAME COMMAND...: wall ms per check over N, into $BED_DIR/b2b
+	local name=$1 s e
+	shift
+	s=$(date +%s%N)
+	"$@" >"$BED_DIR/b2b-$name.out" 2>&1 </dev/null
+	e=$(date +%s%N)
+	echo "$name $(( (e - s) / N ))" >>"$BED_DIR/b2b"
+}
+: >"$BED_DIR/b2b"
+urls=$(for i in $(seq "$N"); do printf 'https://%s:%s/ ' "$TLS_NAME" "$port"; done)
+# shellcheck disable=SC2086
+b2b curl $ns curl -s -I --no-sessionid -H 'Connection: close' --cacert "$TLS_CA" \
+	--resolve "$TLS_NAME:$port:$a" -o /dev/null -w '%{http_code}\n' $urls
+b2b_ok_curl=$(grep -c '^200$' "$BED_DIR/b2b-curl.out")
+$ns openssl s_time -connect "$a:$port" -new -time 3 >"$BED_DIR/s_time.out" 2>&1 </dev/null
+if "$TCPSHAKE" --help 2>&1 | grep -q -- '--tls'; then
+	b2b tcpshake $ns "$TCPSHAKE" -j --tls --ca "$TLS_CA" -c "$N" -i 0.0001 -p "$port" "$a"
+	b2b_ok_ts=$(jq -r 'select(.type=="probe" and .tls.version != null and .tls.error == null) | .seq' \
+		"$BED_DIR/b2b-tcpshake.out" | wc -l)
+fi
 sleep 0.5
 kill -TERM "$dump"
 wait "$dump" 2>/dev/null
@@ -141,8 +165,31 @@ per = {name: (int(e) - int(s)) / 1e6 / n for name, s, e in windows}
 if "tcpshake" in per:
     peers = {k: v for k, v in per.items() if k != "tcpshake"}
     best = min(peers, key=peers.get)
-    print(f"goal (back to back faster per check than every peer): tcpshake {per['tcpshake']:.2f} ms vs"
-          f" {best} {peers[best]:.2f} ms: {'met' if per['tcpshake'] < peers[best] else 'not met'}")
+    print(f"one per process: tcpshake {per['tcpshake']:.2f} ms vs {best} {peers[best]:.2f} ms"
+          f" ({'faster' if per['tcpshake'] < peers[best] else 'slower'}; see README, Benchmarks:"
+          f" a process pays its capture ring and firewall table, set up and torn down by the kernel)")
+PY
+python3 - "$BED_DIR" "$N" "${b2b_ok_curl:-0}" "${b2b_ok_ts:-0}" <<'PY'
+import re, sys
+d, n, ok_curl, ok_ts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+b2b = {l.split()[0]: int(l.split()[1]) / 1e6 for l in open(f"{d}/b2b")}
+st = open(f"{d}/s_time.out").read()
+m = re.search(r"(\d+) connections in ([0-9.]+)s", st)
+if m:
+    b2b["s_time"] = float(m.group(2)) * 1000 / int(m.group(1))
+per = {l.split()[0]: (int(l.split()[2]) - int(l.split()[1])) / 1e6 / n for l in open(f"{d}/windows")}
+b2b["check_tcp"] = per.get("check_tcp", float("inf"))  # one process a check is all it does
+ok = {"curl": f"{ok_curl}/{n}", "tcpshake": f"{ok_ts}/{n}", "s_time": "full handshakes",
+      "check_tcp": "one per process"}
+print(f"back to back, {n} TLS checks as fast as each tool goes:")
+for k, v in sorted(b2b.items(), key=lambda x: x[1]):
+    print(f"  {k:10} {v:8.3f} ms/check  ({ok.get(k, '')})")
+if "tcpshake" in b2b:
+    peers = {k: v for k, v in b2b.items() if k != "tcpshake"}
+    best = min(peers, key=peers.get)
+    met = b2b["tcpshake"] < peers[best] and ok_ts == n
+    print(f"goal (back to back faster per check than every peer): tcpshake {b2b['tcpshake']:.3f} ms vs"
+          f" {best} {peers[best]:.3f} ms ({peers[best] / b2b['tcpshake']:.1f}x): {'met' if met else 'not met'}")
 PY
 # tcpshake's phases connection by connection against tcpdump's stamps of the
 # same segments (tests/lib/tls_wire.py): the goal is a median within 2 us

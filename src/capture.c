@@ -81,7 +81,10 @@ int capture_open(struct capture *c, const char *dev, const struct capture_size *
 		return -1;
 	}
 	pcap_set_snaplen(c->p, sz->snaplen);
-	pcap_set_immediate_mode(c->p, 1);
+	if (sz->packed)
+		pcap_set_timeout(c->p, PACKED_WAIT_MS);
+	else
+		pcap_set_immediate_mode(c->p, 1);
 	pcap_set_buffer_size(c->p, sz->buffer);
 	pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(c->p);

@@ -38,7 +38,15 @@ int capture_filter_text(const struct filter_spec *f, char *buf, size_t len);
 struct capture_size {
 	int snaplen;
 	int buffer;
+	/* Frames packed in the ring (TPACKET_V3, handed over at the latest
+	 * PACKED_WAIT_MS after they came) instead of a slot of snaplen bytes
+	 * each (immediate mode): with whole frames a 1 MiB ring of slots holds
+	 * 15 of them, a TLS handshake alone 12. Timestamps are the kernel's
+	 * either way. */
+	bool packed;
 };
+
+#define PACKED_WAIT_MS 1
 
 /* Every header we read, IPv6 extension headers and an ICMPv6 quote included. */
 #define SNAPLEN_HEADERS 256

@@ -331,7 +331,7 @@ static int ring_bytes(const struct run *r, bool whole_frames)
 {
 	if (r->cfg->buffer_kib > 0)
 		return r->cfg->buffer_kib << 10;
-	int floor = whole_frames ? 1 << 20 : 256 << 10;
+	int floor = whole_frames ? 4 << 20 : 256 << 10;
 	double rate = r->cfg->rate > 0 ? r->cfg->rate : 20000;
 	if (!r->plan.fleet)
 		return floor;
@@ -350,7 +350,7 @@ static int open_captures(struct run *r)
 	 * segment cut short is taken only as far as it was captured; --serve
 	 * may be asked for any kind */
 	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
-	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole) };
+	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole), whole };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
