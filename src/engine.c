@@ -417,7 +417,10 @@ static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 		else
 			diag_error(r->diag, "send to %s: %s", ep,
 				   r->craft.err_no ? strerror(r->craft.err_no) : r->craft.err);
-		r->fatal = EXIT_SYSTEM;
+		/* a prober goes on: this request's SYN never left, its probe says
+		 * so (unreachable, no-neighbour) */
+		if (!r->serve)
+			r->fatal = EXIT_SYSTEM;
 	}
 }
 
@@ -520,6 +523,7 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 	const struct probe_params *pp = &r->pp;
 	if (f->pp) { /* --serve: the request's, kept with the slot */
 		r->slot_pp[p - r->probes] = *f->pp;
+		r->slot_pp[p - r->probes].deadline_ns = now + f->pp->timeout_ns; /* the whole probe */
 		pp = &r->slot_pp[p - r->probes];
 	}
 	int64_t timer = probe_start(p, pp, wait, now, wall_ns());
@@ -979,7 +983,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.plan.cfg = cfg;
 	r.diag = diag;
 	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
-				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL, NULL };
+				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL, NULL, 0 };
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
 		diag_error(r.diag, "getrandom: %s", strerror(errno));

@@ -219,11 +219,18 @@ int flows_add(struct flows *fs, const struct flow_spec *sp)
 		release(fs, slot);
 		return -1;
 	}
-	fs->live++;
-	f->next_seq = 1;
+	/* a number of its own, not 0: the ISN is keyed by it, and a slot's
+	 * port comes round to the same target:port again */
+	uint32_t seq = fs->serial++ & 0x0fffffffu;
+	f->next_seq = seq + 1;
 	f->busy = 1;
-	enqueue(fs, (struct send_req){ slot, 0, 0 });
-	return fs->nomem ? -1 : (int)slot;
+	enqueue(fs, (struct send_req){ slot, seq, 0 });
+	if (fs->nomem) {
+		release(fs, slot);
+		return -1;
+	}
+	fs->live++;
+	return (int)slot;
 }
 
 /* The wait before a flow's next probe number: -i, but the five probes of a

@@ -68,6 +68,8 @@ struct flows {
 	struct pacer pacer;
 	bool auto_rate;           /* a fleet without --rate: paced by the capture */
 	uint64_t excluded, retried;
+	uint32_t serial;          /* --serve: each request's probe number, so a port
+				   * used again for the same target:port gets a new ISN */
 	bool nomem;               /* out of memory: the run must stop */
 };
 

@@ -156,11 +156,15 @@ static void starttls_open(struct probe *p)
 {
 	struct starttls_app *s = calloc(1, sizeof(*s));
 	if (!s) {
+		p->res.tls_early_error = "internal: out of memory";
 		p->close_wanted = true;
 		return;
 	}
 	starttls_init(&s->st, p->pp->app ? p->pp->app->starttls : STARTTLS_SMTP);
 	p->app = s; /* the server speaks first */
+	/* until TLS starts the check has not passed: a reset, or a close, in
+	 * the dialogue leaves this as its reason */
+	p->res.tls_early_error = "starttls-incomplete";
 }
 
 /* The dialogue failed: its reason, and the line it was judged on when that
@@ -168,7 +172,7 @@ static void starttls_open(struct probe *p)
 static void dialogue_failed(struct probe *p, struct starttls_app *s)
 {
 	starttls_error_text(&s->st, s->error, sizeof(s->error));
-	p->res.starttls_error = s->error;
+	p->res.tls_early_error = s->error;
 }
 
 /* The server's plain text: what the dialogue says to send, until it says
@@ -190,8 +194,11 @@ static enum app_verdict dialogue(struct probe *p, struct starttls_app *s,
 	}
 	if (r != STARTTLS_READY)
 		return APP_MORE;
-	if (!(s->tls = tls_app_start(p, false)))
+	if (!(s->tls = tls_app_start(p, false))) {
+		p->res.tls_early_error = "internal: TLS did not start";
 		return APP_CLOSE;
+	}
+	p->res.tls_early_error = NULL; /* TLS's own result says now */
 	if (!in->eof)
 		return APP_MORE;
 	struct app_input end = { .ts_ns = in->ts_ns, .eof = true }; /* FIN after the go */
@@ -223,13 +230,13 @@ static void starttls_timeout(struct probe *p)
 		return;
 	snprintf(s->error, sizeof(s->error), "starttls-timeout: in %s",
 		 starttls_phase_name(s->st.phase));
-	p->res.starttls_error = s->error;
+	p->res.tls_early_error = s->error;
 }
 
 static void starttls_release(struct probe *p)
 {
 	struct starttls_app *s = p->app;
-	p->res.starttls_error = NULL;
+	p->res.tls_early_error = NULL;
 	if (!s)
 		return;
 	tls_app_free(p, s->tls);

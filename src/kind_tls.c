@@ -59,8 +59,10 @@ struct tls_app *tls_app_start(struct probe *p, bool https)
 static void tls_open(struct probe *p)
 {
 	p->app = tls_app_start(p, p->kind == &kind_https);
-	if (!p->app)
-		p->close_wanted = true; /* no memory: the port is open, nothing more is known */
+	if (!p->app) { /* no memory: the port is open, the check not done */
+		p->res.tls_early_error = "internal: TLS did not start";
+		p->close_wanted = true;
+	}
 }
 
 /* A phase from our ClientHello leaving to the segment at ts (the mark is
@@ -125,7 +127,7 @@ enum app_verdict tls_app_feed(struct probe *p, struct tls_app *t, const struct a
 	if (in->eof)
 		tls_eof(t->c);
 	/* their FIN: the probe closes as a full probe does (ours, LAST_ACK) */
-	bool over = (ev & (TLS_EV_CLOSED | TLS_EV_FAILED)) && !in->eof;
+	bool over = ((ev & TLS_EV_CLOSED) || tls_state(t->c) == TLS_FAILED) && !in->eof;
 	/* their close_notify is not answered with ours: a server sends it as
 	 * it closes its socket (nginx, Connection: close), and bytes reaching
 	 * a closed socket draw a reset; our FIN ends it cleanly, as browsers
@@ -186,7 +188,7 @@ static void tls_session_fields(const struct probe_result *res, const struct tls_
 	bool up = t != NULL;
 	/* a STARTTLS dialogue that failed: TLS never started, and that is
 	 * why the check fails */
-	const char *error = up && tls_check_error(t) ? tls_check_error(t) : res->starttls_error;
+	const char *error = up && tls_check_error(t) ? tls_check_error(t) : res->tls_early_error;
 	record_str(rec, "tls.version", up && t->version[0] ? t->version : NULL);
 	DETAIL(record_str(rec, "tls.cipher", up && t->cipher[0] ? t->cipher : NULL));
 	record_str(rec, "tls.alpn", up && t->alpn[0] ? t->alpn : NULL);

@@ -986,6 +986,10 @@ static enum parse_result serve_checks(struct config *cfg, int ntargets)
 	if (what)
 		return usage_error(cfg, what, "conflicts with --serve (each request names its "
 					      "target and port)");
+	char host[128];
+	int port;
+	if (listen_spec_parse(cfg->serve, host, sizeof(host), &port) < 0)
+		return usage_error(cfg, "--serve", "ADDR:PORT, [ADDR]:PORT or :PORT");
 	if (cfg->allows.n == 0)
 		return usage_error(cfg, "--serve", "needs --allow CIDR,...: the networks it may "
 						   "probe (none by default)");

@@ -227,8 +227,8 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 	}
 	if (res->tls && res->established)
 		summary_add_tls(s, res->tls);
-	else if (res->starttls_error && res->established)
-		summary_add_starttls(s, res->starttls_error);
+	else if (res->tls_early_error && res->established)
+		summary_add_starttls(s, res->tls_early_error);
 	if (res->banner && res->established)
 		summary_add_banner(s, res->banner);
 	if (res->icmp || res->no_neighbour) {

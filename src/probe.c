@@ -150,9 +150,17 @@ static void finish(struct probe *p, struct probe_actions *a)
 }
 
 /* A new wait: its deadline, and the retransmission timer within it. */
+/* The end of a wait that starts now: -W, never past the probe's own
+ * deadline (--serve: the scrape's). */
+static int64_t wait_end(const struct probe *p, int64_t now, int64_t wait_ns)
+{
+	int64_t end = now + wait_ns;
+	return p->pp->deadline_ns && end > p->pp->deadline_ns ? p->pp->deadline_ns : end;
+}
+
 static void new_phase(struct probe *p, int64_t now, struct probe_actions *a)
 {
-	p->phase_deadline = now + p->pp->timeout_ns;
+	p->phase_deadline = wait_end(p, now, p->pp->timeout_ns);
 	p->rtx_left = p->pp->retries;
 	a->timer_at = min64(p->phase_deadline, now + p->rto_ns);
 }
@@ -290,7 +298,7 @@ static void open_app(struct probe *p, const struct segment *seg, int64_t now,
 	new_phase(p, now, a);
 	/* --expect-timeout: the answer may be given less (or more) than -W */
 	if (p->pp->app && p->pp->app->timeout_ns > 0) {
-		p->phase_deadline = now + p->pp->app->timeout_ns;
+		p->phase_deadline = wait_end(p, now, p->pp->app->timeout_ns);
 		a->timer_at = min64(p->phase_deadline, now + p->rto_ns);
 	}
 	if (p->kind->app->on_open)

@@ -89,6 +89,8 @@ struct probe_params {
 	bool own_reliable;          /* the capture sees every SYN leave (no drops) */
 	const struct tls_ctx *tls;  /* --tls: the run's TLS context (tls.h); NULL none */
 	const struct app_params *app; /* kinds banner and starttls; NULL others */
+	int64_t deadline_ns;        /* monotonic: no wait goes past it (--serve: the
+				     * scrape's timeout); 0: none */
 };
 
 #define SYN_TRIES_MAX 8
@@ -148,10 +150,11 @@ struct probe_result {
 	 * when not reached */
 	const struct tls_result *tls;
 	int64_t tls_hello_ns, tls_handshake_ns;
-	/* --starttls: why the plain-text dialogue failed before TLS could
-	 * start ("starttls-refused: 454 ..."), the TLS check's failure; NULL
-	 * when it did not fail. Valid until the probe is released. */
-	const char *starttls_error;
+	/* --tls, --starttls: why the check failed before a TLS connection
+	 * existed ("starttls-refused: 454 ...", "starttls-incomplete" for a
+	 * dialogue the server cut short, no memory); NULL once TLS started or
+	 * when nothing failed. Valid until the probe is released. */
+	const char *tls_early_error;
 	/* --expect, --send, --banner; NULL for other kinds (valid likewise) */
 	const struct banner_result *banner;
 };

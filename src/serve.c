@@ -64,6 +64,8 @@ struct job {
 	size_t len;
 	unsigned code;
 	bool done;                     /* body and code are the answer */
+	bool orphan;                   /* its connection is gone: it goes when its probe
+					* ends (its flow points into it until then) */
 };
 
 struct serve {
@@ -85,39 +87,6 @@ struct serve {
 
 /* ---- pure parts -------------------------------------------------------- */
 
-int serve_split_target(const char *t, char *host, size_t hostlen, int *port)
-{
-	const char *h = t, *end, *colon = NULL;
-	*port = 0;
-	if (*t == '[') {
-		h = t + 1;
-		if (!(end = strchr(h, ']')))
-			return -1;
-		if (end[1] == ':')
-			colon = end + 1;
-		else if (end[1] != '\0')
-			return -1;
-	} else {
-		const char *c = strchr(t, ':');
-		bool one = c && !strchr(c + 1, ':'); /* two colons: an IPv6 address alone */
-		end = one ? c : t + strlen(t);
-		colon = one ? c : NULL;
-	}
-	size_t n = (size_t)(end - h);
-	if (n == 0 || n >= hostlen)
-		return -1;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (colon) {
-		char *e;
-		errno = 0;
-		long v = strtol(colon + 1, &e, 10);
-		if (errno || e == colon + 1 || *e || v < 1 || v > 65535)
-			return -1;
-		*port = (int)v;
-	}
-	return 0;
-}
 
 static int module_index(const char *name)
 {
@@ -246,44 +215,46 @@ size_t serve_ports_wanted(const struct config *cfg, size_t range)
 	return want;
 }
 
-/* "ADDR:PORT", "[ADDR]:PORT", or ":PORT" for every address. */
+
+/* The listening socket; -1 with a reason for a malformed address (a
+ * usage error), -2 when the system refuses it. */
 static int listen_socket(const char *spec, char *where, size_t wlen, char *err, size_t errlen)
 {
 	char host[128];
 	int port;
-	if (serve_split_target(spec[0] == ':' ? spec + 1 : spec, host, sizeof(host), &port) < 0 ||
-	    (spec[0] != ':' && port == 0)) {
-		if (spec[0] != ':' || sscanf(spec + 1, "%d", &port) != 1 || port < 1 || port > 65535) {
-			snprintf(err, errlen, "not ADDR:PORT, [ADDR]:PORT or :PORT");
-			return -1;
-		}
+	if (listen_spec_parse(spec, host, sizeof(host), &port) < 0) {
+		snprintf(err, errlen, "not ADDR:PORT, [ADDR]:PORT or :PORT");
+		return -1;
 	}
-	if (spec[0] == ':')
-		snprintf(host, sizeof(host), "::");
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM },
 			*ai;
-	int rc = getaddrinfo(host, NULL, &hints, &ai);
-	if (rc != 0) {
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
 		snprintf(err, errlen, "%s: not a numeric address", host);
 		return -1;
 	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage ss;
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	socklen_t len = ai->ai_addrlen;
+	int family = ai->ai_family;
+	freeaddrinfo(ai);
+	if (family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1, zero = 0;
 	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6 && spec[0] == ':')
+		if (family == AF_INET6 && spec[0] == ':') /* every address: IPv4 too */
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)port);
 	}
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(ai);
-		return -1;
+		return -2;
 	}
-	snprintf(where, wlen, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
-	freeaddrinfo(ai);
+	snprintf(where, wlen, family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 	return fd;
 }
 
@@ -336,7 +307,9 @@ int serve_open(struct run *r)
 	sv->listen_fd = listen_socket(r->cfg->serve, sv->where, sizeof(sv->where), err, sizeof(err));
 	if (sv->listen_fd < 0) {
 		diag_error(r->diag, "--serve %s: %s", r->cfg->serve, err);
-		return strstr(err, "not") ? EXIT_USAGE : EXIT_SYSTEM;
+		int rc = sv->listen_fd == -1 ? EXIT_USAGE : EXIT_SYSTEM;
+		sv->listen_fd = -1;
+		return rc;
 	}
 	unsigned limit = (unsigned)r->cfg->max_probes + 64;
 	sv->d = sv->mhd.start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
@@ -569,6 +542,13 @@ static char *probe_body(const struct job *j, const struct probe *p, size_t *len)
 	return buf;
 }
 
+static void job_free(struct job *j)
+{
+	free(j->body);
+	free(j->path);
+	free(j);
+}
+
 static void job_unlink(struct serve *sv, struct job *j)
 {
 	if (j->prev)
@@ -589,6 +569,11 @@ void serve_probe_done(struct run *r, struct flow *f, const struct probe *p)
 	sv->probes[j->module][p->res.outcome]++;
 	sv->success[j->module] += probe_ok(j, &p->res);
 	sv->inflight--;
+	if (j->orphan) { /* nobody to answer: the flow is done with it now */
+		job_unlink(sv, j);
+		job_free(j);
+		return;
+	}
 	j->body = probe_body(j, p, &j->len);
 	j->code = j->body ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
 	j->done = true;
@@ -666,6 +651,14 @@ static int request_family(const struct run *r, struct MHD_Connection *c)
 	return r->cfg->family;
 }
 
+/* A host as a request may name it: letters, digits, '.', '-', '_', ':'
+ * (IPv6) and '%' (a zone); nothing that could end a header line when the
+ * name goes into HTTP's Host or the TLS server name. */
+static bool host_chars(const char *h)
+{
+	return h[strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%")] == '\0';
+}
+
 static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, void **req_cls)
 {
 	struct serve *sv = r->serve;
@@ -673,7 +666,7 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	int port = 0;
 	const char *target = arg(sv, c, "target"), *ports = arg(sv, c, "port"), *mod = arg(sv, c, "module"),
 		   *path = arg(sv, c, "path");
-	if (!target || serve_split_target(target, host, sizeof(host), &port) < 0)
+	if (!target || hostport_split(target, host, sizeof(host), &port) < 0 || !host_chars(host))
 		return answer_text(sv, c, PATH_PROBE, 400, "target: missing or malformed (HOST, "
 				   "HOST:PORT or [IPv6]:PORT)\n");
 	if (ports) {
@@ -725,8 +718,7 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 		return MHD_NO;
 	}
 	if (engine_submit(r, &sp) < 0) {
-		free(j->path);
-		free(j);
+		job_free(j);
 		sv->busy++;
 		return answer_text(sv, c, PATH_PROBE, 503, "busy: %zu probes in flight (--max-probes)\n",
 				   sv->inflight);
@@ -854,21 +846,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct job *j = *req_cls;
 	(void)c;
 	(void)toe;
+	*req_cls = NULL;
 	if (!j)
 		return;
-	for (size_t i = 0; !j->done && i < r->flows.n; i++)
-		if (r->flows.v[i].live && r->flows.v[i].owner == j)
-			r->flows.v[i].owner = NULL;
-	if (!j->done)
-		r->serve->inflight--;
+	if (!j->done) { /* its probe still runs, its flow points into it */
+		j->conn = NULL;
+		j->orphan = true;
+		return;
+	}
 	job_unlink(r->serve, j);
-	free(j->body);
-	free(j->path);
-	free(j);
-	*req_cls = NULL;
+	job_free(j);
 }
 
 /* ---- the end ---------------------------------------------------------------- */
+
+static bool jobs_answering(const struct serve *sv)
+{
+	for (const struct job *j = sv->jobs; j; j = j->next)
+		if (!j->orphan)
+			return true;
+	return false;
+}
 
 void serve_stop(struct run *r)
 {
@@ -877,7 +875,7 @@ void serve_stop(struct run *r)
 		return;
 	sv->stopping = true;
 	for (struct job *j = sv->jobs; j; j = j->next) {
-		if (j->done)
+		if (j->done || j->orphan)
 			continue;
 		j->done = true;
 		j->code = 503;
@@ -886,9 +884,9 @@ void serve_stop(struct run *r)
 		sv->inflight--;
 		sv->mhd.resume_connection(j->conn);
 	}
-	/* the answers out, for a bounded time */
+	/* the answers out, for a bounded time (orphans have none to send) */
 	int64_t end = mono_ns() + STOP_FLUSH_NS;
-	while (sv->jobs && mono_ns() < end) {
+	while (jobs_answering(sv) && mono_ns() < end) {
 		struct pollfd pfd = { serve_fd(r), POLLIN, 0 };
 		sv->mhd.run(sv->d);
 		(void)poll(&pfd, 1, 10);
@@ -907,9 +905,7 @@ void serve_free(struct run *r)
 	while (sv->jobs) {
 		struct job *j = sv->jobs;
 		job_unlink(sv, j);
-		free(j->body);
-		free(j->path);
-		free(j);
+		job_free(j);
 	}
 	free(sv->allow);
 	if (sv->mhd.lib)

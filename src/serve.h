@@ -48,11 +48,6 @@ void serve_free(struct run *r);
 
 /* ---- pure parts, unit-tested ------------------------------------------ */
 
-/* "host", "host:80", "198.18.0.2:80", "[2001:db8::2]:80", "2001:db8::2":
- * the host into host (brackets removed) and the port (0 when none).
- * -1 when malformed. */
-int serve_split_target(const char *t, char *host, size_t hostlen, int *port);
-
 /* The module a request names: full (and blackbox's tcp_connect), syn, http
  * (and http_2xx); NULL for any other. */
 const struct probe_kind *serve_module(const char *name);

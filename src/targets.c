@@ -149,3 +149,52 @@ int target_resolve(const char *name, int family, int numeric, struct addr *out, 
 		snprintf(err, errlen, "no IPv4 or IPv6 address");
 	return ok;
 }
+
+int hostport_split(const char *t, char *host, size_t hostlen, int *port)
+{
+	const char *h = t, *end, *colon = NULL;
+	*port = 0;
+	if (*t == '[') {
+		h = t + 1;
+		if (!(end = strchr(h, ']')))
+			return -1;
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1] != '\0')
+			return -1;
+	} else {
+		const char *c = strchr(t, ':');
+		bool one = c && !strchr(c + 1, ':'); /* two colons: an IPv6 address alone */
+		end = one ? c : t + strlen(t);
+		colon = one ? c : NULL;
+	}
+	size_t n = (size_t)(end - h);
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (colon) {
+		char *e;
+		errno = 0;
+		long v = strtol(colon + 1, &e, 10);
+		if (errno || e == colon + 1 || *e || v < 1 || v > 65535)
+			return -1;
+		*port = (int)v;
+	}
+	return 0;
+}
+
+int listen_spec_parse(const char *spec, char *host, size_t hostlen, int *port)
+{
+	if (spec[0] == ':') {
+		char *e;
+		errno = 0;
+		long v = strtol(spec + 1, &e, 10);
+		if (errno || e == spec + 1 || *e || v < 1 || v > 65535)
+			return -1;
+		*port = (int)v;
+		snprintf(host, hostlen, "::");
+		return 0;
+	}
+	return hostport_split(spec, host, hostlen, port) < 0 || *port == 0 ? -1 : 0;
+}

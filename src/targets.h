@@ -25,4 +25,14 @@ size_t target_resolve_all(const char *name, int family, struct addr *out, size_t
 int target_resolve(const char *name, int family, int numeric, struct addr *out, char *err,
 		   size_t errlen);
 
+/* "host", "host:80", "198.18.0.2:80", "[2001:db8::2]:80", "2001:db8::2"
+ * (--serve's requests): the host into host (brackets removed) and the
+ * port (0 when none). -1 when malformed. Pure. */
+int hostport_split(const char *t, char *host, size_t hostlen, int *port);
+
+/* --serve's address: "ADDR:PORT", "[ADDR]:PORT", or ":PORT" for every
+ * address (IPv6 and IPv4): the host ("::" for :PORT) and the port; -1 when
+ * malformed. Pure. */
+int listen_spec_parse(const char *spec, char *host, size_t hostlen, int *port);
+
 #endif

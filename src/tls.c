@@ -29,6 +29,7 @@ struct tls_conn {
 	unsigned events; /* TLS_EV_* gathered during the current call */
 	int alert_in;    /* the peer's last alert description; -1: none */
 	bool close_sent; /* our close_notify is queued */
+	bool peer_closed; /* theirs came */
 	struct tls_marks marks;
 	uint8_t *app;
 	size_t app_len, app_cap;
@@ -543,6 +544,30 @@ static void read_step(struct tls_conn *c)
 		int err = SSL_get_error(c->ssl, 0);
 		if (err == SSL_ERROR_ZERO_RETURN) {
 			c->state = TLS_CLOSED;
+			c->peer_closed = true;
+			c->events |= TLS_EV_CLOSED;
+		} else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+			conn_fail_ssl(c, err);
+		}
+		return;
+	}
+}
+
+/* After our close_notify the server may still speak: a TLS 1.3 server
+ * judges our Finished after we have sent it (a client certificate it
+ * requires, a Finished it cannot verify) and says so with an alert, which
+ * fails the check. Read, and drop, what comes until its close_notify. */
+static void drain_step(struct tls_conn *c)
+{
+	uint8_t sink[4096];
+	for (;;) {
+		size_t n = 0;
+		ERR_clear_error();
+		if (SSL_read_ex(c->ssl, sink, sizeof(sink), &n) == 1)
+			continue;
+		int err = SSL_get_error(c->ssl, 0);
+		if (err == SSL_ERROR_ZERO_RETURN) {
+			c->peer_closed = true;
 			c->events |= TLS_EV_CLOSED;
 		} else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
 			conn_fail_ssl(c, err);
@@ -557,6 +582,8 @@ static unsigned conn_step(struct tls_conn *c)
 		handshake_step(c);
 	if (c->state == TLS_ESTABLISHED)
 		read_step(c);
+	else if (c->state == TLS_CLOSED && c->close_sent && !c->peer_closed)
+		drain_step(c);
 	if (BIO_ctrl_pending(c->wbio))
 		c->events |= TLS_EV_OUTPUT;
 	unsigned ev = c->events;
@@ -651,7 +678,7 @@ size_t tls_take_out(struct tls_conn *c, uint8_t *buf, size_t len)
 
 unsigned tls_feed(struct tls_conn *c, const uint8_t *in, size_t len)
 {
-	if (c->state == TLS_FAILED || c->state == TLS_CLOSED)
+	if (c->state == TLS_FAILED || (c->state == TLS_CLOSED && (c->peer_closed || !c->close_sent)))
 		return 0;
 	while (len > 0) {
 		size_t n = 0;

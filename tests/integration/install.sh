@@ -19,6 +19,14 @@ for f in bin/tcpshake share/man/man8/tcpshake.8 share/bash-completion/completion
 	share/zsh/vendor-completions/_tcpshake share/fish/vendor_completions.d/tcpshake.fish; do
 	check "installed $f" test -f "$prefix/$f"
 done
+check "installed the prober's systemd unit" test -f "$prefix/lib/systemd/system/tcpshake-prober.service"
+check "the unit runs the installed binary" grep -q "^ExecStart=$prefix/bin/tcpshake --serve " \
+	"$prefix/lib/systemd/system/tcpshake-prober.service"
+check "installed the Prometheus scrape configuration" test -f "$prefix/share/doc/tcpshake/prometheus-tcpshake.yml"
+if command -v promtool >/dev/null; then
+	check "promtool accepts the scrape configuration" sh -c \
+		"promtool check config '$prefix/share/doc/tcpshake/prometheus-tcpshake.yml' >/dev/null 2>&1"
+fi
 check "the hook said what it did" grep -q "granted cap_net_raw,cap_net_admin+ep" "$BED_DIR/install.out"
 check "the binary has cap_net_admin,cap_net_raw=ep" \
 	sh -c "getcap '$prefix/bin/tcpshake' | grep -q 'cap_net_admin,cap_net_raw=ep'"
@@ -37,6 +45,27 @@ sleep 0.2
 expect_eq "unprivileged user: the server saw one accept and a clean end of file" \
 	"$(grep -c '^accept 80' "$BED_DIR/listener.log"),$(grep -c '^eof 80' "$BED_DIR/listener.log")" "1,1"
 expect_eq "no table left" "$(in_client nft list tables | grep -c tcpshake_)" 0
+# the prober as the unprivileged user, with the file capabilities: it
+# serves, probes, and keeps no capability once serving
+if command -v curl >/dev/null; then
+	# not through as_user: $! must be the prober (ip netns exec and setpriv exec it)
+	ip netns exec "$BED_C" setpriv --reuid="$user" --regid="$user" --clear-groups \
+		"$prefix/bin/tcpshake" --serve 127.0.0.1:9517 --allow $S4/32 2>"$BED_DIR/serve.err" &
+	spid=$!
+	for i in $(seq 100); do
+		in_client curl -s -o /dev/null http://127.0.0.1:9517/metrics && break
+		sleep 0.05
+	done
+	in_client curl -s "http://127.0.0.1:9517/probe?target=$S4:80" >"$BED_DIR/probe.txt"
+	expect_eq "unprivileged prober: probe_success 1" \
+		"$(awk '$1 == "probe_success" { print $2 }' "$BED_DIR/probe.txt")" 1
+	expect_eq "unprivileged prober: no capability left once serving" \
+		"$(awk '/^CapEff/ { print $2 }' /proc/$spid/status)" 0000000000000000
+	kill -TERM $spid
+	wait $spid
+	expect_eq "unprivileged prober: SIGTERM, exit 0, no table left" \
+		"$?,$(in_client nft list tables | grep -c tcpshake_)" "0,0"
+fi
 
 mkdir -p "$BED_DIR/nocap" && cp "$prefix/bin/tcpshake" "$BED_DIR/nocap/tcpshake" && chmod 755 "$BED_DIR/nocap"
 as_user "$BED_DIR/nocap/tcpshake" -M syn -c 1 -p 80 $S4 >"$BED_DIR/nocap.out" 2>"$BED_DIR/nocap.err"

@@ -137,13 +137,16 @@ Test(kind_starttls, the_smtp_dialogue_then_tls_without_a_context_closes)
 {
 	open_kind(&kind_starttls, NULL, NULL);
 	cr_assert_str_eq(queued(), "", "the server speaks first");
+	cr_assert_str_eq(p.res.tls_early_error, "starttls-incomplete",
+			 "until TLS starts the check has not passed (a reset would leave it so)");
 	cr_assert_eq(feed("220 mx ready\r\n", 1, false), APP_MORE);
 	cr_assert_str_eq(queued(), "EHLO tcpshake\r\n");
 	cr_assert_eq(feed("250-mx\r\n250 STARTTLS\r\n", 2, false), APP_MORE);
 	cr_assert_str_eq(queued(), "EHLO tcpshake\r\nSTARTTLS\r\n");
 	/* the go: TLS would start, but this probe has no TLS context */
 	cr_assert_eq(feed("220 go ahead\r\n", 3, false), APP_CLOSE);
-	cr_assert_null(p.res.starttls_error, "no dialogue failure");
+	cr_assert_str_eq(p.res.tls_early_error, "internal: TLS did not start",
+			 "the dialogue went well, but without TLS the check fails");
 	done();
 }
 
@@ -153,9 +156,9 @@ Test(kind_starttls, a_refusal_fails_the_check_with_the_servers_line)
 	feed("220 mx\r\n", 1, false);
 	feed("250 STARTTLS\r\n", 2, false);
 	cr_assert_eq(feed("454 4.7.0 TLS not available\r\n", 3, false), APP_CLOSE);
-	cr_assert_str_eq(p.res.starttls_error, "starttls-refused: 454 4.7.0 TLS not available");
+	cr_assert_str_eq(p.res.tls_early_error, "starttls-refused: 454 4.7.0 TLS not available");
 	done();
-	cr_assert_null(p.res.starttls_error, "released with the application");
+	cr_assert_null(p.res.tls_early_error, "released with the application");
 }
 
 Test(kind_starttls, not_offered_and_a_close_and_a_timeout)
@@ -163,15 +166,15 @@ Test(kind_starttls, not_offered_and_a_close_and_a_timeout)
 	open_kind(&kind_starttls, NULL, NULL);
 	feed("220 mx\r\n", 1, false);
 	cr_assert_eq(feed("250 SIZE 100\r\n", 2, false), APP_CLOSE);
-	cr_assert_str_eq(p.res.starttls_error, "starttls-not-offered");
+	cr_assert_str_eq(p.res.tls_early_error, "starttls-not-offered");
 	done();
 	open_kind(&kind_starttls, NULL, NULL);
 	cr_assert_eq(feed("220 mx\r\n", 1, true), APP_CLOSE);
-	cr_assert_str_eq(p.res.starttls_error, "closed");
+	cr_assert_str_eq(p.res.tls_early_error, "closed");
 	done();
 	open_kind(&kind_starttls, NULL, NULL);
 	feed("220 mx\r\n", 1, false);
 	p.kind->app->on_timeout(&p);
-	cr_assert_str_eq(p.res.starttls_error, "starttls-timeout: in ehlo");
+	cr_assert_str_eq(p.res.tls_early_error, "starttls-timeout: in ehlo");
 	done();
 }

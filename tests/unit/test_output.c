@@ -512,7 +512,7 @@ Test(nagios, a_refused_starttls_is_critical)
 {
 	char why[300];
 	struct probe_result res = { .outcome = OUTCOME_OPEN, .established = true,
-				    .starttls_error = "starttls-refused: 454 no" };
+				    .tls_early_error = "starttls-refused: 454 no" };
 	struct flow_summary s = flow(0, 0, 0, 0, 0, 0);
 	summary_add(&s, &res);
 	cr_assert(s.tls.seen);

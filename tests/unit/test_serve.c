@@ -6,13 +6,14 @@
 #include <sys/socket.h>
 
 #include "serve.h"
+#include "targets.h"
 #include "tset.h"
 
 static void split_ok(const char *t, const char *host, int port)
 {
 	char h[64];
 	int p = -1;
-	cr_assert_eq(serve_split_target(t, h, sizeof(h), &p), 0, "%s", t);
+	cr_assert_eq(hostport_split(t, h, sizeof(h), &p), 0, "%s", t);
 	cr_assert_str_eq(h, host, "%s", t);
 	cr_assert_eq(p, port, "%s", t);
 }
@@ -34,11 +35,11 @@ Test(serve, malformed_targets)
 	char h[64];
 	int p;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(serve_split_target(bad[i], h, sizeof(h), &p), -1, "%s", bad[i]);
+		cr_assert_eq(hostport_split(bad[i], h, sizeof(h), &p), -1, "%s", bad[i]);
 	char longname[300];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	cr_assert_eq(serve_split_target(longname, h, sizeof(h), &p), -1, "longer than the buffer");
+	cr_assert_eq(hostport_split(longname, h, sizeof(h), &p), -1, "longer than the buffer");
 }
 
 Test(serve, modules)
@@ -97,4 +98,20 @@ Test(serve, allow_blocks_of_any_size)
 	cr_assert_eq(tset_span("example.com", 0, &sp[0], err, sizeof(err)), -1, "no names");
 	cr_assert_eq(tset_span("198.18.0.0/33", 0, &sp[0], err, sizeof(err)), -1);
 	cr_assert_eq(tset_span("", 0, &sp[0], err, sizeof(err)), -1);
+}
+
+Test(serve, listen_addresses)
+{
+	char h[64];
+	int p;
+	cr_assert_eq(listen_spec_parse(":9516", h, sizeof(h), &p), 0);
+	cr_assert_str_eq(h, "::");
+	cr_assert_eq(p, 9516, ":PORT is every address on PORT (it bound port 0 once)");
+	cr_assert_eq(listen_spec_parse("127.0.0.1:9516", h, sizeof(h), &p), 0);
+	cr_assert_eq(p, 9516);
+	cr_assert_eq(listen_spec_parse("[::1]:80", h, sizeof(h), &p), 0);
+	cr_assert_str_eq(h, "::1");
+	const char *bad[] = { ":", ":0", ":65536", ":95x", "127.0.0.1", "127.0.0.1:", "[::1]", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(listen_spec_parse(bad[i], h, sizeof(h), &p), -1, "%s", bad[i]);
 }
