@@ -59,6 +59,11 @@ struct job {
 	enum module module;
 	char name[256];                /* the host as the request named it */
 	char *path;                    /* module http: path=, else NULL */
+	int port, family;
+	/* a name being resolved (getaddrinfo_a) */
+	bool resolving;
+	struct gaicb gai;
+	struct addrinfo hints;
 	int64_t t0;                    /* monotonic: the request came */
 	char *body;
 	size_t len;
@@ -331,6 +336,19 @@ int serve_open(struct run *r)
 
 /* ---- the loop's side ------------------------------------------------------- */
 
+/* Names being resolved: the loop looks again this soon. */
+#define RESOLVE_POLL_NS (2 * INT64_C(1000000))
+
+static bool jobs_resolving(const struct serve *sv)
+{
+	for (const struct job *j = sv->jobs; j; j = j->next)
+		if (j->resolving)
+			return true;
+	return false;
+}
+
+static void job_resolved(struct run *r, struct job *j);
+
 int serve_fd(const struct run *r)
 {
 	const struct serve *sv = r->serve;
@@ -342,15 +360,25 @@ int64_t serve_timeout_ns(const struct run *r)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	const struct serve *sv = r->serve;
-	if (sv->mhd.get_timeout(sv->d, &ms) != MHD_YES)
-		return -1;
-	return (int64_t)ms * 1000000;
+	int64_t t = -1;
+	if (sv->mhd.get_timeout(sv->d, &ms) == MHD_YES)
+		t = (int64_t)ms * 1000000;
+	if (jobs_resolving(sv) && (t < 0 || t > RESOLVE_POLL_NS))
+		t = RESOLVE_POLL_NS;
+	return t;
 }
 
 void serve_work(struct run *r)
 {
-	r->serve->mhd.run(r->serve->d);
+	struct serve *sv = r->serve;
+	for (struct job *j = sv->jobs, *next; j; j = next) {
+		next = j->next;
+		if (j->resolving && gai_error(&j->gai) != EAI_INPROGRESS)
+			job_resolved(r, j);
+	}
+	sv->mhd.run(sv->d);
 }
+
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -544,6 +572,8 @@ static char *probe_body(const struct job *j, const struct probe *p, size_t *len)
 
 static void job_free(struct job *j)
 {
+	if (j->gai.ar_result)
+		freeaddrinfo(j->gai.ar_result);
 	free(j->body);
 	free(j->path);
 	free(j);
@@ -582,30 +612,34 @@ void serve_probe_done(struct run *r, struct flow *f, const struct probe *p)
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* The address of host: numeric, or resolved (unless -n), the family asked
- * for first. 0, or -1 with a reason. */
-static int resolve(const struct run *r, const char *host, int family, struct addr *a, char *err,
-		   size_t errlen)
+/* The first address of a resolver's answer. 0, or -1. */
+static int addr_from_ai(const struct addrinfo *ai, struct addr *a)
+{
+	for (; ai; ai = ai->ai_next) {
+		memset(a, 0, sizeof(*a));
+		a->family = ai->ai_family;
+		if (ai->ai_family == AF_INET) {
+			memcpy(a->b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+			return 0;
+		}
+		if (ai->ai_family == AF_INET6) {
+			memcpy(a->b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* host as a numeric address of the family asked for (any: 0). 0, or -1. */
+static int addr_parse_numeric(const char *host, int family, struct addr *a)
 {
 	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICHOST }, *ai;
-	int rc = getaddrinfo(host, NULL, &hints, &ai);
-	if (rc == EAI_NONAME && !r->cfg->numeric) {
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, NULL, &hints, &ai);
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
 		return -1;
-	}
-	memset(a, 0, sizeof(*a));
-	a->family = ai->ai_family;
-	if (ai->ai_family == AF_INET)
-		memcpy(a->b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
-	else
-		memcpy(a->b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+	int rc = addr_from_ai(ai, a);
 	freeaddrinfo(ai);
-	return 0;
+	return rc;
 }
 
 /* The route to dst, now (the kernel's choice, or -I / -S), if it leaves by
@@ -659,50 +693,85 @@ static bool host_chars(const char *h)
 	return h[strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%")] == '\0';
 }
 
-static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, void **req_cls)
+/* The rest of a request once its address is known: the allow list, the
+ * route, the probe submitted. 0, or the HTTP status to answer with (its
+ * text in msg). */
+static unsigned job_submit(struct run *r, struct job *j, const struct addr *dst, char *msg,
+			   size_t len)
 {
 	struct serve *sv = r->serve;
-	char host[256], err[320], a[64];
+	char a[64], err[320];
+	if (!tspan_has(sv->allow, sv->nallow, dst) || tset_excluded(&r->plan.targets, dst)) {
+		sv->denied++;
+		snprintf(msg, len, "target: %s is not in --allow\n", addr_str(dst, a, sizeof(a)));
+		return 403;
+	}
+	if (route_usable(r, dst, &j->rt, err, sizeof(err)) < 0) {
+		snprintf(msg, len, "target: %s\n", err);
+		return 503;
+	}
+	j->pp.timeout_ns -= mono_ns() - j->t0; /* name resolution took its share */
+	if (j->pp.timeout_ns < INT64_C(100000000))
+		j->pp.timeout_ns = INT64_C(100000000);
+	struct flow_spec sp = { *dst, (uint16_t)j->port, &j->rt,
+				strcmp(j->name, addr_str(dst, a, sizeof(a))) ? j->name : NULL,
+				module_kind[j->module], &j->pp, j, j->path };
+	if (engine_submit(r, &sp) < 0) {
+		sv->busy++;
+		snprintf(msg, len, "busy: %zu probes in flight (--max-probes)\n", sv->inflight);
+		return 503;
+	}
+	sv->inflight++;
+	return 0;
+}
+
+/* A request's parameters into a new job; NULL with the 400's text in msg
+ * (or nothing: out of memory). */
+static struct job *job_parse(struct run *r, struct MHD_Connection *c, char *msg, size_t len)
+{
+	struct serve *sv = r->serve;
+	char host[256];
 	int port = 0;
 	const char *target = arg(sv, c, "target"), *ports = arg(sv, c, "port"), *mod = arg(sv, c, "module"),
 		   *path = arg(sv, c, "path");
-	if (!target || hostport_split(target, host, sizeof(host), &port) < 0 || !host_chars(host))
-		return answer_text(sv, c, PATH_PROBE, 400, "target: missing or malformed (HOST, "
-				   "HOST:PORT or [IPv6]:PORT)\n");
+	if (!target || hostport_split(target, host, sizeof(host), &port) < 0 || !host_chars(host)) {
+		snprintf(msg, len, "target: missing or malformed (HOST, HOST:PORT or [IPv6]:PORT)\n");
+		return NULL;
+	}
 	if (ports) {
 		char *e;
 		long v = strtol(ports, &e, 10);
-		if (e == ports || *e || v < 1 || v > 65535)
-			return answer_text(sv, c, PATH_PROBE, 400, "port: not 1-65535\n");
+		if (e == ports || *e || v < 1 || v > 65535) {
+			snprintf(msg, len, "port: not 1-65535\n");
+			return NULL;
+		}
 		port = (int)v;
 	}
-	if (port == 0)
-		return answer_text(sv, c, PATH_PROBE, 400, "port: missing (target=HOST:PORT or port=N)\n");
+	if (port == 0) {
+		snprintf(msg, len, "port: missing (target=HOST:PORT or port=N)\n");
+		return NULL;
+	}
 	int m = mod ? module_index(mod) : r->cfg->mode == PMODE_SYN ? MOD_SYN
 					 : r->cfg->http ? MOD_HTTP : MOD_FULL;
-	if (m < 0)
-		return answer_text(sv, c, PATH_PROBE, 400, "module: full, syn, http, tls or https\n");
+	if (m < 0) {
+		snprintf(msg, len, "module: full, syn, http, tls or https\n");
+		return NULL;
+	}
 	if (path && ((m != MOD_HTTP && m != MOD_HTTPS) || path[0] != '/' || strlen(path) > 1024 ||
-		     strpbrk(path, " \t\r\n")))
-		return answer_text(sv, c, PATH_PROBE, 400, "path: with module http, /PATH without "
-				   "spaces, at most 1024 bytes\n");
-	struct addr dst;
-	if (resolve(r, host, request_family(r, c), &dst, err, sizeof(err)) < 0)
-		return answer_text(sv, c, PATH_PROBE, 400, "target: %s\n", err);
-	if (!tspan_has(sv->allow, sv->nallow, &dst) || tset_excluded(&r->plan.targets, &dst)) {
-		sv->denied++;
-		return answer_text(sv, c, PATH_PROBE, 403, "target: %s is not in --allow\n",
-				   addr_str(&dst, a, sizeof(a)));
+		     strpbrk(path, " \t\r\n"))) {
+		snprintf(msg, len, "path: with module http, /PATH without spaces, at most 1024 bytes\n");
+		return NULL;
 	}
 	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return MHD_NO;
-	if (route_usable(r, &dst, &j->rt, err, sizeof(err)) < 0) {
+	if (!j || (path && !(j->path = strdup(path)))) {
 		free(j);
-		return answer_text(sv, c, PATH_PROBE, 503, "target: %s\n", err);
+		msg[0] = '\0';
+		return NULL;
 	}
 	j->conn = c;
 	j->module = (enum module)m;
+	j->port = port;
+	j->family = request_family(r, c);
 	j->t0 = mono_ns();
 	snprintf(j->name, sizeof(j->name), "%s", host);
 	j->pp = r->pp;
@@ -710,27 +779,86 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 	j->pp.http = m == MOD_HTTP || m == MOD_HTTPS;
 	j->pp.timeout_ns = serve_timeout_for(r->plan.timeout_ns,
 		sv->mhd.lookup_connection_value(c, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"));
-	struct flow_spec sp = { dst, (uint16_t)port, &j->rt,
-				strcmp(host, addr_str(&dst, a, sizeof(a))) ? j->name : NULL,
-				module_kind[m], &j->pp, j, NULL };
-	if (path && !(sp.http_path = j->path = strdup(path))) {
-		free(j);
-		return MHD_NO;
-	}
-	if (engine_submit(r, &sp) < 0) {
-		job_free(j);
-		sv->busy++;
-		return answer_text(sv, c, PATH_PROBE, 503, "busy: %zu probes in flight (--max-probes)\n",
-				   sv->inflight);
-	}
-	sv->inflight++;
+	return j;
+}
+
+/* A name is resolved without stopping the loop (getaddrinfo_a: a resolver
+ * thread of glibc's); serve_work looks for its answer. 0, or -1. */
+static int job_resolve(struct job *j)
+{
+	j->hints = (struct addrinfo){ .ai_family = j->family, .ai_socktype = SOCK_STREAM };
+	j->gai = (struct gaicb){ .ar_name = j->name, .ar_request = &j->hints };
+	struct gaicb *list[1] = { &j->gai };
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0)
+		return -1;
+	j->resolving = true;
+	return 0;
+}
+
+static void job_link(struct serve *sv, struct job *j)
+{
+	j->prev = NULL;
 	j->next = sv->jobs;
 	if (sv->jobs)
 		sv->jobs->prev = j;
 	sv->jobs = j;
+}
+
+static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, void **req_cls)
+{
+	struct serve *sv = r->serve;
+	char msg[400];
+	struct job *j = job_parse(r, c, msg, sizeof(msg));
+	if (!j)
+		return msg[0] ? answer_text(sv, c, PATH_PROBE, 400, "%s", msg) : MHD_NO;
+	struct addr dst;
+	unsigned code = 0;
+	bool numeric = addr_parse_numeric(j->name, j->family, &dst) == 0;
+	if (numeric) {
+		code = job_submit(r, j, &dst, msg, sizeof(msg));
+	} else if (r->cfg->numeric) {
+		code = 400;
+		snprintf(msg, sizeof(msg), "target: %s: not an address (-n)\n", j->name);
+	} else if (job_resolve(j) < 0) {
+		code = 503;
+		snprintf(msg, sizeof(msg), "target: %s: the resolver could not start\n", j->name);
+	}
+	if (code) {
+		job_free(j);
+		return answer_text(sv, c, PATH_PROBE, code, "%s", msg);
+	}
+	job_link(sv, j);
 	*req_cls = j;
 	sv->mhd.suspend_connection(c);
 	return MHD_YES;
+}
+
+/* A name resolved (or not): the job goes on, or is answered. */
+static void job_resolved(struct run *r, struct job *j)
+{
+	struct serve *sv = r->serve;
+	char msg[400];
+	unsigned code;
+	int rc = gai_error(&j->gai);
+	j->resolving = false;
+	struct addr dst;
+	if (rc == 0 && addr_from_ai(j->gai.ar_result, &dst) == 0) {
+		code = job_submit(r, j, &dst, msg, sizeof(msg));
+	} else {
+		code = 400;
+		snprintf(msg, sizeof(msg), "target: %s: %s\n", j->name,
+			 rc ? gai_strerror(rc) : "no address");
+	}
+	if (j->gai.ar_result)
+		freeaddrinfo(j->gai.ar_result);
+	j->gai.ar_result = NULL;
+	if (code == 0)
+		return; /* probing: serve_probe_done answers */
+	j->done = true;
+	j->code = code;
+	j->body = strdup(msg);
+	j->len = j->body ? strlen(j->body) : 0;
+	sv->mhd.resume_connection(j->conn);
 }
 
 static void metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
@@ -860,6 +988,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 /* ---- the end ---------------------------------------------------------------- */
 
+/* A resolution still running: cancelled, or waited for (a second at most:
+ * glibc's thread writes into the job). */
+static void job_cancel(struct job *j)
+{
+	struct timespec one = { 1, 0 };
+	const struct gaicb *list[1] = { &j->gai };
+	if (gai_cancel(&j->gai) == EAI_NOTCANCELED)
+		gai_suspend(list, 1, &one);
+	j->resolving = false;
+}
+
 static bool jobs_answering(const struct serve *sv)
 {
 	for (const struct job *j = sv->jobs; j; j = j->next)
@@ -877,6 +1016,8 @@ void serve_stop(struct run *r)
 	for (struct job *j = sv->jobs; j; j = j->next) {
 		if (j->done || j->orphan)
 			continue;
+		if (j->resolving)
+			job_cancel(j);
 		j->done = true;
 		j->code = 503;
 		j->body = strdup("tcpshake is stopping\n");

@@ -25,6 +25,15 @@ for t in nginx curl prometheus; do
 done
 bed_lossy_up
 bed_nginx 80
+# a name for nginx in the client namespace (ip netns exec puts
+# /etc/netns/NS/hosts in place of /etc/hosts): resolved without stopping
+# the prober's loop
+mkdir -p "/etc/netns/$BED_C"
+echo "$LS4 nginx.test" >"/etc/netns/$BED_C/hosts"
+# a resolver nobody answers (in the bed's own server network): names not in
+# the hosts file take a second to fail
+printf 'nameserver 198.18.20.53\noptions timeout:1 attempts:1\n' >"/etc/netns/$BED_C/resolv.conf"
+trap 'rm -rf "/etc/netns/$BED_C"; bed_lossy_down' EXIT
 in_server nft -f - <<'NFT' || exit 99
 table inet servebed {
 	chain input {
@@ -106,6 +115,16 @@ get v6 "/probe?target=[$LS6]:80" -g >/dev/null
 expect_eq "IPv6: probe_success 1" "$(val v6 probe_success)" 1
 expect_eq "IPv6: probe_ip_protocol 6" "$(val v6 probe_ip_protocol)" 6
 
+get name "/probe?target=nginx.test:80" >/dev/null
+expect_eq "a name: resolved, probed, success" "$(val name probe_success)" 1
+# a name that takes a second to fail, and an address at once: the
+# address's probe is not held up by it
+in_client sh -c "curl -s -o $BED_DIR/slow -w '%{http_code}' 'http://127.0.0.1:$P1/probe?target=slow.test:80' \
+	>$BED_DIR/slow.code & sleep 0.2; curl -s -o $BED_DIR/fast -w '%{time_total}' \
+	'http://127.0.0.1:$P1/probe?target=$LS4:80' >$BED_DIR/fast.time; wait"
+check "a slow name does not hold up another probe ($(cat "$BED_DIR/fast.time") s)" \
+	num_between "$(cat "$BED_DIR/fast.time")" 0 0.5
+expect_eq "the slow name: 400 once the resolver gives up" "$(cat "$BED_DIR/slow.code")" 400
 # ---- refused requests --------------------------------------------------------
 expect_eq "outside --allow: 403" "$(get denied "/probe?target=$LM4:80")" 403
 check "outside --allow: says why" grep -q "is not in --allow" "$BED_DIR/denied"
@@ -148,9 +167,10 @@ expect_eq "two probers at once: the first's answers all open" "$ok" 6
 
 # ---- the prober's own counters --------------------------------------------------
 get metrics /metrics >/dev/null
-# full open: 1 + 1 (the content-type check) + 10 of the 30 + 6 beside + IPv6
+# full open: 1 + 1 (the content-type check) + 1 by name + 1 beside the slow
+# name + 10 of the 30 + 6 beside + IPv6
 expect_eq "/metrics: full probes found open" \
-	"$(val metrics 'tcpshake_serve_probes_total{module="full",outcome="open"}')" 19
+	"$(val metrics 'tcpshake_serve_probes_total{module="full",outcome="open"}')" 21
 expect_eq "/metrics: one request refused by --allow" "$(val metrics tcpshake_serve_denied_total)" 1
 expect_eq "/metrics: nothing in flight" "$(val metrics tcpshake_serve_probes_in_flight)" 0
 
@@ -165,8 +185,8 @@ expect_eq "tcpdump: nothing sent to the refused target" \
 	"$(grep -c "> $LM4\.80:" "$BED_DIR/serve.txt")" 0
 expect_eq "tcpdump: one reset to nginx, the -M syn probe's (the rest closed with FIN)" \
 	"$(grep -c "> $LS4\.80: Flags \[R" "$BED_DIR/serve.txt")" 1
-expect_eq "tcpdump: a SYN to nginx for each probe of it (1+1+1+1+10+6)" \
-	"$(grep -c "> $LS4\.80: Flags \[S\]" "$BED_DIR/serve.txt")" 20
+expect_eq "tcpdump: a SYN to nginx for each probe of it (1+1+1+1+1+1+10+6)" \
+	"$(grep -c "> $LS4\.80: Flags \[S\]" "$BED_DIR/serve.txt")" 22
 
 # ---- a signal ends it cleanly -------------------------------------------------------
 kill -TERM $pid1 $pid2
