@@ -22,7 +22,7 @@ static void show_bytes(const uint8_t *data, size_t n, char *out, size_t outlen)
 		if (c == '\\') {
 			tmp[0] = tmp[1] = '\\';
 			k = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
+		} else if (c >= 0x20 && c < 0x7f && c != '"') { /* a quote would end a quoted line */
 			tmp[0] = (char)c;
 			k = 1;
 		} else {

@@ -451,9 +451,9 @@ static enum parse_result take_send(struct config *cfg, const char *arg)
 		free(buf);
 		return usage_error(cfg, "--send", err);
 	}
-	if (cfg->send_len == 0) {
+	if (cfg->send_len == 0 || cfg->send_len > PROBE_SEND_MAX) {
 		free(buf);
-		return usage_error(cfg, "--send", "empty argument");
+		return usage_error(cfg, "--send", cfg->send_len ? "more than 65536 bytes" : "empty argument");
 	}
 	free(cfg->send);
 	cfg->send = buf;
@@ -977,12 +977,24 @@ static enum parse_result banner_checks(struct config *cfg, const struct seen *sn
  * take from the command line does not apply. */
 static enum parse_result serve_checks(struct config *cfg, int ntargets)
 {
-	const char *what = ntargets > 0 ? "target" : cfg->files.n ? "--file"
-		: cfg->count_given ? "--count" : cfg->wait ? "--wait" : cfg->deadline_ns ? "--deadline"
-		: cfg->output ? "--output" : cfg->starttls ? "--starttls" : cfg->expect.compiled
-		? "--expect" : cfg->send ? "--send" : cfg->banner ? "--banner" : cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG
-		? "a flag scan" : cfg->source_port ? "--source-port" : cfg->th.expecting
-		? "--expect-state" : cfg->shard_n ? "--shard" : NULL;
+	/* what belongs to a run of named targets, or is a request's own */
+	const struct { bool set; const char *what; } run_only[] = {
+		{ ntargets > 0, "target" }, { cfg->files.n > 0, "--file" },
+		{ cfg->count_given, "--count" }, { cfg->wait, "--wait" },
+		{ cfg->deadline_ns > 0, "--deadline" }, { cfg->output != NULL, "--output" },
+		{ cfg->starttls != 0, "--starttls" }, { cfg->expect.compiled, "--expect" },
+		{ cfg->send != NULL, "--send" }, { cfg->banner, "--banner" },
+		{ cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG, "a flag scan" },
+		{ cfg->source_port != 0, "--source-port" }, { cfg->th.expecting, "--expect-state" },
+		{ cfg->shard_n != 0, "--shard" }, { cfg->smokeping, "--vcount" },
+		{ cfg->all_addresses, "--all-addresses" }, { cfg->tls, "--tls (modules tls, https)" },
+		{ cfg->sni != NULL, "--sni (each target is its name)" },
+		{ cfg->close == CLOSE_RST, "--close rst" },
+	};
+	const char *what = NULL;
+	for (size_t i = 0; i < sizeof(run_only) / sizeof(run_only[0]) && !what; i++)
+		if (run_only[i].set)
+			what = run_only[i].what;
 	if (what)
 		return usage_error(cfg, what, "conflicts with --serve (each request names its "
 					      "target and port)");

@@ -185,6 +185,12 @@ extern const struct output_ops output_csv_ops;
 extern const struct output_ops output_nagios_ops;
 extern const struct output_ops output_prometheus_ops;
 
+/* The exposition format's pieces (the prober writes its answers with them):
+ * a family's HELP and TYPE lines, and a label value quoted and escaped,
+ * valid UTF-8. */
+void prom_family(FILE *f, const char *name, const char *type, const char *help);
+void prom_label_value(FILE *f, const char *s);
+
 const struct output_ops *output_ops_for(enum format f);
 
 /* Nagios: the one plugin line, after run(): the state run() found, or

@@ -7,7 +7,7 @@
 
 /* A label value: backslash, double quote and line feed escaped; valid
  * UTF-8, as the exposition format requires. */
-static void label_value(FILE *f, const char *s)
+void prom_label_value(FILE *f, const char *s)
 {
 	fputc('"', f);
 	while (*s) {
@@ -27,19 +27,19 @@ static void labels(FILE *f, const struct flow_summary *s, const char *k, const c
 	char a[64], port[8];
 	snprintf(port, sizeof(port), "%u", s->port);
 	fputs("{target=", f);
-	label_value(f, summary_target(s));
+	prom_label_value(f, summary_target(s));
 	fputs(",addr=", f);
-	label_value(f, addr_str(&s->addr, a, sizeof(a)));
+	prom_label_value(f, addr_str(&s->addr, a, sizeof(a)));
 	fputs(",port=", f);
-	label_value(f, port);
+	prom_label_value(f, port);
 	if (k) {
 		fprintf(f, ",%s=", k);
-		label_value(f, v);
+		prom_label_value(f, v);
 	}
 	fputc('}', f);
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void prom_family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -57,13 +57,13 @@ static void prom_summary(struct output *o, const struct flow_summary *s)
 
 static void up_and_probes(FILE *f, const struct output *o)
 {
-	family(f, "tcpshake_up", "gauge", "1 if the target:port answered open in the last run, else 0.");
+	prom_family(f, "tcpshake_up", "gauge", "1 if the target:port answered open in the last run, else 0.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		fputs("tcpshake_up", f);
 		labels(f, &o->sums[i], NULL, NULL);
 		fprintf(f, " %d\n", o->sums[i].open > 0);
 	}
-	family(f, "tcpshake_probes_total", "counter", "Probes of the last run by outcome.");
+	prom_family(f, "tcpshake_probes_total", "counter", "Probes of the last run by outcome.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
 		const uint64_t n[6] = { s->open, s->closed, s->filtered, s->unreachable,
@@ -81,7 +81,7 @@ static void up_and_probes(FILE *f, const struct output *o)
 static void rtt_histogram(FILE *f, const struct output *o)
 {
 	char le[32];
-	family(f, "tcpshake_rtt_seconds", "histogram",
+	prom_family(f, "tcpshake_rtt_seconds", "histogram",
 	       "Round-trip time from our SYN to the answer, from capture timestamps.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
@@ -107,7 +107,7 @@ static void rtt_histogram(FILE *f, const struct output *o)
 
 static void phases(FILE *f, const struct output *o)
 {
-	family(f, "tcpshake_phase_seconds", "gauge",
+	prom_family(f, "tcpshake_phase_seconds", "gauge",
 	       "Average duration of each phase the last run measured, on the wire.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
@@ -182,7 +182,7 @@ static void extras(FILE *f, const struct output *o)
 			double scale;
 			if (key_seen(o, i, key) || !extra_name(key, name, sizeof(name), &scale))
 				continue;
-			family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
+			prom_family(f, name, "gauge", "A field of the probe kind's own, from the last probe.");
 			for (size_t j = i; j < o->nsums; j++) {
 				const double *v = extra_of(&o->sums[j], key);
 				if (!v)
@@ -204,7 +204,7 @@ static void tls_gauges(FILE *f, const struct output *o)
 		any |= o->sums[i].tls.seen;
 	if (!any)
 		return;
-	family(f, "tcpshake_tls_cert_expiry_timestamp_seconds", "gauge",
+	prom_family(f, "tcpshake_tls_cert_expiry_timestamp_seconds", "gauge",
 	       "The earliest notAfter of the certificate chain the server sent, in seconds since "
 	       "the epoch.");
 	for (size_t i = 0; i < o->nsums; i++) {
@@ -215,7 +215,7 @@ static void tls_gauges(FILE *f, const struct output *o)
 		labels(f, s, "tls_version", s->tls.version);
 		fprintf(f, " %lld\n", (long long)s->tls.chain_not_after);
 	}
-	family(f, "tcpshake_tls_ok", "gauge",
+	prom_family(f, "tcpshake_tls_ok", "gauge",
 	       "1 if every TLS handshake of the last run passed the check (chain, name, version).");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
@@ -236,11 +236,11 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	phases(f, o);
 	extras(f, o);
 	tls_gauges(f, o);
-	family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
+	prom_family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
 	       "When the last run ended, in seconds since the epoch.");
 	fprintf(f, "tcpshake_last_run_timestamp_seconds %.3f\n",
 		(double)(r->start_wall_ns + r->elapsed_ns) / 1e9);
-	family(f, "tcpshake_run_duration_seconds", "gauge", "How long the last run took.");
+	prom_family(f, "tcpshake_run_duration_seconds", "gauge", "How long the last run took.");
 	fprintf(f, "tcpshake_run_duration_seconds %.6f\n", (double)r->elapsed_ns / 1e9);
 }
 

@@ -18,7 +18,7 @@
  *              app:  (its bytes) APP --their FIN--> (FIN/ACK) LAST_ACK --ACK--> DONE
  *                    APP --it is done--> (FIN/ACK) FIN_WAIT as fin
  *              a peer FIN before ours: (FIN/ACK) LAST_ACK; a RST: DONE
- * A kind with an application (kind.h: http) runs it on a byte stream
+ * A kind with an application (kind.h: http, tls, https, banner, starttls) runs it on a byte stream
  * (stream.h), allocated when its handshake completes and released when
  * the engine is done with the probe (probe_release): the peer's data is
  * reassembled (out-of-order segments held), each data segment acknowledged

@@ -25,7 +25,7 @@
 
 enum path { PATH_PROBE, PATH_METRICS, PATH_OTHER, PATHS };
 static const char *const path_name[PATHS] = { "/probe", "/metrics", "other" };
-static const unsigned codes[] = { 200, 400, 403, 404, 405, 503 };
+static const unsigned codes[] = { 200, 400, 403, 404, 405, 500, 503 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
 enum module { MOD_FULL, MOD_SYN, MOD_HTTP, MOD_TLS, MOD_HTTPS, MODULES };
@@ -426,25 +426,7 @@ static enum MHD_Result answer_text(struct serve *sv, struct MHD_Connection *c, e
 
 #define PROM_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
 
-/* A label value as the exposition format wants it. */
-static void label(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 /* Did the probe succeed: open; with tls and https its TLS check passed;
  * with http and https a status below 400. */
@@ -466,23 +448,23 @@ static void tls_numbers(FILE *f, const struct probe *p)
 	const struct tls_result *t = p->res.tls;
 	if (!t || !t->version[0])
 		return;
-	family(f, "probe_tls_version_info", "gauge", "The TLS version negotiated.");
+	prom_family(f, "probe_tls_version_info", "gauge", "The TLS version negotiated.");
 	fprintf(f, "probe_tls_version_info{version=\"TLS %s\"} 1\n",
 		strncmp(t->version, "TLSv", 4) == 0 ? t->version + 4 : t->version);
 	if (t->cert_present) {
 		int64_t earliest = t->chain_not_after ? t->chain_not_after : t->not_after;
-		family(f, "probe_ssl_earliest_cert_expiry", "gauge",
+		prom_family(f, "probe_ssl_earliest_cert_expiry", "gauge",
 		       "The earliest notAfter of the chain the server sent, in seconds since the epoch.");
 		fprintf(f, "probe_ssl_earliest_cert_expiry %lld\n", (long long)earliest);
-		family(f, "tcpshake_probe_cert_verify", "gauge",
+		prom_family(f, "tcpshake_probe_cert_verify", "gauge",
 		       "1 if the chain verified to a trusted root and named the target.");
 		fprintf(f, "tcpshake_probe_cert_verify %d\n",
 			t->verify_ok && (!t->hostname_checked || t->hostname_ok));
 	}
-	family(f, "tcpshake_probe_tls_ok", "gauge", "1 if the TLS check passed.");
+	prom_family(f, "tcpshake_probe_tls_ok", "gauge", "1 if the TLS check passed.");
 	fprintf(f, "tcpshake_probe_tls_ok %d\n", tls_check_error(t) == NULL);
 	if (p->res.tls_handshake_ns >= 0) {
-		family(f, "tcpshake_probe_tls_handshake_seconds", "gauge",
+		prom_family(f, "tcpshake_probe_tls_handshake_seconds", "gauge",
 		       "Our ClientHello leaving to the handshake complete, on the wire.");
 		fprintf(f, "tcpshake_probe_tls_handshake_seconds %.9f\n",
 			(double)p->res.tls_handshake_ns / 1e9);
@@ -494,48 +476,48 @@ static void probe_numbers(FILE *f, const struct probe *p)
 	const struct probe_result *res = &p->res;
 	char flags[9], icmp[48];
 	if (res->rtt_source != RTT_NONE) {
-		family(f, "tcpshake_probe_rtt_seconds", "gauge",
+		prom_family(f, "tcpshake_probe_rtt_seconds", "gauge",
 		       "Our SYN to the answer; from capture timestamps when rtt_wire is 1.");
 		fprintf(f, "tcpshake_probe_rtt_seconds %.9f\n", (double)res->rtt_ns / 1e9);
-		family(f, "tcpshake_probe_rtt_wire", "gauge",
+		prom_family(f, "tcpshake_probe_rtt_wire", "gauge",
 		       "1 if the RTT is from capture timestamps (the wire), 0 if from the clock.");
 		fprintf(f, "tcpshake_probe_rtt_wire %d\n", res->rtt_source == RTT_WIRE);
 	}
-	family(f, "tcpshake_probe_syns", "gauge", "SYNs sent (more than 1: one was lost or late).");
+	prom_family(f, "tcpshake_probe_syns", "gauge", "SYNs sent (more than 1: one was lost or late).");
 	fprintf(f, "tcpshake_probe_syns %u\n", res->syns);
 	if (res->flags) {
-		family(f, "tcpshake_probe_reply", "gauge",
+		prom_family(f, "tcpshake_probe_reply", "gauge",
 		       "The answer's TCP flags, TTL (hop limit), window and MSS.");
 		fputs("tcpshake_probe_reply{flags=", f);
-		label(f, tcp_flags_str(res->flags, flags));
+		prom_label_value(f, tcp_flags_str(res->flags, flags));
 		fprintf(f, ",ttl=\"%u\",window=\"%u\",mss=\"%u\"} 1\n", res->ttl, res->win, res->mss);
 	}
 	if (res->outcome == OUTCOME_UNREACHABLE) {
-		family(f, "tcpshake_probe_icmp", "gauge", "The ICMP error that answered, by type and code.");
+		prom_family(f, "tcpshake_probe_icmp", "gauge", "The ICMP error that answered, by type and code.");
 		fprintf(f, "tcpshake_probe_icmp{type=\"%u\",code=\"%u\",name=", res->icmp_type,
 			res->icmp_code);
-		label(f, icmp_name(p->dst.family, res->icmp_type, res->icmp_code, icmp, sizeof(icmp)));
+		prom_label_value(f, icmp_name(p->dst.family, res->icmp_type, res->icmp_code, icmp, sizeof(icmp)));
 		fputs("} 1\n", f);
 	}
 	if (p->kind->handshake && p->kind->after != AFTER_RESET) {
-		family(f, "tcpshake_probe_established", "gauge", "1 if the handshake completed.");
+		prom_family(f, "tcpshake_probe_established", "gauge", "1 if the handshake completed.");
 		fprintf(f, "tcpshake_probe_established %d\n", res->established);
 	}
 	if (res->close != CLOSE_NONE) {
-		family(f, "tcpshake_probe_close", "gauge", "How the connection ended.");
+		prom_family(f, "tcpshake_probe_close", "gauge", "How the connection ended.");
 		fputs("tcpshake_probe_close{how=", f);
-		label(f, close_name(res->close));
+		prom_label_value(f, close_name(res->close));
 		fputs("} 1\n", f);
 	}
 	if (res->close_ns >= 0 && res->close == CLOSE_FIN) {
-		family(f, "tcpshake_probe_close_seconds", "gauge", "Our FIN to theirs, on the wire.");
+		prom_family(f, "tcpshake_probe_close_seconds", "gauge", "Our FIN to theirs, on the wire.");
 		fprintf(f, "tcpshake_probe_close_seconds %.9f\n", (double)res->close_ns / 1e9);
 	}
 	tls_numbers(f, p);
 	if ((p->kind == &kind_http || p->kind == &kind_https) && res->http.status) {
-		family(f, "tcpshake_probe_http_status_code", "gauge", "The HTTP response's status code.");
+		prom_family(f, "tcpshake_probe_http_status_code", "gauge", "The HTTP response's status code.");
 		fprintf(f, "tcpshake_probe_http_status_code %d\n", res->http.status);
-		family(f, "tcpshake_probe_http_ttfb_seconds", "gauge",
+		prom_family(f, "tcpshake_probe_http_ttfb_seconds", "gauge",
 		       "Our request to the first response byte, on the wire.");
 		fprintf(f, "tcpshake_probe_http_ttfb_seconds %.9f\n", (double)res->http.ttfb_ns / 1e9);
 	}
@@ -549,17 +531,17 @@ static char *probe_body(const struct job *j, const struct probe *p, size_t *len)
 	if (!f)
 		return NULL;
 	const struct probe_result *res = &p->res;
-	family(f, "probe_success", "gauge", "1 if the probe succeeded (open; with module http, a "
-					  "status below 400).");
+	prom_family(f, "probe_success", "gauge", "1 if the probe succeeded (open; with tls and https "
+					  "the TLS check passed; with http and https a status below 400).");
 	fprintf(f, "probe_success %d\n", probe_ok(j, res));
-	family(f, "probe_duration_seconds", "gauge", "From the request to the probe's end.");
+	prom_family(f, "probe_duration_seconds", "gauge", "From the request to the probe's end.");
 	fprintf(f, "probe_duration_seconds %.6f\n", (double)(mono_ns() - j->t0) / 1e9);
-	family(f, "probe_ip_protocol", "gauge", "The IP version of the probe: 4 or 6.");
+	prom_family(f, "probe_ip_protocol", "gauge", "The IP version of the probe: 4 or 6.");
 	fprintf(f, "probe_ip_protocol %d\n", p->dst.family == AF_INET6 ? 6 : 4);
-	family(f, "tcpshake_probe_outcome", "gauge", "1 for the state the probe found.");
+	prom_family(f, "tcpshake_probe_outcome", "gauge", "1 for the state the probe found.");
 	for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++) {
 		fputs("tcpshake_probe_outcome{outcome=", f);
-		label(f, outcome_name((enum outcome)o));
+		prom_label_value(f, outcome_name((enum outcome)o));
 		fprintf(f, "} %d\n", res->outcome == (enum outcome)o);
 	}
 	probe_numbers(f, p);
@@ -863,7 +845,7 @@ static void job_resolved(struct run *r, struct job *j)
 
 static void metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
-	family(f, name, type, help);
+	prom_family(f, name, type, help);
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
@@ -875,24 +857,23 @@ static enum MHD_Result metrics_request(struct run *r, struct MHD_Connection *c)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return MHD_NO;
-	count_request(sv, PATH_METRICS, 200); /* this one included */
-	family(f, "tcpshake_build_info", "gauge", "tcpshake's version.");
+	prom_family(f, "tcpshake_build_info", "gauge", "tcpshake's version.");
 	fprintf(f, "tcpshake_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	family(f, "tcpshake_serve_start_time_seconds", "gauge", "When the prober started.");
+	prom_family(f, "tcpshake_serve_start_time_seconds", "gauge", "When the prober started.");
 	fprintf(f, "tcpshake_serve_start_time_seconds %.3f\n", (double)sv->start_wall / 1e9);
-	family(f, "tcpshake_serve_requests_total", "counter", "HTTP requests by path and status code.");
+	prom_family(f, "tcpshake_serve_requests_total", "counter", "HTTP requests by path and status code.");
 	for (int p = 0; p < PATHS; p++)
 		for (size_t i = 0; i < NCODES; i++)
 			if (sv->requests[p][i])
 				fprintf(f, "tcpshake_serve_requests_total{path=\"%s\",code=\"%u\"} %llu\n",
 					path_name[p], codes[i], (unsigned long long)sv->requests[p][i]);
-	family(f, "tcpshake_serve_probes_total", "counter", "Probes done, by module and outcome.");
+	prom_family(f, "tcpshake_serve_probes_total", "counter", "Probes done, by module and outcome.");
 	for (int m = 0; m < MODULES; m++)
 		for (int o = OUTCOME_OPEN; o <= OUTCOME_UNREACHABLE; o++)
 			fprintf(f, "tcpshake_serve_probes_total{module=\"%s\",outcome=\"%s\"} %llu\n",
 				module_name[m], outcome_name((enum outcome)o),
 				(unsigned long long)sv->probes[m][o]);
-	family(f, "tcpshake_serve_probe_success_total", "counter", "Probes that succeeded, by module.");
+	prom_family(f, "tcpshake_serve_probe_success_total", "counter", "Probes that succeeded, by module.");
 	for (int m = 0; m < MODULES; m++)
 		fprintf(f, "tcpshake_serve_probe_success_total{module=\"%s\"} %llu\n", module_name[m],
 			(unsigned long long)sv->success[m]);
@@ -917,15 +898,7 @@ static enum MHD_Result metrics_request(struct run *r, struct MHD_Connection *c)
 		free(buf);
 		return MHD_NO;
 	}
-	struct MHD_Response *res = sv->mhd.create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-	if (!res) {
-		free(buf);
-		return MHD_NO;
-	}
-	sv->mhd.add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_TYPE);
-	enum MHD_Result rc = sv->mhd.queue_response(c, 200, res);
-	sv->mhd.destroy_response(res);
-	return rc;
+	return answer(sv, c, PATH_METRICS, 200, PROM_TYPE, buf, len);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -959,7 +932,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return metrics_request(r, c);
 	if (strcmp(url, "/") == 0)
 		return answer_text(sv, c, p, 200,
-				   "tcpshake %s prober\n\n/probe?target=HOST:PORT&module=full|syn|http"
+				   "tcpshake %s prober\n\n/probe?target=HOST:PORT&module=full|syn|http|tls|https"
 				   "  one probe, as Prometheus metrics\n/metrics"
 				   "  the prober's own counters\n", PACKAGE_VERSION);
 	return answer_text(sv, c, p, 404, "%s: not found (/probe, /metrics)\n", url);

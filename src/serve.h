@@ -4,7 +4,7 @@
  * The capture, the raw sockets, the held source ports and the firewall
  * guard are set up once, as for a run; then an HTTP server (libmicrohttpd,
  * driven from the engine's own poll loop: one thread) takes
- *   GET /probe?target=HOST[:PORT]&port=N&module=full|syn|http
+ *   GET /probe?target=HOST[:PORT]&port=N&module=full|syn|http|tls|https
  * and answers with the metrics of one probe of that target:port
  * (probe_success, probe_duration_seconds, tcpshake's outcome, flags, wire
  * RTT and phases), and GET /metrics with the prober's own counters. Each

@@ -375,7 +375,8 @@ static void key_text(X509 *leaf, char *out, size_t len)
 		snprintf(out, len, "DSA %d", bits);
 		break;
 	default:
-		snprintf(out, len, "%s %d", OBJ_nid2sn(EVP_PKEY_get_base_id(k)), bits);
+		const char *sn = OBJ_nid2sn(EVP_PKEY_get_base_id(k));
+		snprintf(out, len, "%s %d", sn ? sn : "unknown", bits);
 	}
 }
 
