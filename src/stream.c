@@ -239,7 +239,9 @@ void stream_acked(struct stream *st, uint32_t una)
 	uint32_t k = una - st->s_base;
 	if ((int32_t)k <= 0)
 		return;
-	k = min32(k, st->s_len);
+	k = min32(k, st->s_len); /* beyond it: our FIN */
+	if (k == 0)
+		return; /* nothing held (nothing ever sent: no buffer either) */
 	memmove(st->sbuf, st->sbuf + k, st->s_len - k);
 	st->s_base += k;
 	st->s_len -= k;

@@ -261,3 +261,14 @@ Test(stream, send_offsets_wrap)
 	stream_acked(st, 4u);
 	cr_assert_eq(memcmp(stream_send_bytes(st, 4u, 80), msg + 20, 80), 0);
 }
+
+Test(stream, an_ack_of_our_fin_with_nothing_ever_sent)
+{
+	/* a kind that only reads (--expect): no send buffer was ever made, and
+	 * the peer acknowledges our FIN, one beyond the data */
+	stream_acked(st, 1);
+	cr_assert_eq(stream_send_end(st), 0);
+	cr_assert(stream_append(st, "x", 1));
+	stream_acked(st, 2); /* the byte and the FIN */
+	cr_assert_eq(stream_send_end(st), 1);
+}
