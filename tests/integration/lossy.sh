@@ -67,6 +67,8 @@ for fam in 4 6; do
 		fresh
 		in_client "$TCPSHAKE" -j -c 40 -i 0.05 -W 10 $http -p 80 "$addr" >"$BED_DIR/$name.json" 2>"$BED_DIR/$name.err"
 		expect_eq "IPv$fam 10% loss${http:+ $http}: 40 probes open" "$(probes "$BED_DIR/$name.json")" "open=40 "
+		jq -c 'select(.type=="probe" and .outcome!="open") | [.sport, .outcome, .syns, .segments]' \
+			"$BED_DIR/$name.json" | sed 's/^/# not open: /'
 		if [ -n "$http" ]; then
 			expect_eq "IPv$fam 10% loss --http: 40 times status 200" \
 				"$(jq -r 'select(.type=="probe") | .http.status' "$BED_DIR/$name.json" | grep -c '^200$')" 40
