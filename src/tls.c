@@ -374,9 +374,10 @@ static void key_text(X509 *leaf, char *out, size_t len)
 	case EVP_PKEY_DSA:
 		snprintf(out, len, "DSA %d", bits);
 		break;
-	default:
+	default: {
 		const char *sn = OBJ_nid2sn(EVP_PKEY_get_base_id(k));
 		snprintf(out, len, "%s %d", sn ? sn : "unknown", bits);
+	}
 	}
 }
 
