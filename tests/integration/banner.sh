@@ -144,6 +144,8 @@ bed_loss 10 10 2222,25
 run lossy -c 20 -i 0.05 -W 10 --expect '^SSH-2\.0-' $LS4 -p 2222
 expect_eq "10% loss: sshd, exit 0" "$rc" 0
 check "10% loss: every probe matched" probe_true lossy '.banner.matched == true'
+jq -c 'select(.type=="probe" and .banner.matched != true) | [.sport, .outcome, .syns, .close,
+	.banner, .segments]' "$BED_DIR/lossy.json" | sed 's/^/# not matched: /'
 run lossyst -c 5 -i 0.05 -W 10 --starttls smtp --ca "$TLS_CA" "$TLS_ADDR4" -p 25
 expect_eq "10% loss: starttls smtp, exit 0" "$rc" 0
 check "10% loss: every STARTTLS verified" probe_true lossyst '.cert.verify == true and .tls.error == null'
