@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "targets.h"
 #include "tls.h"
 
 #define SERVE_MIN_TIMEOUT_NS (100 * INT64_C(1000000))
@@ -594,34 +595,13 @@ void serve_probe_done(struct run *r, struct flow *f, const struct probe *p)
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* The first address of a resolver's answer. 0, or -1. */
+/* The first IPv4 or IPv6 address of a resolver's answer. 0, or -1. */
 static int addr_from_ai(const struct addrinfo *ai, struct addr *a)
 {
-	for (; ai; ai = ai->ai_next) {
-		memset(a, 0, sizeof(*a));
-		a->family = ai->ai_family;
-		if (ai->ai_family == AF_INET) {
-			memcpy(a->b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	for (; ai; ai = ai->ai_next)
+		if (addr_from_sockaddr(a, ai->ai_addr) == 0)
 			return 0;
-		}
-		if (ai->ai_family == AF_INET6) {
-			memcpy(a->b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
-			return 0;
-		}
-	}
 	return -1;
-}
-
-/* host as a numeric address of the family asked for (any: 0). 0, or -1. */
-static int addr_parse_numeric(const char *host, int family, struct addr *a)
-{
-	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST }, *ai;
-	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
-		return -1;
-	int rc = addr_from_ai(ai, a);
-	freeaddrinfo(ai);
-	return rc;
 }
 
 /* The route to dst, now (the kernel's choice, or -I / -S), if it leaves by
@@ -795,7 +775,8 @@ static enum MHD_Result probe_request(struct run *r, struct MHD_Connection *c, vo
 		return msg[0] ? answer_text(sv, c, PATH_PROBE, 400, "%s", msg) : MHD_NO;
 	struct addr dst;
 	unsigned code = 0;
-	bool numeric = addr_parse_numeric(j->name, j->family, &dst) == 0;
+	char why[160];
+	bool numeric = target_resolve(j->name, j->family, 1, &dst, why, sizeof(why)) == 0;
 	if (numeric) {
 		code = job_submit(r, j, &dst, msg, sizeof(msg));
 	} else if (r->cfg->numeric) {
