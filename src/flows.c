@@ -111,33 +111,57 @@ const struct probe_kind *flows_kind(const struct plan *pl, uint32_t seq)
 }
 
 /* Fill a flow slot for target index t, port index pi. */
+/* What every flow starts with: its target:port and route, its summary's
+ * identity, and the HTTP request when it sends one (path). -1 when out of
+ * memory (fs->nomem). */
+struct flow_id {
+	struct addr dst;
+	uint16_t port;
+	const struct route *rt;
+	const char *name;
+	enum probe_mode mode;
+	const char *kind;
+	bool http;
+	const char *path;
+};
+
+static int flow_begin(struct flows *fs, struct flow *f, const struct flow_id *id)
+{
+	memset(f, 0, sizeof(*f));
+	f->live = true;
+	f->dst = id->dst;
+	f->port = id->port;
+	f->rt = id->rt;
+	struct flow_summary *s = &f->sum;
+	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
+	s->name = id->name;
+	s->addr = f->dst;
+	s->port = f->port;
+	s->mode = id->mode;
+	s->kind = id->kind;
+	s->http = id->http;
+	if (id->http && !(f->req = http_request(fs->plan->cfg, id->path, summary_target(s), &f->dst,
+						 f->port, &f->req_len))) {
+		fs->nomem = true;
+		return -1;
+	}
+	return 0;
+}
+
 static int open_flow(struct flows *fs, uint32_t slot, uint64_t t, size_t pi)
 {
 	const struct plan *pl = fs->plan;
 	const struct config *cfg = pl->cfg;
 	struct flow *f = &fs->v[slot];
-	const char *name;
+	struct flow_id id = { .port = cfg->ports.v[pi], .mode = cfg->mode, .http = cfg->http,
+			      .path = cfg->http_path,
+			      .kind = cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(pl, 0)->name };
 	size_t block;
-	memset(f, 0, sizeof(*f));
-	tset_at(&pl->targets, t, &f->dst, &name, &block);
-	f->live = true;
-	f->port = cfg->ports.v[pi];
-	f->rt = &pl->routes[block];
-	struct flow_summary *s = &f->sum;
-	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
-	s->name = name;
-	s->index = t * cfg->ports.n + pi;
-	s->addr = f->dst;
-	s->port = f->port;
-	s->mode = cfg->mode;
-	s->kind = cfg->mode == PMODE_PERFLAG ? "flags" : flows_kind(pl, 0)->name;
-	s->http = cfg->http;
-	if (cfg->http &&
-	    !(f->req = http_request(cfg, cfg->http_path, summary_target(s), &f->dst, f->port,
-				    &f->req_len))) {
-		fs->nomem = true;
+	tset_at(&pl->targets, t, &id.dst, &id.name, &block);
+	id.rt = &pl->routes[block];
+	if (flow_begin(fs, f, &id) < 0)
 		return -1;
-	}
+	f->sum.index = t * cfg->ports.n + pi;
 	if (cfg->smokeping && pl->count) {
 		if (!(f->rtts = malloc(pl->count * sizeof(*f->rtts)))) {
 			fs->nomem = true;
@@ -196,29 +220,16 @@ int flows_add(struct flows *fs, const struct flow_spec *sp)
 		return -1;
 	uint32_t slot = fs->free[--fs->nfree];
 	struct flow *f = &fs->v[slot];
-	memset(f, 0, sizeof(*f));
-	f->live = true;
-	f->dst = sp->dst;
-	f->port = sp->port;
-	f->rt = sp->rt;
-	f->kind = sp->kind;
-	f->pp = sp->pp;
-	f->owner = sp->owner;
-	struct flow_summary *s = &f->sum;
-	addr_str(&f->dst, s->target_buf, sizeof(s->target_buf));
-	s->name = sp->name;
-	s->addr = f->dst;
-	s->port = f->port;
-	s->mode = sp->pp->mode;
-	s->kind = sp->kind->name;
-	s->http = sp->kind == &kind_http || sp->kind == &kind_https;
-	if (s->http &&
-	    !(f->req = http_request(cfg, sp->http_path ? sp->http_path : cfg->http_path ? cfg->http_path
-				    : "/", summary_target(s), &f->dst, f->port, &f->req_len))) {
-		fs->nomem = true;
+	bool http = sp->kind == &kind_http || sp->kind == &kind_https;
+	struct flow_id id = { sp->dst, sp->port, sp->rt, sp->name, sp->pp->mode, sp->kind->name, http,
+			      sp->http_path ? sp->http_path : cfg->http_path ? cfg->http_path : "/" };
+	if (flow_begin(fs, f, &id) < 0) {
 		release(fs, slot);
 		return -1;
 	}
+	f->kind = sp->kind;
+	f->pp = sp->pp;
+	f->owner = sp->owner;
 	/* a number of its own, not 0: the ISN is keyed by it, and a slot's
 	 * port comes round to the same target:port again */
 	uint32_t seq = fs->serial++ & 0x0fffffffu;
