@@ -555,3 +555,94 @@ NFT
 	echo "flag-bed listener did not start"
 	exit 99
 }
+
+# ---- the path bed ----------------------------------------------------------
+# bed_path_up builds four namespaces in a line, routed hop by hop, IPv4 and
+# IPv6 (for traceroute, path MTU and middlebox tests):
+#   client $BED_C   veth0 198.18.31.1/24    2001:db8:31::1/64   (default via r1)
+#   r1     $BED_R1  left  198.18.31.254     2001:db8:31::fe     (the client side)
+#                   right 198.18.32.1       2001:db8:32::1
+#   r2     $BED_R2  left  198.18.32.2       2001:db8:32::2
+#                   right 198.18.33.254     2001:db8:33::fe     (the server side)
+#   server $BED_S   veth0 198.18.33.2/24    2001:db8:33::2/64   (default via r2)
+# Both routers forward, decrement the TTL and hop limit and answer with ICMP
+# errors without a rate limit; offloads are off on every link, so that each
+# frame is one whole segment (a router sends frag-needed for what it cannot
+# forward). in_r1 and in_r2 run a command in a router.
+BED_R1="$BED_ID-r1"
+BED_R2="$BED_ID-r2"
+PC4=198.18.31.1 PR1A4=198.18.31.254 PR1B4=198.18.32.1 PR2A4=198.18.32.2 PR2B4=198.18.33.254 PS4=198.18.33.2
+PC6=2001:db8:31::1 PR1A6=2001:db8:31::fe PR1B6=2001:db8:32::1 PR2A6=2001:db8:32::2 PR2B6=2001:db8:33::fe PS6=2001:db8:33::2
+
+bed_path_down() {
+	local ns
+	for ns in "$BED_R1" "$BED_R2"; do
+		if ip netns list 2>/dev/null | grep -qw "$ns"; then
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			ip netns del "$ns" 2>/dev/null
+		fi
+	done
+	bed_down
+}
+
+bed_path_up() {
+	bed_skip_unless_root
+	command -v ethtool >/dev/null || { echo "SKIP: needs ethtool"; exit 77; }
+	trap 'bed_path_down' EXIT
+	trap 'exit 130' INT TERM
+	local ns dev
+	for ns in "$BED_C" "$BED_R1" "$BED_R2" "$BED_S"; do
+		ip netns add "$ns" || exit 99
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 net.ipv4.icmp_ratelimit=0 \
+			net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 \
+			net.ipv4.icmp_msgs_burst=1000000
+	done
+	ip link add name veth0 netns "$BED_C" type veth peer name left netns "$BED_R1" || exit 99
+	ip link add name right netns "$BED_R1" type veth peer name left netns "$BED_R2" || exit 99
+	ip link add name right netns "$BED_R2" type veth peer name veth0 netns "$BED_S" || exit 99
+	for ns in "$BED_R1" "$BED_R2"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+		for dev in left right; do
+			ip netns exec "$ns" ethtool -K $dev tx off tso off gso off gro off >/dev/null 2>&1
+			ip -n "$ns" link set dev $dev up
+		done
+	done
+	for ns in "$BED_C" "$BED_S"; do
+		ip netns exec "$ns" ethtool -K veth0 tx off tso off gso off gro off >/dev/null 2>&1
+		ip -n "$ns" link set veth0 up
+	done
+	ip -n "$BED_C" addr add $PC4/24 dev veth0
+	ip -n "$BED_C" addr add $PC6/64 dev veth0 nodad
+	ip -n "$BED_R1" addr add $PR1A4/24 dev left
+	ip -n "$BED_R1" addr add $PR1A6/64 dev left nodad
+	ip -n "$BED_R1" addr add $PR1B4/24 dev right
+	ip -n "$BED_R1" addr add $PR1B6/64 dev right nodad
+	ip -n "$BED_R2" addr add $PR2A4/24 dev left
+	ip -n "$BED_R2" addr add $PR2A6/64 dev left nodad
+	ip -n "$BED_R2" addr add $PR2B4/24 dev right
+	ip -n "$BED_R2" addr add $PR2B6/64 dev right nodad
+	ip -n "$BED_S" addr add $PS4/24 dev veth0
+	ip -n "$BED_S" addr add $PS6/64 dev veth0 nodad
+	ip -n "$BED_C" route add default via $PR1A4
+	ip -n "$BED_C" -6 route add default via $PR1A6
+	ip -n "$BED_R1" route add 198.18.33.0/24 via $PR2A4
+	ip -n "$BED_R1" -6 route add 2001:db8:33::/64 via $PR2A6
+	ip -n "$BED_R2" route add 198.18.31.0/24 via $PR1B4
+	ip -n "$BED_R2" -6 route add 2001:db8:31::/64 via $PR1B6
+	ip -n "$BED_S" route add default via $PR2B4
+	ip -n "$BED_S" -6 route add default via $PR2B6
+	# the path works end to end before any test runs (neighbours resolved)
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$BED_C" ping -c1 -W1 -q $PS4 >/dev/null 2>&1 &&
+			ip netns exec "$BED_C" ping -6 -c1 -W1 -q $PS6 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "the path bed does not forward"
+	exit 99
+}
+
+in_r1() { ip netns exec "$BED_R1" "$@"; }
+in_r2() { ip netns exec "$BED_R2" "$@"; }
