@@ -133,62 +133,6 @@ void capture_close(struct capture *c)
 	c->fd = -1;
 }
 
-/* In the child: close every descriptor but the capture sockets (so no pipe
- * a caller reads, and no firewall guard, outlives this process), then exit
- * and let the kernel release the sockets here. */
-_Noreturn static void keep_only(const struct capture *caps, size_t n)
-{
-	int keep[CAPTURE_MAX];
-	size_t k = 0;
-	for (size_t i = 0; i < n && k < CAPTURE_MAX; i++)
-		if (caps[i].p)
-			keep[k++] = caps[i].fd;
-	fds_close_all_but(keep, k);
-	_exit(0);
-}
-
-/* Does our PID namespace's init reap the orphans it adopts? It does when it
- * catches SIGCHLD or ignores it (the kernel then reaps for it); a process
- * that does neither - a shell script or a program run as PID 1 of a
- * container - would keep our exit child as a zombie for good. Unknown
- * (no /proc): assume not. */
-static bool init_reaps(void)
-{
-	char line[256];
-	unsigned long long caught = 0, ignored = 0;
-	FILE *f = fopen("/proc/1/status", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		(void)(sscanf(line, "SigCgt: %llx", &caught) || sscanf(line, "SigIgn: %llx", &ignored));
-	}
-	fclose(f);
-	unsigned long long chld = 1ULL << (SIGCHLD - 1);
-	return (caught & chld) || (ignored & chld);
-}
-
-void capture_close_detached(struct capture *caps, size_t n)
-{
-	if (!init_reaps()) { /* no one would reap the child: release here */
-		for (size_t i = 0; i < n; i++)
-			capture_close(&caps[i]);
-		return;
-	}
-	int devnull = n > 0 && n <= CAPTURE_MAX ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
-	pid_t pid = devnull >= 0 ? fork() : -1;
-	if (pid == 0)
-		keep_only(caps, n);
-	for (size_t i = 0; i < n; i++) {
-		/* the child holds the socket: here, pcap frees its handle
-		 * against /dev/null in the socket's place */
-		if (pid > 0 && caps[i].p)
-			dup2(devnull, caps[i].fd);
-		capture_close(&caps[i]);
-	}
-	if (devnull >= 0)
-		close(devnull);
-}
-
 uint64_t capture_drops(struct capture *c)
 {
 	struct pcap_stat st;

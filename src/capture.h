@@ -60,13 +60,6 @@ int capture_open(struct capture *c, const char *dev, const struct capture_size *
 		 const char *filter, char *err, size_t errlen);
 void capture_close(struct capture *c);
 
-/* Close them all without waiting for the kernel. Releasing a packet socket
- * with a ring waits out two RCU grace periods (some 25 ms on an idle
- * machine), time a caller waiting for the exit status would spend idle. A
- * child that keeps only the capture sockets takes the last references and
- * exits; this process lets go of its own at once. If that cannot be done,
- * they are closed here, waiting. */
-void capture_close_detached(struct capture *caps, size_t n);
 
 /* Kernel drop counter since open (ps_drop + ps_ifdrop). */
 uint64_t capture_drops(struct capture *c);

@@ -294,8 +294,10 @@ static int setup_tls(struct run *r)
 	return 0;
 }
 
-/* Full mode: the kernel must not reset our connections (see guard.h). */
-static int install_guard(struct run *r)
+/* Full mode: the kernel must not reset our connections (see guard.h). The
+ * table is built by a child while the captures are set up (start_guard, then
+ * open_captures, then finish_guard): each waits in the kernel. */
+static int start_guard(struct run *r)
 {
 	char err[320];
 	struct port_run runs[GUARD_MAX_RUNS];
@@ -308,7 +310,19 @@ static int install_guard(struct run *r)
 	size_t nruns = port_runs(r->pool.port, r->pool.n, runs, GUARD_MAX_RUNS);
 	struct guard_spec gs = { (long)getpid(), 0, runs, nruns, r->srcs, r->nsrcs, GUARD_MARK };
 	gs.tag = run_keyed(r, 1, 0xfffffffeu);
-	if (guard_install(&r->guard, &gs, err, sizeof(err)) < 0) {
+	if (guard_begin(&r->guard, &gs, err, sizeof(err)) < 0) {
+		diag_error(r->diag, "firewall guard: %s", err);
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+static int finish_guard(struct run *r)
+{
+	char err[320];
+	if (r->guard.child < 0)
+		return 0; /* none started */
+	if (guard_finish(&r->guard, err, sizeof(err)) < 0) {
 		diag_error(r->diag, "firewall guard: %s", err);
 		return EXIT_SYSTEM;
 	}
@@ -908,11 +922,33 @@ static int close_output(struct run *r, int rc)
 	return rc;
 }
 
-/* The guard goes first: the table is gone when the caller sees us exit. */
+/* The guard's socket (the table goes with it) and the capture sockets:
+ * their release in the kernel waits out RCU grace periods (some 40 ms in
+ * all), left to the kernel to do after we exit. The table can outlive us by
+ * that much (the man page says so); it only drops RSTs of ports we no
+ * longer hold. Privileges are dropped by now, so it cannot be deleted
+ * first: nftables takes only a CAP_NET_ADMIN caller's request. */
+static void release_sockets(struct run *r)
+{
+	int fds[CAPTURE_MAX + 1];
+	size_t n = 0;
+	if (r->guard.fd >= 0)
+		fds[n++] = r->guard.fd;
+	for (size_t i = 0; i < r->ncaps; i++)
+		if (r->caps[i].p)
+			fds[n++] = r->caps[i].fd;
+	struct release rl;
+	(void)release_begin(&rl, fds, n); /* or released by the closes below */
+	guard_remove(&r->guard);
+	for (size_t i = 0; i < r->ncaps; i++)
+		capture_close(&r->caps[i]); /* pcap unmaps the ring: its reference too */
+	release_end(&rl);
+}
+
 static void teardown(struct run *r)
 {
 	serve_free(r); /* the listening socket first: no request is taken now */
-	guard_remove(&r->guard);
+	release_sockets(r);
 	craft_close(&r->craft);
 	tls_ctx_free(&r->tls);
 	port_pool_release(&r->pool);
@@ -920,7 +956,6 @@ static void teardown(struct run *r)
 	for (int i = 0; i < 2; i++)
 		if (r->wake_fd[i] >= 0)
 			close(r->wake_fd[i]);
-	capture_close_detached(r->caps, r->ncaps);
 	port_table_free(&r->ports);
 	flows_free(&r->flows);
 	sched_free(&r->sched);
@@ -983,7 +1018,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 {
 	struct run r;
 	memset(&r, 0, sizeof(r));
-	r.guard.fd = -1;
+	r.guard = (struct guard){ .fd = -1, .child = -1, .chan = -1, .errfd = -1 };
 	r.wake_fd[0] = r.wake_fd[1] = -1;
 	r.cfg = cfg;
 	r.plan.cfg = cfg;
@@ -999,7 +1034,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	    (rc = setup_tls(&r)) != 0 ||
 	    (rc = route_blocks(&r)) != 0 || (rc = setup_ports(&r)) != 0 ||
 	    (rc = setup_flows(&r)) != 0 || (rc = open_raw(&r)) != 0 ||
-	    (rc = install_guard(&r)) != 0 || (rc = open_captures(&r)) != 0 ||
+	    (rc = start_guard(&r)) != 0 || (rc = open_captures(&r)) != 0 ||
+	    (rc = finish_guard(&r)) != 0 ||
 	    (cfg->serve && (rc = serve_open(&r)) != 0)) {
 		teardown(&r);
 		return not_started(&r, rc);

@@ -211,11 +211,12 @@ static void explain(const char *msg, const char *said, int status, char *err, si
 			 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
+int guard_begin(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
 {
-	char rules[16384], msg[256], said[200];
-	int chan[2], errp[2], status = 0;
-	g->fd = -1;
+	char rules[16384];
+	int chan[2], errp[2];
+	g->fd = g->chan = g->errfd = -1;
+	g->child = -1;
 	if (guard_name(s, g->table, sizeof(g->table)) < 0 ||
 	    guard_ruleset(s, rules, sizeof(rules)) < 0) {
 		snprintf(err, errlen, "ruleset too long");
@@ -248,21 +249,63 @@ int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t
 	}
 	close(chan[1]);
 	close(errp[1]);
-	g->fd = receive_fd(chan[0], msg, sizeof(msg));
-	close(chan[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	g->child = pid;
+	g->chan = chan[0];
+	g->errfd = errp[0];
+	return 0;
+}
+
+/* The child's answer, and the child reaped. */
+static int collect_child(struct guard *g, char *msg, size_t msglen, char *said, size_t saidlen,
+			 int *status)
+{
+	*status = 0;
+	g->fd = receive_fd(g->chan, msg, msglen);
+	close(g->chan);
+	g->chan = -1;
+	while (waitpid(g->child, status, 0) < 0 && errno == EINTR)
 		;
-	child_said(errp[0], said, sizeof(said));
-	close(errp[0]);
-	if (g->fd < 0) {
+	g->child = -1;
+	child_said(g->errfd, said, saidlen);
+	close(g->errfd);
+	g->errfd = -1;
+	return g->fd;
+}
+
+int guard_finish(struct guard *g, char *err, size_t errlen)
+{
+	char msg[256], said[200];
+	int status;
+	if (g->child < 0) {
+		snprintf(err, errlen, "no table is being built");
+		return -1;
+	}
+	if (collect_child(g, msg, sizeof(msg), said, sizeof(said), &status) < 0) {
 		explain(msg, said, status, err, errlen);
 		return -1;
 	}
 	return 0;
 }
 
+int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
+{
+	if (guard_begin(g, s, err, errlen) < 0)
+		return -1;
+	return guard_finish(g, err, errlen);
+}
+
+/* A table still being built is waited for (it is removed like any other). */
+static void reap_builder(struct guard *g)
+{
+	char msg[256], said[200];
+	int status;
+	if (g->child >= 0)
+		collect_child(g, msg, sizeof(msg), said, sizeof(said), &status);
+}
+
 void guard_remove(struct guard *g)
 {
+	reap_builder(g);
 	if (g->fd >= 0)
 		close(g->fd);
 	g->fd = -1;

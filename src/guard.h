@@ -5,7 +5,8 @@
  * lives, an nftables table drops those RSTs: family inet, named after our
  * pid and a random tag (unique across PID namespaces sharing one network
  * namespace), with the owner flag, so it exists only as long as its netlink
- * socket - it vanishes when the process exits, is killed or crashes. Its one
+ * socket - it vanishes when the process exits, is killed or crashes (the
+ * kernel may release the socket some milliseconds after the exit). Its one
  * chain drops only RSTs leaving from the source ports this run holds (see
  * ports.h: no other process can have them) and our addresses that do not
  * carry our mark (every segment we send is marked with SO_MARK); another
@@ -30,6 +31,9 @@
 struct guard {
 	int fd;            /* the netlink socket that owns the table; -1 none */
 	char table[64];
+	/* while guard_begin's child builds it: the child, its channel and
+	 * what it prints (-1: none) */
+	int child, chan, errfd;
 };
 
 struct guard_spec {
@@ -46,10 +50,18 @@ struct guard_spec {
 int guard_name(const struct guard_spec *s, char *buf, size_t len);
 int guard_ruleset(const struct guard_spec *s, char *buf, size_t len);
 
-/* Install it; -1 with a reason in err. */
+/* Install it; -1 with a reason in err. guard_begin starts building it in a
+ * child and returns at once (the caller sets up the rest meanwhile: the
+ * packet ring's set-up waits out an RCU grace period too); guard_finish
+ * waits for the table. guard_install does both. */
 int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen);
+int guard_begin(struct guard *g, const struct guard_spec *s, char *err, size_t errlen);
+int guard_finish(struct guard *g, char *err, size_t errlen);
 
-/* Remove it (closing the netlink socket is what removes an owner table). */
+/* Remove it: close the socket (the owner table goes with its socket). A
+ * table still being built is waited for first. The socket's release waits
+ * out an RCU grace period in the kernel; engine.c hands it to the kernel to
+ * release after we exit (fds_release_async) before this. */
 void guard_remove(struct guard *g);
 
 #endif

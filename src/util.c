@@ -2,11 +2,13 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int64_t mono_ns(void)
@@ -163,6 +165,51 @@ int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		return -1;
 	*off += (size_t)n;
 	return 0;
+}
+
+/* How: the descriptors travel, with one end of a socket pair, into the
+ * queue of that same end, and release_end closes both ends. The pair is then
+ * reached only from its own queue, a cycle that the kernel's collector of
+ * in-flight descriptors frees (AF_UNIX garbage collection, started by that
+ * close); it runs in a kernel worker on recent kernels (6.18 here), whose
+ * file releases are deferred to another worker: not in this process, nor
+ * in its exit. Where the collector runs in the closing task (older
+ * kernels), the release happens there, as close() would do it. No child
+ * process: nothing for a PID 1 that does not reap to keep as a zombie. */
+int release_begin(struct release *rl, const int *fds, size_t n)
+{
+	int sent[251];
+	rl->pair[0] = rl->pair[1] = -1;
+	if (n == 0 || n > 250 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, rl->pair) < 0)
+		return -1;
+	sent[0] = rl->pair[1];
+	memcpy(sent + 1, fds, n * sizeof(int));
+	char ctl[CMSG_SPACE(sizeof(sent))], byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = CMSG_SPACE((n + 1) * sizeof(int)) };
+	memset(ctl, 0, sizeof(ctl));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((n + 1) * sizeof(int));
+	memcpy(CMSG_DATA(c), sent, (n + 1) * sizeof(int));
+	if (sendmsg(rl->pair[0], &m, MSG_DONTWAIT) != 1) {
+		close(rl->pair[0]);
+		close(rl->pair[1]);
+		rl->pair[0] = rl->pair[1] = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void release_end(struct release *rl)
+{
+	if (rl->pair[0] < 0)
+		return;
+	close(rl->pair[1]); /* now held by its own queue alone */
+	close(rl->pair[0]); /* its release starts the collector */
+	rl->pair[0] = rl->pair[1] = -1;
 }
 
 static int int_cmp(const void *a, const void *b)

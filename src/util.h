@@ -54,6 +54,20 @@ const char *str_show(const char *s, size_t max, char *out, size_t outlen);
 /* Close every descriptor but the n in keep (sorted here, in place). */
 void fds_close_all_but(int *keep, size_t n);
 
+/* Let the kernel release sockets in the background, after this process has
+ * exited if need be: a socket whose release waits out RCU grace periods (a
+ * packet ring, an nftables owner socket: some 10 ms each) would otherwise
+ * hold the exit, and a caller timing us. release_begin takes a reference
+ * to each of fds; the caller then closes them as usual (and unmaps what it
+ * mapped of them), and release_end lets go of ours: the last. A failed
+ * begin (-1: too many, no memory) leaves the releases to the caller's
+ * closes; release_end is then a no-op. */
+struct release {
+	int pair[2];
+};
+int release_begin(struct release *rl, const int *fds, size_t n);
+void release_end(struct release *rl);
+
 /* Append to buf at *off with a checked vsnprintf; -1 once it is full. */
 int buf_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

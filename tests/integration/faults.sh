@@ -20,7 +20,7 @@ for mode in syn full; do
 	check "$mode: one clear line naming the interface ($(head -n1 "$BED_DIR/down.err"))" \
 		sh -c "test \$(wc -l <'$BED_DIR/down.err') = 1 && grep -qE '^tcpshake: .*interface veth0 went down\$' '$BED_DIR/down.err'"
 	check "$mode: the statistics so far" grep -q "tcpshake statistics" "$BED_DIR/down.out"
-	expect_eq "$mode: no table left" "$(in_client nft list tables | grep -c tcpshake_)" 0
+	expect_eq "$mode: no table left" "$(bed_tables_left)" 0
 	ip -n "$BED_C" link set veth0 up
 	sleep 0.3
 done

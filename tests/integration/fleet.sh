@@ -30,7 +30,7 @@ sleep 0.5
 expect_eq "full mode at scale: every open host's application saw one connection and a clean end of file" \
 	"$(grep -c '^accept' "$BED_DIR/listener.log"),$(grep -c '^eof' "$BED_DIR/listener.log"),$(grep -c '^rst' "$BED_DIR/listener.log")" \
 	"256,256,0"
-expect_eq "full mode at scale: no table left" "$(in_client nft list tables | grep -c tcpshake_)" 0
+expect_eq "full mode at scale: no table left" "$(bed_tables_left)" 0
 
 # IPv6 2001:db8:1::/118 (1024): the same split
 for mode in syn full; do

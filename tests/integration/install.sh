@@ -44,7 +44,7 @@ expect_eq "unprivileged user: full mode closed with fin" \
 sleep 0.2
 expect_eq "unprivileged user: the server saw one accept and a clean end of file" \
 	"$(grep -c '^accept 80' "$BED_DIR/listener.log"),$(grep -c '^eof 80' "$BED_DIR/listener.log")" "1,1"
-expect_eq "no table left" "$(in_client nft list tables | grep -c tcpshake_)" 0
+expect_eq "no table left" "$(bed_tables_left)" 0
 # the prober as the unprivileged user, with the file capabilities: it
 # serves, probes, and keeps no capability once serving
 if command -v curl >/dev/null; then
@@ -64,7 +64,7 @@ if command -v curl >/dev/null; then
 	kill -TERM $spid
 	wait $spid
 	expect_eq "unprivileged prober: SIGTERM, exit 0, no table left" \
-		"$?,$(in_client nft list tables | grep -c tcpshake_)" "0,0"
+		"$?,$(bed_tables_left)" "0,0"
 fi
 
 mkdir -p "$BED_DIR/nocap" && cp "$prefix/bin/tcpshake" "$BED_DIR/nocap/tcpshake" && chmod 755 "$BED_DIR/nocap"

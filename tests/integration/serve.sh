@@ -197,7 +197,7 @@ wait $pid2
 t1=$(date +%s%N)
 expect_eq "SIGTERM: exit 0" "$rc" 0
 check "SIGTERM: gone within 1 s" test $(( (t1 - t0) / 1000000 )) -lt 1000
-expect_eq "SIGTERM: no guard table left" "$(in_client nft list tables | grep -c tcpshake_)" 0
+expect_eq "SIGTERM: no guard table left" "$(bed_tables_left)" 0
 check "SIGTERM: the port is closed" sh -c "! ip netns exec $BED_C curl -s -o /dev/null \
 	http://127.0.0.1:$P1/metrics"
 

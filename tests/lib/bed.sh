@@ -198,6 +198,20 @@ expect_eq() {
 	fi
 }
 
+# bed_tables_left: the guard tables left in the client's namespace once the
+# runs that made them have exited. The kernel releases a run's guard socket,
+# and with it its table, after the exit (within some tens of milliseconds:
+# tcpshake does not wait for it), so this waits up to 2 s for them to go.
+bed_tables_left() {
+	local i n=0
+	for i in $(seq 40); do
+		n=$(in_client nft list tables 2>/dev/null | grep -c tcpshake_)
+		[ "$n" -eq 0 ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
 # jq_true FILE EXPR: EXPR, over all JSON lines of FILE as one array, is true.
 jq_true() { jq -e -s "$2" "$1" >/dev/null; }
 

@@ -1,10 +1,13 @@
 /* The BPF filter text: valid for libpcap, narrow, and never overflowing. */
 #include <criterion/criterion.h>
+#include <poll.h>
+#include <unistd.h>
 #include <pcap/pcap.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "capture.h"
+#include "util.h"
 #include "frames.h"
 #include "targets.h"
 
@@ -99,4 +102,33 @@ Test(capture, filter_still_narrow)
 	memcpy(buf, v4_icmp_admin, sizeof(v4_icmp_admin));
 	buf[14 + 20] = 8; /* an echo request */
 	cr_assert_not(passes(buf, sizeof(v4_icmp_admin)));
+}
+
+/* release_begin/release_end (util.h): what is handed over stays open until
+ * release_end, whatever the caller closes, and is then released by the
+ * kernel (a pipe's write end: its reader sees the end of file). */
+Test(release, the_kernel_releases_what_is_handed_over)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	struct release rl;
+	cr_assert_eq(release_begin(&rl, &p[1], 1), 0);
+	close(p[1]);
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, 50), 0, "released before release_end");
+	release_end(&rl);
+	cr_assert_eq(poll(&pfd, 1, 2000), 1, "not released within 2 s of release_end");
+	char c;
+	cr_assert_eq(read(p[0], &c, 1), 0, "the write end is closed");
+	close(p[0]);
+}
+
+Test(release, nothing_handed_over_is_a_no_op)
+{
+	struct release rl;
+	cr_assert_eq(release_begin(&rl, NULL, 0), -1);
+	release_end(&rl);
+	int fds[251] = { 0 };
+	cr_assert_eq(release_begin(&rl, fds, 251), -1, "more than one message holds");
+	release_end(&rl);
 }
