@@ -1,6 +1,9 @@
 /* guard.c - an owner-flagged nftables table that drops the kernel's RSTs. */
 #include "guard.h"
 
+#include "config.h"
+
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -126,36 +129,75 @@ static void send_fd(int chan, int fd)
  * Every other descriptor is closed first: libmnl waits on its socket with
  * select(), which cannot take a descriptor above FD_SETSIZE, and a fleet
  * holds thousands of ports. */
+/* libnftables' functions, from the library opened in the child. */
+struct nft_api {
+	struct nft_ctx *(*ctx_new)(uint32_t flags);
+	int (*buffer_output)(struct nft_ctx *ctx);
+	int (*buffer_error)(struct nft_ctx *ctx);
+	int (*run_cmd)(struct nft_ctx *ctx, const char *buf);
+	const char *(*error_buffer)(struct nft_ctx *ctx);
+	void (*ctx_free)(struct nft_ctx *ctx);
+};
+
+static int nft_load(struct nft_api *a, char *msg, size_t msglen)
+{
+	void *lib = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(msg, msglen, "%s (Debian: apt-get install libnftables1)", dlerror());
+		return -1;
+	}
+	if (!(*(void **)&a->ctx_new = dlsym(lib, "nft_ctx_new")) ||
+	    !(*(void **)&a->buffer_output = dlsym(lib, "nft_ctx_buffer_output")) ||
+	    !(*(void **)&a->buffer_error = dlsym(lib, "nft_ctx_buffer_error")) ||
+	    !(*(void **)&a->run_cmd = dlsym(lib, "nft_run_cmd_from_buffer")) ||
+	    !(*(void **)&a->error_buffer = dlsym(lib, "nft_ctx_get_error_buffer")) ||
+	    !(*(void **)&a->ctx_free = dlsym(lib, "nft_ctx_free"))) {
+		snprintf(msg, msglen, "%s: a function is missing", NFT_SONAME);
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: build the table, hand its socket back (or the reason).
+ * Every other descriptor is closed first: libmnl waits on its socket with
+ * select(), which cannot take a descriptor above FD_SETSIZE, and a fleet
+ * holds thousands of ports. libnftables is opened here, not linked: the
+ * parent never loads it. */
 _Noreturn static void install_child(int chan, int errfd, const char *rules)
 {
 	char msg[256];
+	struct nft_api nft;
 	/* what libnftables prints itself goes to our parent, not the terminal */
 	dup2(errfd, STDERR_FILENO);
 	int keep[] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, chan };
 	fds_close_all_but(keep, sizeof(keep) / sizeof(keep[0]));
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft) {
+	msg[0] = '\001';
+	if (nft_load(&nft, msg + 1, sizeof(msg) - 1) < 0) {
+		(void)!write(chan, msg, strlen(msg + 1) + 1);
+		_exit(1);
+	}
+	struct nft_ctx *ctx = nft.ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx) {
 		(void)!write(chan, "\001libnftables: no context", 24);
 		_exit(1);
 	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, rules) != 0) {
-		first_line(nft_ctx_get_error_buffer(nft), msg + 1, sizeof(msg) - 1);
-		msg[0] = '\001';
+	nft.buffer_output(ctx);
+	nft.buffer_error(ctx);
+	if (nft.run_cmd(ctx, rules) != 0) {
+		first_line(nft.error_buffer(ctx), msg + 1, sizeof(msg) - 1);
 		(void)!write(chan, msg, strlen(msg + 1) + 1);
-		nft_ctx_free(nft);
+		nft.ctx_free(ctx);
 		_exit(1);
 	}
 	int fd = find_nf_socket(chan);
 	if (fd < 0) {
 		(void)!write(chan, "\001no netlink socket", 18);
-		nft_ctx_free(nft);
+		nft.ctx_free(ctx);
 		_exit(1);
 	}
 	send_fd(chan, fd);
 	/* the socket in flight holds its own reference: the table lives on */
-	nft_ctx_free(nft);
+	nft.ctx_free(ctx);
 	_exit(0);
 }
 
