@@ -1,16 +1,23 @@
-/* capture.c - the pcap handle and its filter. */
+/* capture.c - the capture: a packet socket or libpcap's ring, and its filter. */
 #include "capture.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static int host_list(const struct filter_spec *f, char *buf, size_t len, size_t *off,
 		     const char *dir)
@@ -67,6 +74,181 @@ static void stamp_in_stack(int fd)
 	(void)setsockopt(fd, SOL_PACKET, PACKET_TIMESTAMP, &soft, sizeof(soft));
 }
 
+/* ---- direct: a packet socket without a ring ------------------------------ */
+
+/* The link type libpcap would give dev, for the links read directly: 0 for
+ * any other (libpcap then captures). */
+static int direct_linktype(int fd, const char *dev, int *lo)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return 0;
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return 0;
+	*lo = ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		return DLT_EN10MB;
+	case ARPHRD_NONE: /* a tun device: the IP packet alone */
+		return DLT_RAW;
+	default:
+		return 0;
+	}
+}
+
+/* The filter, compiled by libpcap for the link type, in the kernel: before
+ * the socket is bound, so that nothing else is ever queued. */
+static int attach_filter(struct capture *c, const char *filter)
+{
+	struct bpf_program prog;
+	pcap_t *dead = pcap_open_dead_with_tstamp_precision(c->linktype, (int)c->snaplen,
+							     PCAP_TSTAMP_PRECISION_NANO);
+	if (!dead) {
+		snprintf(c->err, sizeof(c->err), "capture filter: out of memory");
+		return -1;
+	}
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(c->err, sizeof(c->err), "capture filter: %s", pcap_geterr(dead));
+		pcap_close(dead);
+		return -1;
+	}
+	/* struct bpf_insn is the kernel's struct sock_filter, as libpcap has it */
+	struct sock_fprog fp = { (unsigned short)prog.bf_len, (struct sock_filter *)prog.bf_insns };
+	int rc = setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+	if (rc < 0)
+		snprintf(c->err, sizeof(c->err), "capture filter: %s", strerror(errno));
+	pcap_freecode(&prog);
+	pcap_close(dead);
+	return rc;
+}
+
+/* The receive buffer as large as the ring would have been (beyond the
+ * system's rmem_max only with CAP_NET_ADMIN). */
+static void size_buffer(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+/* 1: open; 0: not a link read directly (use libpcap); -1: failed. */
+static int direct_open(struct capture *c, const struct capture_size *sz, const char *filter)
+{
+	int one = 1;
+	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
+		snprintf(c->err, sizeof(c->err), "capture on %s: %s", c->dev, strerror(errno));
+		return -1;
+	}
+	unsigned ifindex = if_nametoindex(c->dev);
+	c->linktype = direct_linktype(c->fd, c->dev, &c->lo);
+	if (ifindex == 0 || c->linktype == 0) {
+		close(c->fd);
+		c->fd = -1;
+		return 0;
+	}
+	c->snaplen = (size_t)sz->snaplen;
+	c->buf = malloc(c->snaplen);
+	if (!c->buf) {
+		snprintf(c->err, sizeof(c->err), "capture on %s: out of memory", c->dev);
+		return -1;
+	}
+	if (attach_filter(c, filter) < 0)
+		return -1;
+	stamp_in_stack(c->fd);
+	size_buffer(c->fd, sz->buffer);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = (int)ifindex };
+	if (setsockopt(c->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
+	    bind(c->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		snprintf(c->err, sizeof(c->err), "capture on %s: %s", c->dev, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/* One frame: its wire length (the kernel's auxiliary data: the filter's
+ * snap length cuts what is queued), its stamp, whether it is a loopback
+ * frame's outgoing copy (the same frame comes in next). 0: none waiting. */
+static ssize_t direct_read(struct capture *c, struct pcap_pkthdr *h, bool *skip)
+{
+	char ctl[CMSG_SPACE(sizeof(struct tpacket_auxdata)) + CMSG_SPACE(sizeof(struct timespec))];
+	struct sockaddr_ll from;
+	struct iovec iov = { c->buf, c->snaplen };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(c->fd, &m, MSG_TRUNC | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	struct timespec ts = { 0, 0 };
+	size_t wire = (size_t)n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts)))
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct tpacket_auxdata))) {
+			struct tpacket_auxdata aux;
+			memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
+			wire = aux.tp_len;
+		}
+	}
+	if (ts.tv_sec == 0 && ts.tv_nsec == 0)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	*skip = c->lo && from.sll_pkttype == PACKET_OUTGOING;
+	h->ts.tv_sec = ts.tv_sec;
+	h->ts.tv_usec = ts.tv_nsec; /* nanosecond precision, as libpcap's */
+	h->caplen = (bpf_u_int32)((size_t)n < c->snaplen ? (size_t)n : c->snaplen);
+	h->len = (bpf_u_int32)(wire > h->caplen ? wire : h->caplen);
+	return 1;
+}
+
+static int direct_dispatch(struct capture *c, int max, pcap_handler cb, u_char *user)
+{
+	int got = 0;
+	for (int i = 0; i < max; i++) {
+		struct pcap_pkthdr h;
+		bool skip = false;
+		ssize_t rc = direct_read(c, &h, &skip);
+		if (rc < 0) {
+			if (errno == ENETDOWN)
+				snprintf(c->err, sizeof(c->err), "the interface %s went down", c->dev);
+			else if (errno == ENXIO || errno == ENODEV)
+				snprintf(c->err, sizeof(c->err), "the interface %s disappeared", c->dev);
+			else
+				snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+			return -1;
+		}
+		if (rc == 0)
+			break;
+		if (skip)
+			continue;
+		cb(user, &h, c->buf);
+		got++;
+	}
+	return got;
+}
+
+int capture_dispatch(struct capture *c, int max, pcap_handler cb, u_char *user)
+{
+	if (c->p) {
+		int rc = pcap_dispatch(c->p, max, cb, user);
+		if (rc == PCAP_ERROR)
+			snprintf(c->err, sizeof(c->err), "%s", pcap_geterr(c->p));
+		return rc < 0 ? -1 : rc;
+	}
+	return c->fd >= 0 ? direct_dispatch(c, max, cb, user) : 0;
+}
+
+const char *capture_error(struct capture *c)
+{
+	return c->err;
+}
+
+/* ---- libpcap's ring ------------------------------------------------------ */
+
 int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
 		 const char *filter, char *err, size_t errlen)
 {
@@ -75,6 +257,16 @@ int capture_open(struct capture *c, const char *dev, const struct capture_size *
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(c->dev, sizeof(c->dev), "%s", dev);
+	if (sz->direct) {
+		int rc = direct_open(c, sz, filter);
+		if (rc > 0)
+			return 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s", c->err);
+			capture_close(c);
+			return -1;
+		}
+	}
 	c->p = pcap_create(dev, ebuf);
 	if (!c->p) {
 		snprintf(err, errlen, "capture on %s: %s", dev, ebuf);
@@ -129,6 +321,10 @@ void capture_close(struct capture *c)
 {
 	if (c->p)
 		pcap_close(c->p);
+	else if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	c->buf = NULL;
 	c->p = NULL;
 	c->fd = -1;
 }
@@ -136,6 +332,13 @@ void capture_close(struct capture *c)
 uint64_t capture_drops(struct capture *c)
 {
 	struct pcap_stat st;
+	if (!c->p && c->fd >= 0) {
+		struct tpacket_stats ts;
+		socklen_t l = sizeof(ts);
+		if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &ts, &l) == 0)
+			c->drops += ts.tp_drops;
+		return c->drops;
+	}
 	if (!c->p || pcap_stats(c->p, &st) < 0)
 		return 0;
 	return (uint64_t)st.ps_drop + st.ps_ifdrop;

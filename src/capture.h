@@ -12,11 +12,22 @@
 /* Interfaces one run captures on, at the most. */
 #define CAPTURE_MAX 8
 
+/* A capture is libpcap's (a packet ring: what a fleet needs) or, for a few
+ * probes, a plain packet socket read frame by frame ("direct"): setting up
+ * a ring waits out an RCU grace period in the kernel (some 10 ms), a
+ * single check's largest cost. Both filter with the same program (compiled
+ * by libpcap) and stamp frames with the kernel's same clock. */
 struct capture {
-	pcap_t *p;
+	pcap_t *p;         /* libpcap's, or NULL: direct */
 	int fd;
 	int linktype;
 	char dev[32];
+	/* direct: */
+	uint8_t *buf;
+	size_t snaplen;
+	int lo;            /* on loopback: our frames come back in, not out too */
+	uint64_t drops;    /* the kernel's count, summed (it resets on reading) */
+	char err[PCAP_ERRBUF_SIZE];
 };
 
 /* What the filter lets through: TCP between our port range and the
@@ -44,6 +55,9 @@ struct capture_size {
 	 * 15 of them, a TLS handshake alone 12. Timestamps are the kernel's
 	 * either way. */
 	bool packed;
+	/* A plain packet socket, no ring (a few probes); libpcap where the
+	 * link is not one it reads (Ethernet, loopback, raw IP). */
+	bool direct;
 };
 
 #define PACKED_WAIT_MS 1
@@ -59,6 +73,12 @@ struct capture_size {
 int capture_open(struct capture *c, const char *dev, const struct capture_size *sz,
 		 const char *filter, char *err, size_t errlen);
 void capture_close(struct capture *c);
+
+/* Hand each frame waiting (at most max) to cb, as pcap_dispatch does
+ * (nanosecond timestamps in ts.tv_usec). The count, or -1 with the reason
+ * in capture_error. */
+int capture_dispatch(struct capture *c, int max, pcap_handler cb, u_char *user);
+const char *capture_error(struct capture *c);
 
 
 /* Kernel drop counter since open (ps_drop + ps_ifdrop). */

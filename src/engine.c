@@ -364,7 +364,10 @@ static int open_captures(struct run *r)
 	 * segment cut short is taken only as far as it was captured; --serve
 	 * may be asked for any kind */
 	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
-	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole), whole };
+	/* a health check's few probes: no ring to set up (see capture.h) */
+	bool direct = !r->plan.fleet && !r->cfg->serve;
+	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole), whole,
+				   direct };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
 		fs.nhosts = 0; /* too many hosts for one program: ports alone */
 		capture_filter_text(&fs, filter, sizeof(filter));
@@ -646,8 +649,9 @@ static void drain_captures(struct run *r)
 {
 	for (size_t i = 0; i < r->ncaps; i++) {
 		struct dispatch_ctx d = { r, r->caps[i].linktype };
-		if (pcap_dispatch(r->caps[i].p, DRAIN_MAX, on_frame, (u_char *)&d) == PCAP_ERROR) {
-			diag_error(r->diag, "capture on %s: %s", r->caps[i].dev, pcap_geterr(r->caps[i].p));
+		if (capture_dispatch(&r->caps[i], DRAIN_MAX, on_frame, (u_char *)&d) < 0) {
+			diag_error(r->diag, "capture on %s: %s", r->caps[i].dev,
+				   capture_error(&r->caps[i]));
 			r->fatal = EXIT_SYSTEM;
 		}
 	}
@@ -935,7 +939,7 @@ static void release_sockets(struct run *r)
 	if (r->guard.fd >= 0)
 		fds[n++] = r->guard.fd;
 	for (size_t i = 0; i < r->ncaps; i++)
-		if (r->caps[i].p)
+		if (r->caps[i].fd >= 0)
 			fds[n++] = r->caps[i].fd;
 	struct release rl;
 	(void)release_begin(&rl, fds, n); /* or released by the closes below */
