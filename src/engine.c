@@ -490,11 +490,21 @@ static void schedule_pump(struct run *r, int64_t when)
 	engine_schedule(r, (struct event){ when, EV_PUMP, 0 });
 }
 
+static void drain_captures(struct run *r);
+
+/* A burst of sends (or of due events) reads the capture every so many:
+ * the ring then holds what a few hundred microseconds bring, not a whole
+ * burst's answers (fewer drops from a smaller ring). */
+#define DRAIN_EVERY 64
+
 /* Start what the flow scheduler says is due, while ports are free. */
 static void pump(struct run *r, int64_t now)
 {
 	struct flow_step st;
+	unsigned started = 0;
 	while (!r->fatal) {
+		if (++started % DRAIN_EVERY == 0)
+			drain_captures(r); /* finished probes only schedule a pump */
 		flows_next(&r->flows, now, r->free_n > 0, &st);
 		if (st.kind != STEP_SEND) {
 			if (st.kind == STEP_WAIT)
@@ -806,9 +816,12 @@ static void event_loop(struct run *r)
 		/* 2. every due deadline, timeouts before sends at equal times */
 		int64_t now = mono_ns();
 		struct event e;
+		unsigned handled = 0;
 		while (!finished(r) && sched_peek(&r->sched) && sched_peek(&r->sched)->when_ns <= now) {
 			sched_pop(&r->sched, &e);
 			handle_event(r, &e, now);
+			if (++handled % DRAIN_EVERY == 0)
+				drain_captures(r);
 		}
 		/* 3. --serve: requests in, answers out */
 		if (r->serve && !r->fatal)
