@@ -113,7 +113,15 @@ static int make_plan(struct run *r)
 	r->plan.adaptive = r->plan.space > SMALL_RUN;
 	/* like ping for one target:port named on the command line; else one each */
 	bool ping_like = !r->plan.fleet && cfg->files.n == 0 && cfg->ntargets == 1;
-	r->plan.count = cfg->count_given ? (uint64_t)cfg->count : ping_like || cfg->wait ? 0 : 1;
+	/* a trace follows the probes: they must end */
+	bool tracing = cfg->trace || cfg->trace_on_fail;
+	r->plan.count = cfg->count_given ? (uint64_t)cfg->count
+			: (ping_like && !tracing) || cfg->wait ? 0 : 1;
+	if (cfg->trace && r->plan.space > TRACE_MAX_FLOWS) {
+		diag_error(r->diag, "--trace: at most %d target:ports (this run has %llu)",
+			   TRACE_MAX_FLOWS, (unsigned long long)r->plan.space);
+		return EXIT_USAGE;
+	}
 	if (cfg->mode == PMODE_PERFLAG) /* a round of five kinds per count */
 		r->plan.count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
 	r->plan.retries = cfg->retries >= 0 ? cfg->retries : r->plan.adaptive ? 1 : 0;
@@ -406,9 +414,11 @@ static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 	struct syn_options opt = { .len = 0 };
 	if (p->kind->flags & TCPF_SYN)
 		craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn,
-			     kind_sends_ack(p->kind) ? p->ack0 : 0, p->kind->flags,
-			     p->kind->flags & TCPF_SYN ? WINDOW : SCAN_WINDOW, opt.b, opt.len, NULL, 0 };
+	struct tcp_seg s = { .src = &p->src, .dst = &p->dst, .sport = p->sport, .dport = p->dport,
+			     .seq = p->isn, .ack = kind_sends_ack(p->kind) ? p->ack0 : 0,
+			     .flags = p->kind->flags,
+			     .win = p->kind->flags & TCPF_SYN ? WINDOW : SCAN_WINDOW, .opts = opt.b,
+			     .optlen = opt.len };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
 		endpoint_str(&p->dst, p->dport, ep, sizeof(ep));
@@ -435,9 +445,11 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 	if (with_ts)
 		craft_ts_option(ts, o->tsval, p->ts_recent);
 	const uint8_t *data = probe_seg_payload(p, o);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
-			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
-			     data, data ? o->data_len : 0 };
+	struct tcp_seg s = { .src = &p->src, .dst = &p->dst, .sport = p->sport, .dport = p->dport,
+			     .seq = o->seq, .ack = o->ack, .flags = o->flags,
+			     .win = rst ? 0 : probe_window(p), .opts = with_ts ? ts : NULL,
+			     .optlen = with_ts ? sizeof(ts) : 0, .payload = data,
+			     .len = data ? o->data_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
@@ -446,8 +458,8 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
  * the kernel would send it, but the guard drops the kernel's. */
 static void send_closed_reply(struct run *r, const struct segment *seg, const struct seg_out *o)
 {
-	struct tcp_seg s = { &seg->dst, &seg->src, seg->dport, seg->sport, o->seq, o->ack, o->flags,
-			     0, NULL, 0, NULL, 0 };
+	struct tcp_seg s = { .src = &seg->dst, .dst = &seg->src, .sport = seg->dport,
+			     .dport = seg->sport, .seq = o->seq, .ack = o->ack, .flags = o->flags };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err);
 }
@@ -533,6 +545,30 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 	arm_timer(r, p, timer);
 }
 
+/* --trace: every target:port; --trace-on-fail: one filtered or unreachable.
+ * Traced once the probes are done, in the order they finished. */
+static void queue_trace(struct run *r, const struct flow *f)
+{
+	enum outcome oc = summary_outcome(&f->sum);
+	if (!r->cfg->trace &&
+	    !(r->cfg->trace_on_fail && (oc == OUTCOME_FILTERED || oc == OUTCOME_UNREACHABLE)))
+		return;
+	if (!r->trace_jobs && !(r->trace_jobs = calloc(TRACE_MAX_FLOWS, sizeof(*r->trace_jobs)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return;
+	}
+	if (r->ntrace_jobs == TRACE_MAX_FLOWS) {
+		r->traces_skipped++;
+		return;
+	}
+	struct trace_job *j = &r->trace_jobs[r->ntrace_jobs++];
+	j->dst = f->dst;
+	j->rt = f->rt;
+	j->port = f->port;
+	snprintf(j->target, sizeof(j->target), "%s", summary_target(&f->sum));
+}
+
 /* A probe is done: the scheduler reports it; its port goes to the back of
  * the queue and the probe lingers (DONE) until the port is taken again. */
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
@@ -548,8 +584,10 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 			report_probe(r, p);
 		}
 		if (d == DONE_CLOSED) {
-			if (!r->serve)
+			if (!r->serve) {
 				report_flow(r, f);
+				queue_trace(r, f);
+			}
 			flows_close(&r->flows, p->flow);
 		}
 	}
@@ -598,6 +636,18 @@ static void on_stray(struct run *r, const struct segment *seg)
 		send_closed_reply(r, seg, &o);
 }
 
+/* A segment of the running trace: the target's SYN/ACK gets our RST, as
+ * the syn kind's does (the server keeps nothing). */
+static bool trace_frame(struct run *r, const struct segment *seg)
+{
+	struct seg_out o;
+	enum trace_match m = trace_segment(r->trace, seg);
+	if (m == TM_TARGET && (seg->flags & TCPF_SYN) && probe_closed_reply(seg, &o))
+		send_closed_reply(r, seg, &o);
+	r->rep.received += m == TM_HOP || m == TM_TARGET;
+	return m != TM_NONE;
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
@@ -607,6 +657,8 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	/* nanosecond precision: tv_usec holds nanoseconds */
 	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
 	if (decode_frame_wire(d->linktype, bytes, h->caplen, h->len, ts, &seg) < 0)
+		return;
+	if (r->trace && trace_frame(r, &seg))
 		return;
 	struct probe_actions a;
 	struct probe *p = match_segment(&r->ports, &seg, &ev);
@@ -705,10 +757,11 @@ int engine_submit(struct run *r, const struct flow_spec *sp)
 	return slot;
 }
 
+static void poll_for(struct run *r, int64_t d);
+
 /* Sleep in poll() exactly until the next deadline, a frame or a signal. */
 static void wait_for_work(struct run *r)
 {
-	struct pollfd pfd[CAPTURE_MAX + 2];
 	const struct event *next = sched_peek(&r->sched);
 	int64_t d = next ? next->when_ns - mono_ns() : NS_PER_SEC;
 	if (r->serve) {
@@ -716,6 +769,13 @@ static void wait_for_work(struct run *r)
 		if (sd >= 0 && sd < d)
 			d = sd;
 	}
+	poll_for(r, d);
+}
+
+/* Sleep in poll() for d ns at most: a frame or a signal ends it sooner. */
+static void poll_for(struct run *r, int64_t d)
+{
+	struct pollfd pfd[CAPTURE_MAX + 2];
 	if (d < 0)
 		d = 0;
 	struct timespec tmo = { (time_t)(d / NS_PER_SEC), (long)(d % NS_PER_SEC) };
@@ -796,6 +856,80 @@ static void event_loop(struct run *r)
 		if (r->serve && !r->fatal)
 			serve_work(r);
 	}
+}
+
+/* ---- traces ------------------------------------------------------------ */
+
+/* The trace's SYNs that are due, each with its TTL or hop limit. */
+static void trace_send_due(struct run *r, const struct trace_job *j, struct trace *t, int64_t now)
+{
+	struct trace_send due[TRACE_WINDOW];
+	int n = trace_due(t, now, due, TRACE_WINDOW);
+	for (int i = 0; i < n && !r->fatal; i++) {
+		struct syn_options opt = { .len = 0 };
+		craft_syn_options(&opt, &r->cfg->syn, syn_mss(j->rt, j->dst.family),
+				  (uint32_t)(now / 1000000));
+		struct tcp_seg s = { .src = &t->src, .dst = &t->dst, .sport = t->sport,
+				     .dport = t->dport, .seq = due[i].isn, .flags = TCPF_SYN,
+				     .win = WINDOW, .opts = opt.b, .optlen = opt.len, .ttl = due[i].ttl };
+		trace_sent(t, due[i].idx, wall_ns());
+		if (craft_send_syn(&r->craft, &s) < 0) {
+			char ep[80];
+			diag_error(r->diag, "send to %s: %s", endpoint_str(&t->dst, t->dport, ep, sizeof(ep)),
+				   r->craft.err);
+			r->fatal = EXIT_SYSTEM;
+		}
+		r->rep.sent++;
+	}
+}
+
+/* The longest a trace may take: every window's rounds and its wait, and a
+ * second to spare. */
+static int64_t trace_bound_ns(const struct trace_params *tp)
+{
+	int windows = (tp->max_hops + TRACE_WINDOW - 1) / TRACE_WINDOW;
+	return windows * (tp->queries * TRACE_GAP_NS + tp->wait_ns) + NS_PER_SEC;
+}
+
+/* One trace, from the port held longest unused; the loop is the event
+ * loop's (captures, then what is due), for this trace alone. */
+static void run_trace(struct run *r, const struct trace_job *j)
+{
+	struct trace_params tp = { .max_hops = r->cfg->max_hops ? r->cfg->max_hops : TRACE_DEFAULT_HOPS,
+				   .queries = r->cfg->trace_queries ? r->cfg->trace_queries
+								    : TRACE_DEFAULT_QUERIES,
+				   .wait_ns = r->plan.timeout_ns };
+	struct trace *t = malloc(sizeof(*t));
+	if (!t) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return;
+	}
+	uint16_t sport = r->probes[r->free_slots[r->free_head]].sport;
+	int64_t now = mono_ns(), end = now + trace_bound_ns(&tp);
+	trace_init(t, &tp, &r->key, &j->rt->src, &j->dst, sport, j->port, now);
+	r->trace = t;
+	while (!t->done && !stop_signal && !r->fatal && now < end) {
+		trace_send_due(r, j, t, now);
+		int64_t wake = trace_next_wake(t);
+		poll_for(r, (wake < end ? wake : end) - mono_ns());
+		drain_captures(r);
+		now = mono_ns();
+		trace_tick(t, now);
+	}
+	r->trace = NULL;
+	trace_finish(t); /* cut short: what came in so far */
+	report_trace(r, j, t);
+	free(t);
+}
+
+static void run_traces(struct run *r)
+{
+	for (size_t i = 0; i < r->ntrace_jobs && !stop_signal && !r->fatal && !r->deadline_hit; i++)
+		run_trace(r, &r->trace_jobs[i]);
+	if (r->traces_skipped)
+		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
+			   (unsigned long long)r->traces_skipped, TRACE_MAX_FLOWS);
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -930,6 +1064,7 @@ static void teardown(struct run *r)
 		probe_release(&r->probes[i]); /* the live ones of an interrupted run */
 	free(r->probes);
 	free(r->slot_pp);
+	free(r->trace_jobs);
 	free(r->free_slots);
 	free(r->rep.out.sums);
 	if (r->rep.silent_f)
@@ -1030,6 +1165,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	if (r.rep.out.ops->begin)
 		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);
+	run_traces(&r);
 	bound_writes(&r);
 	report(&r);
 	if (r.guarded && r.loss_seen && !stop_signal && !r.fatal)

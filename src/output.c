@@ -1,6 +1,7 @@
 /* output.c - helpers the formats share. */
 #include "output.h"
 #include "tls.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,25 @@ int output_keep(struct output *o, const struct flow_summary *s)
 	}
 	o->sums[o->nsums++] = *s;
 	return 0;
+}
+
+void output_keep_trace(struct output *o, const struct trace_report *r)
+{
+	for (size_t i = 0; i < o->nsums; i++) {
+		struct flow_summary *s = &o->sums[i];
+		if (s->port != r->port || !addr_eq(&s->addr, r->addr))
+			continue;
+		const struct trace *t = r->t;
+		s->trace.seen = true;
+		snprintf(s->trace.verdict, sizeof(s->trace.verdict), "%s", trace_verdict_name(t->verdict));
+		trace_verdict_text(t, s->trace.text, sizeof(s->trace.text));
+		s->trace.last_ttl = t->last_ttl;
+		s->trace.hops = t->shown;
+		if (t->last_ttl)
+			addr_str(&t->hop[t->last_ttl - 1].addr, s->trace.last_hop, sizeof(s->trace.last_hop));
+		else
+			s->trace.last_hop[0] = '\0';
+	}
 }
 
 static int by_index(const void *a, const void *b)
