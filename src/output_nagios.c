@@ -47,10 +47,11 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 	fprintf(f, "%g%%;%g;%g;0;100", loss_pct(s), th->warn_loss, th->crit_loss);
 	if (s->trace.seen) { /* --trace: the hops reported and the last good one */
 		if (labelled)
-			fprintf(f, " 'trace_hops %s'=%d 'trace_last_hop %s'=%d", ep, s->trace.hops, ep,
-				s->trace.last_ttl);
+			fprintf(f, " 'trace_hops %s'=%d;;;0; 'trace_last_hop %s'=%d;;;0;", ep,
+				s->trace.hops, ep, s->trace.last_ttl);
 		else
-			fprintf(f, " trace_hops=%d trace_last_hop=%d", s->trace.hops, s->trace.last_ttl);
+			fprintf(f, " trace_hops=%d;;;0; trace_last_hop=%d;;;0;", s->trace.hops,
+				s->trace.last_ttl);
 	}
 	for (int i = 0; i < s->nextra; i++) { /* a kind's own numbers */
 		if (labelled)
