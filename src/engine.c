@@ -907,6 +907,8 @@ static void run_trace(struct run *r, const struct trace_job *j)
 	}
 	uint16_t sport = r->probes[r->free_slots[r->free_head]].sport;
 	int64_t now = mono_ns(), end = now + trace_bound_ns(&tp);
+	if (r->cfg->deadline_ns && r->rep.start_mono + r->cfg->deadline_ns < end)
+		end = r->rep.start_mono + r->cfg->deadline_ns; /* --deadline bounds the traces too */
 	trace_init(t, &tp, &r->key, &j->rt->src, &j->dst, sport, j->port, now);
 	r->trace = t;
 	while (!t->done && !stop_signal && !r->fatal && now < end) {
@@ -925,7 +927,8 @@ static void run_trace(struct run *r, const struct trace_job *j)
 
 static void run_traces(struct run *r)
 {
-	for (size_t i = 0; i < r->ntrace_jobs && !stop_signal && !r->fatal && !r->deadline_hit; i++)
+	for (size_t i = 0; i < r->ntrace_jobs && !stop_signal && !r->fatal && !r->deadline_hit &&
+			   !r->rep.write_errno; i++)
 		run_trace(r, &r->trace_jobs[i]);
 	if (r->traces_skipped)
 		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
@@ -1162,6 +1165,8 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.rep.out.fleet = r.plan.fleet;
 	/* a health check's few lines in the order given; a scan's as they come */
 	r.rep.out.ordered = r.plan.fleet && !r.plan.adaptive;
+	/* traces follow their target:ports' lines: those as they finish */
+	r.rep.out.ordered &= !cfg->trace && !cfg->trace_on_fail;
 	if (r.rep.out.ops->begin)
 		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);
