@@ -925,11 +925,15 @@ static void run_trace(struct run *r, const struct trace_job *j)
 	free(t);
 }
 
+/* Traces one after the other, while the run may go on. */
 static void run_traces(struct run *r)
 {
-	for (size_t i = 0; i < r->ntrace_jobs && !stop_signal && !r->fatal && !r->deadline_hit &&
-			   !r->rep.write_errno; i++)
+	for (size_t i = 0; i < r->ntrace_jobs; i++) {
+		bool late = r->cfg->deadline_ns && mono_ns() >= r->rep.start_mono + r->cfg->deadline_ns;
+		if (stop_signal || r->fatal || r->deadline_hit || late || r->rep.write_errno)
+			break;
 		run_trace(r, &r->trace_jobs[i]);
+	}
 	if (r->traces_skipped)
 		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
 			   (unsigned long long)r->traces_skipped, TRACE_MAX_FLOWS);
