@@ -101,6 +101,23 @@ expect_eq "--trace-on-fail: 82 and 85 traced, not 80 (open) nor 81 (closed)" \
 expect_eq "--trace-on-fail: 80 open in full mode" \
 	"$(jq -r 'select(.type=="probe" and .port==80) | [.outcome,.close]|join(" ")' "$BED_DIR/f.json")" "open fin"
 
+# Full mode: the guard drops the kernel's resets, ours (marked) pass.
+in_client "$TCPSHAKE" --trace -j -W 0.5 -p 80 $PS6 >"$BED_DIR/full.json" 2>&1
+expect_eq "full mode: open, traced to hop 3" \
+	"$(jq -r 'select(.type=="probe" or .type=="trace") | .outcome // .text' "$BED_DIR/full.json" | tr '\n' ';')" \
+	"open;reached [$PS6]:80 (open) at hop 3;"
+expect_eq "full mode: the server kept nothing half-open" "$(in_server ss -Htan state syn-recv | wc -l)" 0
+# --max-hops and --queries
+in_client "$TCPSHAKE" -M syn --trace --max-hops 2 --queries 1 -j -W 0.5 -p 80 $PS4 >"$BED_DIR/m.json" 2>&1
+expect_eq "--max-hops 2 --queries 1: not reached, one RTT a hop" \
+	"$(jq -r 'select(.type=="trace") | [.verdict, .text, .hop_count, ([.hops[].rtts_us | length] | join(","))] | join(";")' "$BED_DIR/m.json")" \
+	"max-hops;not reached within 2 hops;2;1,1"
+# more than 16 target:ports: refused, nothing sent
+in_client "$TCPSHAKE" -M syn --trace -p 80-96 $PS4 >"$BED_DIR/r.out" 2>"$BED_DIR/r.err"
+expect_eq "--trace on 17 target:ports: exit 3" "$?" 3
+expect_eq "--trace on 17 target:ports: why" "$(cat "$BED_DIR/r.err")" \
+	"tcpshake: --trace: at most 16 target:ports (this run has 17)"
+
 # Nagios: the last good hop in the line; Prometheus: gauges (promtool when there).
 in_client "$TCPSHAKE" -M syn --trace-on-fail --format nagios -W 0.5 -p 82 $PS4 >"$BED_DIR/n.txt"
 expect_eq "nagios: CRITICAL" "$?" 2
