@@ -270,17 +270,6 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 	}
 }
 
-const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len)
-{
-	char s[64];
-	addr_str(a, s, sizeof(s));
-	if (a->family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", s, port);
-	else
-		snprintf(buf, len, "%s:%u", s, port);
-	return buf;
-}
-
 size_t utf8_seq(const unsigned char *p)
 {
 	if (p[0] < 0x80)

@@ -291,7 +291,5 @@ void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
 void status_count_add(struct status_count sc[HTTP_KINDS], int status);
 /* Count a finished probe into its target:port's summary. */
 void summary_add(struct flow_summary *s, const struct probe_result *res);
-/* "198.18.0.2:80" or "[2001:db8::2]:80" */
-const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "output.h"
 #include "probe.h"
 
 /* Trace probes' numbers for the keyed ISN: apart from a probe's (seq << 4 |
