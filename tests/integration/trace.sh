@@ -78,10 +78,9 @@ for fam in 4 6; do
 		"$(jq -r 'select(.type=="trace") | .hops[] | select(.addr) | [.rtts_us[] | select(. != null and . > 0)] | length' "$out" | sort -u | tr '\n' ' ')" "3 "
 	for p in 80 81 82 83 84 85; do
 		jq -c --argjson p $p 'select(.type=="trace" and .port==$p)' "$out" >"$BED_DIR/t$fam-$p.json"
-		check "IPv$fam $p: one 5-tuple, TTLs 1.., RTTs equal the capture's within 3 us" \
-			python3 "$TOPSRC/tests/lib/trace_wire.py" "$pcap" "$BED_DIR/t$fam-$p.json" 3000
+		check "IPv$fam $p: one 5-tuple, TTLs 1.., RTTs equal the capture's within 5 us" \
+			python3 "$TOPSRC/tests/lib/trace_wire.py" "$pcap" "$BED_DIR/t$fam-$p.json" 5000
 	done
-	python3 "$TOPSRC/tests/lib/trace_wire.py" "$pcap" "$BED_DIR/t$fam-83.json" 3000
 	expect_eq "IPv$fam the server kept nothing (our RST after each SYN/ACK)" \
 		"$(in_server ss -Htan state syn-recv | wc -l)" 0
 done
