@@ -636,6 +636,8 @@ static void on_stray(struct run *r, const struct segment *seg)
 		send_closed_reply(r, seg, &o);
 }
 
+static void trace_wake(struct run *r, int64_t when);
+
 /* A segment of the running trace: the target's SYN/ACK gets our RST, as
  * the syn kind's does (the server keeps nothing). */
 static bool trace_frame(struct run *r, const struct segment *seg)
@@ -644,7 +646,10 @@ static bool trace_frame(struct run *r, const struct segment *seg)
 	enum trace_match m = trace_segment(r->trace, seg);
 	if (m == TM_TARGET && (seg->flags & TCPF_SYN) && probe_closed_reply(seg, &o))
 		send_closed_reply(r, seg, &o);
-	r->rep.received += m == TM_HOP || m == TM_TARGET;
+	if (m == TM_HOP || m == TM_TARGET) {
+		r->rep.received++;
+		trace_wake(r, mono_ns()); /* the window may be settled: see from the loop */
+	}
 	return m != TM_NONE;
 }
 
@@ -691,6 +696,120 @@ static void drain_captures(struct run *r)
 	}
 }
 
+/* ---- traces ------------------------------------------------------------ */
+
+/* The traces run once every probe is done, one at a time, in the event
+ * loop: their SYNs and window ends are EV_TRACE events (the one pending at
+ * r->trace_at counts), their segments come through on_frame. */
+
+/* The trace's SYNs that are due, each with its TTL or hop limit. */
+static void trace_send_due(struct run *r, const struct trace_job *j, struct trace *t, int64_t now)
+{
+	struct trace_send due[TRACE_WINDOW];
+	int n = trace_due(t, now, due, TRACE_WINDOW);
+	for (int i = 0; i < n && !r->fatal; i++) {
+		struct syn_options opt = { .len = 0 };
+		craft_syn_options(&opt, &r->cfg->syn, syn_mss(j->rt, j->dst.family),
+				  (uint32_t)(now / 1000000));
+		struct tcp_seg s = { .src = &t->src, .dst = &t->dst, .sport = t->sport,
+				     .dport = t->dport, .seq = due[i].isn, .flags = TCPF_SYN,
+				     .win = WINDOW, .opts = opt.b, .optlen = opt.len, .ttl = due[i].ttl };
+		trace_sent(t, due[i].idx, wall_ns());
+		if (craft_send_syn(&r->craft, &s) < 0) {
+			char ep[80];
+			diag_error(r->diag, "send to %s: %s", endpoint_str(&t->dst, t->dport, ep, sizeof(ep)),
+				   r->craft.err);
+			r->fatal = EXIT_SYSTEM;
+		}
+		r->rep.sent++;
+	}
+}
+
+/* The longest a trace may take: every window's rounds and its wait, and a
+ * second to spare; --deadline bounds it too. */
+static int64_t trace_end_at(const struct run *r, const struct trace_params *tp, int64_t now)
+{
+	int windows = (tp->max_hops + TRACE_WINDOW - 1) / TRACE_WINDOW;
+	int64_t end = now + windows * (tp->queries * TRACE_GAP_NS + tp->wait_ns) + NS_PER_SEC;
+	if (r->cfg->deadline_ns && r->rep.start_mono + r->cfg->deadline_ns < end)
+		end = r->rep.start_mono + r->cfg->deadline_ns;
+	return end;
+}
+
+static void trace_wake(struct run *r, int64_t when)
+{
+	if (r->trace_at && r->trace_at <= when)
+		return;
+	r->trace_at = when;
+	engine_schedule(r, (struct event){ when, EV_TRACE, 0 });
+}
+
+/* The running trace ends (done, or cut short): reported, the next may go. */
+static void trace_close(struct run *r)
+{
+	trace_finish(r->trace);
+	report_trace(r, &r->trace_jobs[r->next_trace], r->trace);
+	free(r->trace);
+	r->trace = NULL;
+	r->trace_at = 0;
+	r->next_trace++;
+}
+
+/* Send what is due, close a window that is over; the next wake-up. */
+static void trace_step(struct run *r, int64_t now)
+{
+	struct trace *t = r->trace;
+	if (now >= r->trace_end) {
+		trace_close(r);
+		return;
+	}
+	trace_tick(t, now);
+	if (!t->done)
+		trace_send_due(r, &r->trace_jobs[r->next_trace], t, now);
+	if (t->done) {
+		trace_close(r);
+		return;
+	}
+	int64_t wake = trace_next_wake(t);
+	trace_wake(r, wake < r->trace_end ? wake : r->trace_end);
+}
+
+/* The next trace, once no probe is left, from the port held longest
+ * unused (the guard covers it). */
+static void trace_start(struct run *r, int64_t now)
+{
+	const struct trace_job *j = &r->trace_jobs[r->next_trace];
+	struct trace_params tp = { .max_hops = r->cfg->max_hops ? r->cfg->max_hops : TRACE_DEFAULT_HOPS,
+				   .queries = r->cfg->trace_queries ? r->cfg->trace_queries
+								    : TRACE_DEFAULT_QUERIES,
+				   .wait_ns = r->plan.timeout_ns };
+	if (!(r->trace = malloc(sizeof(*r->trace)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return;
+	}
+	uint16_t sport = r->probes[r->free_slots[r->free_head]].sport;
+	trace_init(r->trace, &tp, &r->key, &j->rt->src, &j->dst, sport, j->port, now);
+	r->trace_end = trace_end_at(r, &tp, now);
+	trace_step(r, now);
+}
+
+static bool traces_left(const struct run *r)
+{
+	return r->trace || r->next_trace < r->ntrace_jobs;
+}
+
+/* After the loop: a trace cut short by a signal or --deadline is reported
+ * with what came in; the rest are not started. */
+static void traces_end(struct run *r)
+{
+	if (r->trace)
+		trace_close(r);
+	if (r->traces_skipped)
+		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
+			   (unsigned long long)r->traces_skipped, TRACE_MAX_FLOWS);
+}
+
 /* ---- the loop ---------------------------------------------------------- */
 
 /* Frames come faster than we send: check the capture's drop count now and
@@ -732,6 +851,12 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 	case EV_DEADLINE:
 		r->deadline_hit = true;
 		return;
+	case EV_TRACE:
+		if (r->trace && e->when_ns == r->trace_at) {
+			r->trace_at = 0;
+			trace_step(r, now);
+		}
+		return;
 	case EV_TIMEOUT:
 		break;
 	}
@@ -746,7 +871,7 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 static bool finished(const struct run *r)
 {
 	return r->fatal || stop_signal || r->rep.write_errno || r->deadline_hit ||
-	       (r->live == 0 && flows_finished(&r->flows) && !r->serve);
+	       (r->live == 0 && flows_finished(&r->flows) && !r->serve && !traces_left(r));
 }
 
 int engine_submit(struct run *r, const struct flow_spec *sp)
@@ -757,11 +882,10 @@ int engine_submit(struct run *r, const struct flow_spec *sp)
 	return slot;
 }
 
-static void poll_for(struct run *r, int64_t d);
-
 /* Sleep in poll() exactly until the next deadline, a frame or a signal. */
 static void wait_for_work(struct run *r)
 {
+	struct pollfd pfd[CAPTURE_MAX + 2];
 	const struct event *next = sched_peek(&r->sched);
 	int64_t d = next ? next->when_ns - mono_ns() : NS_PER_SEC;
 	if (r->serve) {
@@ -769,13 +893,6 @@ static void wait_for_work(struct run *r)
 		if (sd >= 0 && sd < d)
 			d = sd;
 	}
-	poll_for(r, d);
-}
-
-/* Sleep in poll() for d ns at most: a frame or a signal ends it sooner. */
-static void poll_for(struct run *r, int64_t d)
-{
-	struct pollfd pfd[CAPTURE_MAX + 2];
 	if (d < 0)
 		d = 0;
 	struct timespec tmo = { (time_t)(d / NS_PER_SEC), (long)(d % NS_PER_SEC) };
@@ -855,88 +972,11 @@ static void event_loop(struct run *r)
 		/* 3. --serve: requests in, answers out */
 		if (r->serve && !r->fatal)
 			serve_work(r);
+		/* 4. every probe done: the next trace */
+		if (!r->trace && r->live == 0 && flows_finished(&r->flows) && traces_left(r) &&
+		    !finished(r))
+			trace_start(r, mono_ns());
 	}
-}
-
-/* ---- traces ------------------------------------------------------------ */
-
-/* The trace's SYNs that are due, each with its TTL or hop limit. */
-static void trace_send_due(struct run *r, const struct trace_job *j, struct trace *t, int64_t now)
-{
-	struct trace_send due[TRACE_WINDOW];
-	int n = trace_due(t, now, due, TRACE_WINDOW);
-	for (int i = 0; i < n && !r->fatal; i++) {
-		struct syn_options opt = { .len = 0 };
-		craft_syn_options(&opt, &r->cfg->syn, syn_mss(j->rt, j->dst.family),
-				  (uint32_t)(now / 1000000));
-		struct tcp_seg s = { .src = &t->src, .dst = &t->dst, .sport = t->sport,
-				     .dport = t->dport, .seq = due[i].isn, .flags = TCPF_SYN,
-				     .win = WINDOW, .opts = opt.b, .optlen = opt.len, .ttl = due[i].ttl };
-		trace_sent(t, due[i].idx, wall_ns());
-		if (craft_send_syn(&r->craft, &s) < 0) {
-			char ep[80];
-			diag_error(r->diag, "send to %s: %s", endpoint_str(&t->dst, t->dport, ep, sizeof(ep)),
-				   r->craft.err);
-			r->fatal = EXIT_SYSTEM;
-		}
-		r->rep.sent++;
-	}
-}
-
-/* The longest a trace may take: every window's rounds and its wait, and a
- * second to spare. */
-static int64_t trace_bound_ns(const struct trace_params *tp)
-{
-	int windows = (tp->max_hops + TRACE_WINDOW - 1) / TRACE_WINDOW;
-	return windows * (tp->queries * TRACE_GAP_NS + tp->wait_ns) + NS_PER_SEC;
-}
-
-/* One trace, from the port held longest unused; the loop is the event
- * loop's (captures, then what is due), for this trace alone. */
-static void run_trace(struct run *r, const struct trace_job *j)
-{
-	struct trace_params tp = { .max_hops = r->cfg->max_hops ? r->cfg->max_hops : TRACE_DEFAULT_HOPS,
-				   .queries = r->cfg->trace_queries ? r->cfg->trace_queries
-								    : TRACE_DEFAULT_QUERIES,
-				   .wait_ns = r->plan.timeout_ns };
-	struct trace *t = malloc(sizeof(*t));
-	if (!t) {
-		diag_error(r->diag, "memory: %s", strerror(errno));
-		r->fatal = EXIT_SYSTEM;
-		return;
-	}
-	uint16_t sport = r->probes[r->free_slots[r->free_head]].sport;
-	int64_t now = mono_ns(), end = now + trace_bound_ns(&tp);
-	if (r->cfg->deadline_ns && r->rep.start_mono + r->cfg->deadline_ns < end)
-		end = r->rep.start_mono + r->cfg->deadline_ns; /* --deadline bounds the traces too */
-	trace_init(t, &tp, &r->key, &j->rt->src, &j->dst, sport, j->port, now);
-	r->trace = t;
-	while (!t->done && !stop_signal && !r->fatal && now < end) {
-		trace_send_due(r, j, t, now);
-		int64_t wake = trace_next_wake(t);
-		poll_for(r, (wake < end ? wake : end) - mono_ns());
-		drain_captures(r);
-		now = mono_ns();
-		trace_tick(t, now);
-	}
-	r->trace = NULL;
-	trace_finish(t); /* cut short: what came in so far */
-	report_trace(r, j, t);
-	free(t);
-}
-
-/* Traces one after the other, while the run may go on. */
-static void run_traces(struct run *r)
-{
-	for (size_t i = 0; i < r->ntrace_jobs; i++) {
-		bool late = r->cfg->deadline_ns && mono_ns() >= r->rep.start_mono + r->cfg->deadline_ns;
-		if (stop_signal || r->fatal || r->deadline_hit || late || r->rep.write_errno)
-			break;
-		run_trace(r, &r->trace_jobs[i]);
-	}
-	if (r->traces_skipped)
-		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
-			   (unsigned long long)r->traces_skipped, TRACE_MAX_FLOWS);
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -1072,6 +1112,7 @@ static void teardown(struct run *r)
 	free(r->probes);
 	free(r->slot_pp);
 	free(r->trace_jobs);
+	free(r->trace);
 	free(r->free_slots);
 	free(r->rep.out.sums);
 	if (r->rep.silent_f)
@@ -1174,7 +1215,7 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	if (r.rep.out.ops->begin)
 		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);
-	run_traces(&r);
+	traces_end(&r);
 	bound_writes(&r);
 	report(&r);
 	if (r.guarded && r.loss_seen && !stop_signal && !r.fatal)

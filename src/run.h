@@ -92,7 +92,10 @@ struct run {
 	struct trace_job *trace_jobs; /* --trace: TRACE_MAX_FLOWS at most */
 	size_t ntrace_jobs;
 	uint64_t traces_skipped;  /* --trace-on-fail: beyond TRACE_MAX_FLOWS */
+	size_t next_trace;        /* trace_jobs[next_trace] runs next (or now) */
 	struct trace *trace;      /* the trace running, offered every captured segment */
+	int64_t trace_at;         /* its one pending EV_TRACE, or 0 */
+	int64_t trace_end;        /* monotonic: it ends then at the latest */
 };
 
 /* --serve: a request's target:port joins the run (flows_add) and its probe

@@ -111,6 +111,15 @@ in_client "$TCPSHAKE" -M syn --trace --max-hops 2 --queries 1 -j -W 0.5 -p 80 $P
 expect_eq "--max-hops 2 --queries 1: not reached, one RTT a hop" \
 	"$(jq -r 'select(.type=="trace") | [.verdict, .text, .hop_count, ([.hops[].rtts_us | length] | join(","))] | join(";")' "$BED_DIR/m.json")" \
 	"max-hops;not reached within 2 hops;2;1,1"
+# --deadline cuts a trace short: reported with what came in, the run ends on time
+start=$(date +%s%N)
+in_client "$TCPSHAKE" -M syn --trace --deadline 0.8 -j -W 0.5 -p 82 $PS4 >"$BED_DIR/d.json" 2>&1
+rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "--deadline 0.8: exit 1, the trace so far" \
+	"$rc;$(jq -r 'select(.type=="trace") | .text' "$BED_DIR/d.json");$(tail -n1 "$BED_DIR/d.json" | jq -r .type)" \
+	"1;silent after hop 2 ($PR2A4);run"
+check "--deadline 0.8: the run ended within 1.2 s (took $took ms)" [ "$took" -lt 1200 ]
 # more than 16 target:ports: refused, nothing sent
 in_client "$TCPSHAKE" -M syn --trace -p 80-96 $PS4 >"$BED_DIR/r.out" 2>"$BED_DIR/r.err"
 expect_eq "--trace on 17 target:ports: exit 3" "$?" 3
