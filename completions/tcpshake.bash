@@ -71,7 +71,8 @@ _tcpshake()
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
 		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes | \
-		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout)
+		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout | \
+		--max-hops | --queries)
 		return
 		;;
 	esac
@@ -91,6 +92,7 @@ _tcpshake()
 			--all-addresses --require --serve --allow --max-probes
 			--tls --sni --alpn --tls-min --ca --insecure --cert-warning --cert-critical
 			--starttls --send --expect --expect-timeout --banner --mismatch
+			--trace --trace-on-fail --max-hops --queries
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

@@ -204,17 +204,18 @@ static int build_and_send(struct crafter *c, struct craft_ctx *x, const struct t
 				  (uint16_t)tcp_len, s->payload, (uint32_t)s->len, l, x->tcp);
 	if (x->tcp == -1)
 		goto fail;
+	uint8_t ttl = s->ttl ? s->ttl : TTL_DEFAULT;
 	if (s->src->family == AF_INET) {
 		uint32_t src, dst;
 		memcpy(&src, s->src->b, 4);
 		memcpy(&dst, s->dst->b, 4);
 		x->ip = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, 0, 0x4000,
-					  TTL_DEFAULT, IPPROTO_TCP, 0, src, dst, NULL, 0, l, x->ip);
+					  ttl, IPPROTO_TCP, 0, src, dst, NULL, 0, l, x->ip);
 	} else {
 		struct libnet_in6_addr src, dst;
 		memcpy(&src, s->src->b, 16);
 		memcpy(&dst, s->dst->b, 16);
-		x->ip = libnet_build_ipv6(0, 0, (uint16_t)tcp_len, IPPROTO_TCP, TTL_DEFAULT, src,
+		x->ip = libnet_build_ipv6(0, 0, (uint16_t)tcp_len, IPPROTO_TCP, ttl, src,
 					  dst, NULL, 0, l, x->ip);
 	}
 	if (x->ip == -1)

@@ -75,6 +75,8 @@ struct tcp_seg {
 	size_t optlen;
 	const uint8_t *payload;
 	size_t len;
+	uint8_t ttl;          /* the TTL or hop limit; 0: the default, 64 (a trace
+			       * sets each probe's own) */
 };
 
 int craft_send_syn(struct crafter *c, const struct tcp_seg *s);

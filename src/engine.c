@@ -113,7 +113,15 @@ static int make_plan(struct run *r)
 	r->plan.adaptive = r->plan.space > SMALL_RUN;
 	/* like ping for one target:port named on the command line; else one each */
 	bool ping_like = !r->plan.fleet && cfg->files.n == 0 && cfg->ntargets == 1;
-	r->plan.count = cfg->count_given ? (uint64_t)cfg->count : ping_like || cfg->wait ? 0 : 1;
+	/* a trace follows the probes: they must end */
+	bool tracing = cfg->trace || cfg->trace_on_fail;
+	r->plan.count = cfg->count_given ? (uint64_t)cfg->count
+			: (ping_like && !tracing) || cfg->wait ? 0 : 1;
+	if (cfg->trace && r->plan.space > TRACE_MAX_FLOWS) {
+		diag_error(r->diag, "--trace: at most %d target:ports (this run has %llu)",
+			   TRACE_MAX_FLOWS, (unsigned long long)r->plan.space);
+		return EXIT_USAGE;
+	}
 	if (cfg->mode == PMODE_PERFLAG) /* a round of five kinds per count */
 		r->plan.count = (cfg->count_given ? (uint64_t)cfg->count : 1) * PERFLAG_KINDS;
 	r->plan.retries = cfg->retries >= 0 ? cfg->retries : r->plan.adaptive ? 1 : 0;
@@ -423,9 +431,11 @@ static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
 	struct syn_options opt = { .len = 0 };
 	if (p->kind->flags & TCPF_SYN)
 		craft_syn_options(&opt, &r->cfg->syn, syn_mss(f->rt, f->dst.family), tsval);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, p->isn,
-			     kind_sends_ack(p->kind) ? p->ack0 : 0, p->kind->flags,
-			     p->kind->flags & TCPF_SYN ? WINDOW : SCAN_WINDOW, opt.b, opt.len, NULL, 0 };
+	struct tcp_seg s = { .src = &p->src, .dst = &p->dst, .sport = p->sport, .dport = p->dport,
+			     .seq = p->isn, .ack = kind_sends_ack(p->kind) ? p->ack0 : 0,
+			     .flags = p->kind->flags,
+			     .win = p->kind->flags & TCPF_SYN ? WINDOW : SCAN_WINDOW, .opts = opt.b,
+			     .optlen = opt.len };
 	if (craft_send_syn(&r->craft, &s) < 0) {
 		char ep[80];
 		endpoint_str(&p->dst, p->dport, ep, sizeof(ep));
@@ -452,9 +462,11 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
 	if (with_ts)
 		craft_ts_option(ts, o->tsval, p->ts_recent);
 	const uint8_t *data = probe_seg_payload(p, o);
-	struct tcp_seg s = { &p->src, &p->dst, p->sport, p->dport, o->seq, o->ack, o->flags,
-			     rst ? 0 : probe_window(p), with_ts ? ts : NULL, with_ts ? sizeof(ts) : 0,
-			     data, data ? o->data_len : 0 };
+	struct tcp_seg s = { .src = &p->src, .dst = &p->dst, .sport = p->sport, .dport = p->dport,
+			     .seq = o->seq, .ack = o->ack, .flags = o->flags,
+			     .win = rst ? 0 : probe_window(p), .opts = with_ts ? ts : NULL,
+			     .optlen = with_ts ? sizeof(ts) : 0, .payload = data,
+			     .len = data ? o->data_len : 0 };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err); /* the peer times out; not fatal */
 }
@@ -463,8 +475,8 @@ static void send_seg(struct run *r, const struct probe *p, const struct seg_out 
  * the kernel would send it, but the guard drops the kernel's. */
 static void send_closed_reply(struct run *r, const struct segment *seg, const struct seg_out *o)
 {
-	struct tcp_seg s = { &seg->dst, &seg->src, seg->dport, seg->sport, o->seq, o->ack, o->flags,
-			     0, NULL, 0, NULL, 0 };
+	struct tcp_seg s = { .src = &seg->dst, .dst = &seg->src, .sport = seg->dport,
+			     .dport = seg->sport, .seq = o->seq, .ack = o->ack, .flags = o->flags };
 	if (craft_send_ctl(&r->craft, &s) < 0)
 		diag_error(r->diag, "send: %s", r->craft.err);
 }
@@ -560,6 +572,30 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 	arm_timer(r, p, timer);
 }
 
+/* --trace: every target:port; --trace-on-fail: one filtered or unreachable.
+ * Traced once the probes are done, in the order they finished. */
+static void queue_trace(struct run *r, const struct flow *f)
+{
+	enum outcome oc = summary_outcome(&f->sum);
+	if (!r->cfg->trace &&
+	    !(r->cfg->trace_on_fail && (oc == OUTCOME_FILTERED || oc == OUTCOME_UNREACHABLE)))
+		return;
+	if (!r->trace_jobs && !(r->trace_jobs = calloc(TRACE_MAX_FLOWS, sizeof(*r->trace_jobs)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return;
+	}
+	if (r->ntrace_jobs == TRACE_MAX_FLOWS) {
+		r->traces_skipped++;
+		return;
+	}
+	struct trace_job *j = &r->trace_jobs[r->ntrace_jobs++];
+	j->dst = f->dst;
+	j->rt = f->rt;
+	j->port = f->port;
+	snprintf(j->target, sizeof(j->target), "%s", summary_target(&f->sum));
+}
+
 /* A probe is done: the scheduler reports it; its port goes to the back of
  * the queue and the probe lingers (DONE) until the port is taken again. */
 static void finish_probe(struct run *r, struct probe *p, int64_t now)
@@ -575,8 +611,10 @@ static void finish_probe(struct run *r, struct probe *p, int64_t now)
 			report_probe(r, p);
 		}
 		if (d == DONE_CLOSED) {
-			if (!r->serve)
+			if (!r->serve) {
 				report_flow(r, f);
+				queue_trace(r, f);
+			}
 			flows_close(&r->flows, p->flow);
 		}
 	}
@@ -625,6 +663,23 @@ static void on_stray(struct run *r, const struct segment *seg)
 		send_closed_reply(r, seg, &o);
 }
 
+static void trace_wake(struct run *r, int64_t when);
+
+/* A segment of the running trace: the target's SYN/ACK gets our RST, as
+ * the syn kind's does (the server keeps nothing). */
+static bool trace_frame(struct run *r, const struct segment *seg)
+{
+	struct seg_out o;
+	enum trace_match m = trace_segment(r->trace, seg);
+	if (m == TM_TARGET && (seg->flags & TCPF_SYN) && probe_closed_reply(seg, &o))
+		send_closed_reply(r, seg, &o);
+	if (m == TM_HOP || m == TM_TARGET) {
+		r->rep.received++;
+		trace_wake(r, mono_ns()); /* the window may be settled: see from the loop */
+	}
+	return m != TM_NONE;
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
@@ -634,6 +689,8 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	/* nanosecond precision: tv_usec holds nanoseconds */
 	int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
 	if (decode_frame_wire(d->linktype, bytes, h->caplen, h->len, ts, &seg) < 0)
+		return;
+	if (r->trace && trace_frame(r, &seg))
 		return;
 	struct probe_actions a;
 	struct probe *p = match_segment(&r->ports, &seg, &ev);
@@ -665,6 +722,120 @@ static void drain_captures(struct run *r)
 			r->fatal = EXIT_SYSTEM;
 		}
 	}
+}
+
+/* ---- traces ------------------------------------------------------------ */
+
+/* The traces run once every probe is done, one at a time, in the event
+ * loop: their SYNs and window ends are EV_TRACE events (the one pending at
+ * r->trace_at counts), their segments come through on_frame. */
+
+/* The trace's SYNs that are due, each with its TTL or hop limit. */
+static void trace_send_due(struct run *r, const struct trace_job *j, struct trace *t, int64_t now)
+{
+	struct trace_send due[TRACE_WINDOW];
+	int n = trace_due(t, now, due, TRACE_WINDOW);
+	for (int i = 0; i < n && !r->fatal; i++) {
+		struct syn_options opt = { .len = 0 };
+		craft_syn_options(&opt, &r->cfg->syn, syn_mss(j->rt, j->dst.family),
+				  (uint32_t)(now / 1000000));
+		struct tcp_seg s = { .src = &t->src, .dst = &t->dst, .sport = t->sport,
+				     .dport = t->dport, .seq = due[i].isn, .flags = TCPF_SYN,
+				     .win = WINDOW, .opts = opt.b, .optlen = opt.len, .ttl = due[i].ttl };
+		trace_sent(t, due[i].idx, wall_ns());
+		if (craft_send_syn(&r->craft, &s) < 0) {
+			char ep[80];
+			diag_error(r->diag, "send to %s: %s", endpoint_str(&t->dst, t->dport, ep, sizeof(ep)),
+				   r->craft.err);
+			r->fatal = EXIT_SYSTEM;
+		}
+		r->rep.sent++;
+	}
+}
+
+/* The longest a trace may take: every window's rounds and its wait, and a
+ * second to spare; --deadline bounds it too. */
+static int64_t trace_end_at(const struct run *r, const struct trace_params *tp, int64_t now)
+{
+	int windows = (tp->max_hops + TRACE_WINDOW - 1) / TRACE_WINDOW;
+	int64_t end = now + windows * (tp->queries * TRACE_GAP_NS + tp->wait_ns) + NS_PER_SEC;
+	if (r->cfg->deadline_ns && r->rep.start_mono + r->cfg->deadline_ns < end)
+		end = r->rep.start_mono + r->cfg->deadline_ns;
+	return end;
+}
+
+static void trace_wake(struct run *r, int64_t when)
+{
+	if (r->trace_at && r->trace_at <= when)
+		return;
+	r->trace_at = when;
+	engine_schedule(r, (struct event){ when, EV_TRACE, 0 });
+}
+
+/* The running trace ends (done, or cut short): reported, the next may go. */
+static void trace_close(struct run *r)
+{
+	trace_finish(r->trace);
+	report_trace(r, &r->trace_jobs[r->next_trace], r->trace);
+	free(r->trace);
+	r->trace = NULL;
+	r->trace_at = 0;
+	r->next_trace++;
+}
+
+/* Send what is due, close a window that is over; the next wake-up. */
+static void trace_step(struct run *r, int64_t now)
+{
+	struct trace *t = r->trace;
+	if (now >= r->trace_end) {
+		trace_close(r);
+		return;
+	}
+	trace_tick(t, now);
+	if (!t->done)
+		trace_send_due(r, &r->trace_jobs[r->next_trace], t, now);
+	if (t->done) {
+		trace_close(r);
+		return;
+	}
+	int64_t wake = trace_next_wake(t);
+	trace_wake(r, wake < r->trace_end ? wake : r->trace_end);
+}
+
+/* The next trace, once no probe is left, from the port held longest
+ * unused (the guard covers it). */
+static void trace_start(struct run *r, int64_t now)
+{
+	const struct trace_job *j = &r->trace_jobs[r->next_trace];
+	struct trace_params tp = { .max_hops = r->cfg->max_hops ? r->cfg->max_hops : TRACE_DEFAULT_HOPS,
+				   .queries = r->cfg->trace_queries ? r->cfg->trace_queries
+								    : TRACE_DEFAULT_QUERIES,
+				   .wait_ns = r->plan.timeout_ns };
+	if (!(r->trace = malloc(sizeof(*r->trace)))) {
+		diag_error(r->diag, "memory: %s", strerror(errno));
+		r->fatal = EXIT_SYSTEM;
+		return;
+	}
+	uint16_t sport = r->probes[r->free_slots[r->free_head]].sport;
+	trace_init(r->trace, &tp, &r->key, &j->rt->src, &j->dst, sport, j->port, now);
+	r->trace_end = trace_end_at(r, &tp, now);
+	trace_step(r, now);
+}
+
+static bool traces_left(const struct run *r)
+{
+	return r->trace || r->next_trace < r->ntrace_jobs;
+}
+
+/* After the loop: a trace cut short by a signal or --deadline is reported
+ * with what came in; the rest are not started. */
+static void traces_end(struct run *r)
+{
+	if (r->trace)
+		trace_close(r);
+	if (r->traces_skipped)
+		diag_error(r->diag, "--trace-on-fail: %llu more target:ports not traced (%d at most)",
+			   (unsigned long long)r->traces_skipped, TRACE_MAX_FLOWS);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -708,6 +879,12 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 	case EV_DEADLINE:
 		r->deadline_hit = true;
 		return;
+	case EV_TRACE:
+		if (r->trace && e->when_ns == r->trace_at) {
+			r->trace_at = 0;
+			trace_step(r, now);
+		}
+		return;
 	case EV_TIMEOUT:
 		break;
 	}
@@ -722,7 +899,7 @@ static void handle_event(struct run *r, const struct event *e, int64_t now)
 static bool finished(const struct run *r)
 {
 	return r->fatal || stop_signal || r->rep.write_errno || r->deadline_hit ||
-	       (r->live == 0 && flows_finished(&r->flows) && !r->serve);
+	       (r->live == 0 && flows_finished(&r->flows) && !r->serve && !traces_left(r));
 }
 
 int engine_submit(struct run *r, const struct flow_spec *sp)
@@ -826,6 +1003,10 @@ static void event_loop(struct run *r)
 		/* 3. --serve: requests in, answers out */
 		if (r->serve && !r->fatal)
 			serve_work(r);
+		/* 4. every probe done: the next trace */
+		if (!r->trace && r->live == 0 && flows_finished(&r->flows) && traces_left(r) &&
+		    !finished(r))
+			trace_start(r, mono_ns());
 	}
 }
 
@@ -982,6 +1163,8 @@ static void teardown(struct run *r)
 		probe_release(&r->probes[i]); /* the live ones of an interrupted run */
 	free(r->probes);
 	free(r->slot_pp);
+	free(r->trace_jobs);
+	free(r->trace);
 	free(r->free_slots);
 	free(r->rep.out.sums);
 	if (r->rep.silent_f)
@@ -1080,9 +1263,12 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.rep.out.fleet = r.plan.fleet;
 	/* a health check's few lines in the order given; a scan's as they come */
 	r.rep.out.ordered = r.plan.fleet && !r.plan.adaptive;
+	/* traces follow their target:ports' lines: those as they finish */
+	r.rep.out.ordered &= !cfg->trace && !cfg->trace_on_fail;
 	if (r.rep.out.ops->begin)
 		r.rep.out.ops->begin(&r.rep.out);
 	event_loop(&r);
+	traces_end(&r);
 	bound_writes(&r);
 	report(&r);
 	if (r.guarded && r.loss_seen && !stop_signal && !r.fatal)

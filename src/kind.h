@@ -17,6 +17,8 @@
  *   fin, null, xmas,      kind_flags.c     nmap's flag scans: the answer is a
  *   ack, window, maimon,                   RST or nothing (states as nmap's)
  *   custom (--flags)
+ * A trace (--trace, trace.c) is no kind: its many SYNs share one 5-tuple
+ * in flight at once, where a kind's probe holds a source port of its own.
  */
 #ifndef TCPSHAKE_KIND_H
 #define TCPSHAKE_KIND_H

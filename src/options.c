@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "util.h"
+#include "trace.h"
 
 enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, OPT_WARNING,
        OPT_CRITICAL, OPT_REFUSED, OPT_MIN_OPEN, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_SEED,
@@ -17,7 +18,7 @@ enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, 
        OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE, OPT_SERVE,
        OPT_ALLOW, OPT_MAX_PROBES, OPT_TLS, OPT_SNI, OPT_ALPN, OPT_TLS_MIN, OPT_CA, OPT_INSECURE,
        OPT_CERT_WARNING, OPT_CERT_CRITICAL, OPT_SEND, OPT_EXPECT, OPT_EXPECT_TIMEOUT, OPT_BANNER,
-       OPT_MISMATCH, OPT_STARTTLS };
+       OPT_MISMATCH, OPT_STARTTLS, OPT_TRACE, OPT_TRACE_ON_FAIL, OPT_MAX_HOPS, OPT_QUERIES };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -71,6 +72,10 @@ static const struct option long_opts[] = {
 	{ "banner", no_argument, NULL, OPT_BANNER },
 	{ "mismatch", required_argument, NULL, OPT_MISMATCH },
 	{ "starttls", required_argument, NULL, OPT_STARTTLS },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "trace-on-fail", no_argument, NULL, OPT_TRACE_ON_FAIL },
+	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
+	{ "queries", required_argument, NULL, OPT_QUERIES },
 	{ "serve", required_argument, NULL, OPT_SERVE },
 	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
@@ -145,6 +150,14 @@ void options_help(FILE *f)
 	      "                          (a greeting: SSH, SMTP), no check\n"
 	      "      --mismatch STATE    nagios: the state of an --expect mismatch: ok,\n"
 	      "                          warn (default) or crit (check_tcp -M)\n"
+	      "      --trace             after its probes, trace each target:port: SYNs\n"
+	      "                          on its own 5-tuple with rising TTL, each hop's\n"
+	      "                          ICMP time exceeded matched by its quote; says\n"
+	      "                          where the path ends (at most 16 target:ports)\n"
+	      "      --trace-on-fail     trace the target:ports found filtered or\n"
+	      "                          unreachable, after their probes\n"
+	      "      --max-hops N        --trace: the highest TTL or hop limit (default 30)\n"
+	      "      --queries N         --trace: probes per hop, 1 to 10 (default 3)\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
@@ -506,6 +519,30 @@ static enum parse_result take_banner_option(int c, const char *arg, struct confi
 	}
 }
 
+/* --trace, --trace-on-fail, --max-hops, --queries */
+static enum parse_result take_trace_option(int c, const char *arg, struct config *cfg)
+{
+	long long v;
+	switch (c) {
+	case OPT_TRACE:
+		cfg->trace = true;
+		return PARSE_OK;
+	case OPT_TRACE_ON_FAIL:
+		cfg->trace_on_fail = true;
+		return PARSE_OK;
+	case OPT_MAX_HOPS:
+		if (parse_long(arg, 1, TRACE_MAX_HOPS, &v) < 0)
+			return usage_error(cfg, "--max-hops", "must be a number from 1 to 64");
+		cfg->max_hops = (int)v;
+		return PARSE_OK;
+	default: /* OPT_QUERIES */
+		if (parse_long(arg, 1, TRACE_QUERIES_MAX, &v) < 0)
+			return usage_error(cfg, "--queries", "must be a number from 1 to 10");
+		cfg->trace_queries = (int)v;
+		return PARSE_OK;
+	}
+}
+
 static enum parse_result take_option(int c, const char *arg, struct config *cfg, struct seen *sn)
 {
 	bool *fam4 = &sn->fam4, *fam6 = &sn->fam6, *close_given = &sn->close,
@@ -622,6 +659,11 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	case OPT_MISMATCH:
 	case OPT_STARTTLS:
 		return take_banner_option(c, arg, cfg, sn);
+	case OPT_TRACE:
+	case OPT_TRACE_ON_FAIL:
+	case OPT_MAX_HOPS:
+	case OPT_QUERIES:
+		return take_trace_option(c, arg, cfg);
 	case OPT_SERVE:
 		cfg->serve = arg;
 		return PARSE_OK;
@@ -920,6 +962,29 @@ static enum parse_result check_targets(struct config *cfg)
 	return PARSE_OK;
 }
 
+/* --trace and --trace-on-fail: SYNs, after a run that ends. */
+static enum parse_result trace_checks(struct config *cfg)
+{
+	const char *what = cfg->trace ? "--trace" : "--trace-on-fail";
+	if (!cfg->trace && !cfg->trace_on_fail) {
+		if (cfg->max_hops || cfg->trace_queries)
+			return usage_error(cfg, cfg->max_hops ? "--max-hops" : "--queries",
+					   "needs --trace or --trace-on-fail");
+		return PARSE_OK;
+	}
+	if (cfg->trace && cfg->trace_on_fail)
+		return usage_error(cfg, "--trace-on-fail", "conflicts with --trace (which traces "
+							  "every target:port)");
+	if (cfg->mode == PMODE_SCAN || cfg->mode == PMODE_PERFLAG)
+		return usage_error(cfg, what, "conflicts with a flag scan (a trace follows -M syn "
+					      "or full)");
+	if (cfg->wait)
+		return usage_error(cfg, what, "conflicts with --wait");
+	if (cfg->smokeping)
+		return usage_error(cfg, what, "conflicts with --vcount");
+	return PARSE_OK;
+}
+
 /* --tls and what goes with it. */
 static enum parse_result tls_checks(struct config *cfg)
 {
@@ -990,6 +1055,7 @@ static enum parse_result serve_checks(struct config *cfg, int ntargets)
 		{ cfg->all_addresses, "--all-addresses" }, { cfg->tls, "--tls (modules tls, https)" },
 		{ cfg->sni != NULL, "--sni (each target is its name)" },
 		{ cfg->close == CLOSE_RST, "--close rst" },
+		{ cfg->trace || cfg->trace_on_fail, cfg->trace ? "--trace" : "--trace-on-fail" },
 	};
 	const char *what = NULL;
 	for (size_t i = 0; i < sizeof(run_only) / sizeof(run_only[0]) && !what; i++)
@@ -1052,6 +1118,9 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 		return tr;
 	if (cfg->http && cfg->close == CLOSE_RST)
 		return usage_error(cfg, "--http", "conflicts with --close rst");
+	enum parse_result trc = trace_checks(cfg);
+	if (trc != PARSE_OK)
+		return trc;
 	if (cfg->th.warn_rtt_ms > cfg->th.crit_rtt_ms || cfg->th.warn_loss > cfg->th.crit_loss)
 		return usage_error(cfg, "--warning", "is above --critical");
 	if (cfg->serve)

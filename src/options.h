@@ -79,6 +79,11 @@ struct config {
 	const char *serve;    /* --serve ADDR:PORT: a prober; NULL: one run */
 	struct strlist allows; /* --allow: the blocks /probe may reach */
 	int max_probes;       /* --max-probes: probes in flight at once */
+	/* --trace: trace every target:port after its probes; --trace-on-fail:
+	 * those found filtered or unreachable (trace.h) */
+	bool trace, trace_on_fail;
+	int max_hops;         /* --max-hops; 0: TRACE_DEFAULT_HOPS */
+	int trace_queries;    /* --queries, probes per hop; 0: TRACE_DEFAULT_QUERIES */
 	enum format format;
 	const char *output;   /* -o: written atomically; NULL: stdout */
 	struct thresholds th; /* --warning, --critical, --refused, --min-open */
@@ -87,6 +92,7 @@ struct config {
 
 #define SERVE_DEFAULT_PROBES 64
 #define SERVE_MAX_PROBES 4096
+#define TRACE_MAX_FLOWS 16 /* --trace: target:ports traced in one run, at most */
 
 /* PARSE_SYSTEM: out of memory while parsing (exit 4, not a usage error). */
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK, PARSE_USAGE, PARSE_SYSTEM };

@@ -1,6 +1,7 @@
 /* output.c - helpers the formats share. */
 #include "output.h"
 #include "tls.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,25 @@ int output_keep(struct output *o, const struct flow_summary *s)
 	}
 	o->sums[o->nsums++] = *s;
 	return 0;
+}
+
+void output_keep_trace(struct output *o, const struct trace_report *r)
+{
+	for (size_t i = 0; i < o->nsums; i++) {
+		struct flow_summary *s = &o->sums[i];
+		if (s->port != r->port || !addr_eq(&s->addr, r->addr))
+			continue;
+		const struct trace *t = r->t;
+		s->trace.seen = true;
+		snprintf(s->trace.verdict, sizeof(s->trace.verdict), "%s", trace_verdict_name(t->verdict));
+		trace_verdict_text(t, s->trace.text, sizeof(s->trace.text));
+		s->trace.last_ttl = t->last_ttl;
+		s->trace.hops = t->shown;
+		if (t->last_ttl)
+			addr_str(&t->hop[t->last_ttl - 1].addr, s->trace.last_hop, sizeof(s->trace.last_hop));
+		else
+			s->trace.last_hop[0] = '\0';
+	}
 }
 
 static int by_index(const void *a, const void *b)
@@ -248,17 +268,6 @@ void summary_add(struct flow_summary *s, const struct probe_result *res)
 		if (res->http.ttfb_ns >= 0)
 			stats_add(&s->ttfb, (double)res->http.ttfb_ns / 1e3);
 	}
-}
-
-const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len)
-{
-	char s[64];
-	addr_str(a, s, sizeof(s));
-	if (a->family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", s, port);
-	else
-		snprintf(buf, len, "%s:%u", s, port);
-	return buf;
 }
 
 size_t utf8_seq(const unsigned char *p)

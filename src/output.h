@@ -64,6 +64,16 @@ struct probe_report {
 	enum outcome was;     /* the target:port was in this state before it; NONE */
 };
 
+/* --trace, --trace-on-fail: a target:port's TCP traceroute (trace.h), after
+ * its probes. */
+struct trace;
+struct trace_report {
+	const char *target;   /* as given */
+	const struct addr *addr;
+	uint16_t port;
+	const struct trace *t;
+};
+
 /* -M flags: one round of five answers for a target:port, and its verdict. */
 struct perflag_report {
 	const char *target;
@@ -127,6 +137,13 @@ struct flow_summary {
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];
 	int nextra;
+	/* --trace, --trace-on-fail: the trace's verdict (trace.h), the last
+	 * good hop (0: none) and the hops reported */
+	struct {
+		bool seen;
+		char verdict[16], text[160], last_hop[64];
+		int last_ttl, hops;
+	} trace;
 };
 
 struct run_summary {
@@ -154,6 +171,9 @@ struct output_ops {
 	 * false: a format that judges the whole run (Nagios, Prometheus) is
 	 * given every one */
 	bool only_filters;
+	/* --trace, --trace-on-fail: a target:port's trace, after its summary;
+	 * NULL: the format keeps nothing of it */
+	void (*trace)(struct output *o, const struct trace_report *r);
 };
 
 struct output {
@@ -171,6 +191,7 @@ struct output {
 	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
+	bool trace_header;         /* csv: the traces' header is written */
 	const struct probe_kind *kind; /* the run's kind (its fields are CSV columns) */
 	struct {
 		char reason[200];  /* the worst target:port's, or why none */
@@ -206,6 +227,10 @@ void output_sort_kept(struct output *o);
 
 /* Keep a copy of a summary until run(); -1 when out of memory. */
 int output_keep(struct output *o, const struct flow_summary *s);
+
+/* A trace's verdict into the kept summary of its target:port (Nagios and
+ * Prometheus speak after the run); nothing when none is kept. */
+void output_keep_trace(struct output *o, const struct trace_report *r);
 
 /* The outcome of a target:port over its probes: open if any was, else
  * closed, unreachable, filtered. */
@@ -266,7 +291,5 @@ void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
 void status_count_add(struct status_count sc[HTTP_KINDS], int status);
 /* Count a finished probe into its target:port's summary. */
 void summary_add(struct flow_summary *s, const struct probe_result *res);
-/* "198.18.0.2:80" or "[2001:db8::2]:80" */
-const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len);
 
 #endif

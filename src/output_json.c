@@ -1,6 +1,7 @@
 /* output_json.c - JSON lines: one object per probe, per target:port, per run. */
 #include "output.h"
 #include "record.h"
+#include "trace.h"
 
 static void json_head(FILE *f, const char *type, const char *target, const struct addr *a,
 		      uint16_t port)
@@ -138,5 +139,65 @@ static void json_perflag(struct output *o, const struct perflag_report *r)
 	fprintf(o->f, "},\"verdict\":\"%s\"}\n", perflag_verdict_name(r->verdict));
 }
 
-const struct output_ops output_json_ops = { NULL, json_probe, json_summary, json_run,
-					    json_perflag, true };
+/* One hop of a trace: {"ttl","addr","rtts_us":[..null..],"icmp","tcp"}. */
+static void json_hop(FILE *f, const struct trace *t, int ttl)
+{
+	char a[64], name[32], fl[9];
+	const struct trace_hop *h = &t->hop[ttl - 1];
+	fprintf(f, "{\"ttl\":%d,\"addr\":", ttl);
+	if (h->have_addr)
+		fprintf(f, "\"%s\"", addr_str(&h->addr, a, sizeof(a)));
+	else
+		fputs("null", f);
+	fputs(",\"rtts_us\":[", f);
+	for (int q = 0; q < t->tp.queries; q++)
+		if (h->rtt_ns[q] >= 0)
+			fprintf(f, "%s%.3f", q ? "," : "", (double)h->rtt_ns[q] / 1e3);
+		else
+			fprintf(f, "%snull", q ? "," : "");
+	fputs("],\"icmp\":", f);
+	if (h->error)
+		fprintf(f, "\"%s\"", icmp_name(t->dst.family, h->icmp_type, h->icmp_code, name,
+						sizeof(name)));
+	else
+		fputs("null", f);
+	fputs(",\"tcp\":", f);
+	if (h->target)
+		fprintf(f, "\"%s\"", tcp_flags_str(h->flags, fl));
+	else
+		fputs("null", f);
+	fputc('}', f);
+}
+
+/* A trace: its verdict, the last good hop and every hop reported. */
+static void json_trace(struct output *o, const struct trace_report *r)
+{
+	char text[200], a[64];
+	const struct trace *t = r->t;
+	FILE *f = o->f;
+	json_head(f, "trace", r->target, r->addr, r->port);
+	fprintf(f, ",\"sport\":%u,\"queries\":%d,\"max_hops\":%d,\"verdict\":\"%s\",\"text\":",
+		t->sport, t->tp.queries, t->tp.max_hops, trace_verdict_name(t->verdict));
+	json_str(f, trace_verdict_text(t, text, sizeof(text)));
+	if (t->last_ttl)
+		fprintf(f, ",\"last_hop\":{\"ttl\":%d,\"addr\":\"%s\"}", t->last_ttl,
+			addr_str(&t->hop[t->last_ttl - 1].addr, a, sizeof(a)));
+	else
+		fputs(",\"last_hop\":null", f);
+	fprintf(f, ",\"hop_count\":%d,\"hops\":[", t->shown);
+	for (int ttl = 1; ttl <= t->shown; ttl++) {
+		if (ttl > 1)
+			fputc(',', f);
+		json_hop(f, t, ttl);
+	}
+	fputs("]}\n", f);
+}
+
+const struct output_ops output_json_ops = {
+	.probe = json_probe,
+	.summary = json_summary,
+	.run = json_run,
+	.perflag = json_perflag,
+	.only_filters = true,
+	.trace = json_trace,
+};

@@ -45,6 +45,14 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 	else
 		fputs("loss=", f);
 	fprintf(f, "%g%%;%g;%g;0;100", loss_pct(s), th->warn_loss, th->crit_loss);
+	if (s->trace.seen) { /* --trace: the hops reported and the last good one */
+		if (labelled)
+			fprintf(f, " 'trace_hops %s'=%d;;;0; 'trace_last_hop %s'=%d;;;0;", ep,
+				s->trace.hops, ep, s->trace.last_ttl);
+		else
+			fprintf(f, " trace_hops=%d;;;0; trace_last_hop=%d;;;0;", s->trace.hops,
+				s->trace.last_ttl);
+	}
 	for (int i = 0; i < s->nextra; i++) { /* a kind's own numbers */
 		if (labelled)
 			fprintf(f, " '%s %s'=%.15g", s->extra[i].key, ep, s->extra[i].v);
@@ -84,6 +92,28 @@ static void nagios_run(struct output *o, const struct run_summary *r)
 	o->status = worst;
 }
 
+/* --trace: each trace's verdict and its last good hop, in the line. */
+static void trace_lines(const struct output *o)
+{
+	char ep[80];
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		if (!s->trace.seen)
+			continue;
+		fprintf(o->f, "; trace %s: ", endpoint_str(&s->addr, s->port, ep, sizeof(ep)));
+		put_plain(o->f, s->trace.text, true);
+		if (s->trace.last_ttl)
+			fprintf(o->f, ", last good hop %d (%s)", s->trace.last_ttl, s->trace.last_hop);
+		else
+			fputs(", no hop answered", o->f);
+	}
+}
+
+static void nagios_trace(struct output *o, const struct trace_report *r)
+{
+	output_keep_trace(o, r);
+}
+
 enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 {
 	enum nagios_state st = fatal ? NAGIOS_UNKNOWN : o->status;
@@ -95,6 +125,8 @@ enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 		fprintf(o->f, "; %zu of %zu target:ports not OK", o->nagios.not_ok, o->nsums);
 	if (o->nagios.unresolved)
 		fprintf(o->f, "; %llu names did not resolve", (unsigned long long)o->nagios.unresolved);
+	if (!fatal)
+		trace_lines(o);
 	for (size_t i = 0; i < o->nsums; i++) {
 		fputs(i ? " " : "|", o->f);
 		perfdata(o->f, &o->sums[i], o->th, o->nsums > 1);
@@ -104,5 +136,10 @@ enum nagios_state nagios_finish(const struct output *o, const char *fatal)
 	return st;
 }
 
-const struct output_ops output_nagios_ops = { NULL, nagios_probe, nagios_summary, nagios_run,
-					      NULL, false };
+const struct output_ops output_nagios_ops = {
+	.probe = nagios_probe,
+	.summary = nagios_summary,
+	.run = nagios_run,
+	.only_filters = false,
+	.trace = nagios_trace,
+};

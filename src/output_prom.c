@@ -227,6 +227,45 @@ static void tls_gauges(FILE *f, const struct output *o)
 	}
 }
 
+/* --trace: per traced target:port, the hops reported, the last good hop's
+ * TTL (0: none answered) and the verdict as a label. */
+static void trace_gauges(FILE *f, const struct output *o)
+{
+	bool any = false;
+	for (size_t i = 0; i < o->nsums; i++)
+		any |= o->sums[i].trace.seen;
+	if (!any)
+		return;
+	prom_family(f, "tcpshake_trace_hops", "gauge", "Hops the trace reported, to its stop.");
+	for (size_t i = 0; i < o->nsums; i++)
+		if (o->sums[i].trace.seen) {
+			fputs("tcpshake_trace_hops", f);
+			labels(f, &o->sums[i], NULL, NULL);
+			fprintf(f, " %d\n", o->sums[i].trace.hops);
+		}
+	prom_family(f, "tcpshake_trace_last_hop", "gauge",
+		    "The TTL of the last hop that answered the trace without an error (0: none).");
+	for (size_t i = 0; i < o->nsums; i++)
+		if (o->sums[i].trace.seen) {
+			fputs("tcpshake_trace_last_hop", f);
+			labels(f, &o->sums[i], "last_hop_addr", o->sums[i].trace.last_hop);
+			fprintf(f, " %d\n", o->sums[i].trace.last_ttl);
+		}
+	prom_family(f, "tcpshake_trace_verdict", "gauge",
+		    "1 for the trace's verdict: open, closed, rejected, silent or max-hops.");
+	for (size_t i = 0; i < o->nsums; i++)
+		if (o->sums[i].trace.seen) {
+			fputs("tcpshake_trace_verdict", f);
+			labels(f, &o->sums[i], "verdict", o->sums[i].trace.verdict);
+			fputs(" 1\n", f);
+		}
+}
+
+static void prom_trace(struct output *o, const struct trace_report *r)
+{
+	output_keep_trace(o, r);
+}
+
 static void prom_run(struct output *o, const struct run_summary *r)
 {
 	FILE *f = o->f;
@@ -236,6 +275,7 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	phases(f, o);
 	extras(f, o);
 	tls_gauges(f, o);
+	trace_gauges(f, o);
 	prom_family(f, "tcpshake_last_run_timestamp_seconds", "gauge",
 	       "When the last run ended, in seconds since the epoch.");
 	fprintf(f, "tcpshake_last_run_timestamp_seconds %.3f\n",
@@ -244,5 +284,10 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	fprintf(f, "tcpshake_run_duration_seconds %.6f\n", (double)r->elapsed_ns / 1e9);
 }
 
-const struct output_ops output_prometheus_ops = { NULL, prom_probe, prom_summary,
-						  prom_run, NULL, false };
+const struct output_ops output_prometheus_ops = {
+	.probe = prom_probe,
+	.summary = prom_summary,
+	.run = prom_run,
+	.only_filters = false,
+	.trace = prom_trace,
+};

@@ -1,6 +1,7 @@
 /* output_text.c - ping-like lines and statistics blocks. */
 #include "output.h"
 #include "record.h"
+#include "trace.h"
 
 #include <string.h>
 #include <time.h>
@@ -282,5 +283,42 @@ static void text_perflag(struct output *o, const struct perflag_report *r)
 	fprintf(o->f, " verdict=%s\n", perflag_verdict_name(r->verdict));
 }
 
-const struct output_ops output_text_ops = { NULL, text_probe, text_summary, text_run,
-					    text_perflag, true };
+/* A trace as traceroute prints it: a line per hop (its address, each
+ * probe's RTT or *, an ICMP error's mark), then the verdict. */
+static void text_trace(struct output *o, const struct trace_report *r)
+{
+	char ep[1100], a[64], mark[8], verdict[200];
+	const struct trace *t = r->t;
+	stamp(o, 0);
+	fprintf(o->f, "trace %s: source port %u, %d probes a hop, %d hops at most\n",
+		named_endpoint(r->target, r->addr, r->port, ep, sizeof(ep)), t->sport, t->tp.queries,
+		t->tp.max_hops);
+	for (int ttl = 1; ttl <= t->shown; ttl++) {
+		const struct trace_hop *h = &t->hop[ttl - 1];
+		trace_icmp_mark(t, h, mark, sizeof(mark));
+		fprintf(o->f, "%2d  %s", ttl, h->have_addr ? addr_str(&h->addr, a, sizeof(a)) : "*");
+		for (int q = 0; q < t->tp.queries && h->have_addr; q++)
+			if (h->rtt_ns[q] >= 0)
+				fprintf(o->f, "  %.3f ms%s%s", (double)h->rtt_ns[q] / 1e6, *mark ? " " : "",
+					mark);
+			else
+				fputs("  *", o->f);
+		if (!h->have_addr)
+			for (int q = 1; q < t->tp.queries; q++)
+				fputs(" *", o->f);
+		if (h->target)
+			fprintf(o->f, "  [%s]", h->flags & TCPF_SYN ? "open" : "closed");
+		fputc('\n', o->f);
+	}
+	stamp(o, 0);
+	fprintf(o->f, "%s\n", trace_verdict_text(t, verdict, sizeof(verdict)));
+}
+
+const struct output_ops output_text_ops = {
+	.probe = text_probe,
+	.summary = text_summary,
+	.run = text_run,
+	.perflag = text_perflag,
+	.only_filters = true,
+	.trace = text_trace,
+};

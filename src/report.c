@@ -105,6 +105,17 @@ void report_flow(struct run *r, struct flow *f)
 	check_written(rep);
 }
 
+/* --trace: a target:port's trace, after its probes. */
+void report_trace(struct run *r, const struct trace_job *j, const struct trace *t)
+{
+	struct trace_report tr = { .target = j->target, .addr = &j->dst, .port = j->port, .t = t };
+	if (!r->rep.write_errno && r->rep.out.ops->trace) {
+		progress_clear(&r->rep);
+		r->rep.out.ops->trace(&r->rep.out, &tr);
+	}
+	check_written(&r->rep);
+}
+
 /* An interrupted run: what its target:ports saw so far. */
 void report_live(struct run *r)
 {

@@ -22,6 +22,16 @@
 #include "probe.h"
 #include "sched.h"
 #include "tls.h"
+#include "trace.h"
+
+/* --trace, --trace-on-fail: a target:port to trace once the probes are done
+ * (its flow is gone by then). */
+struct trace_job {
+	struct addr dst;
+	const struct route *rt;
+	uint16_t port;
+	char target[256];         /* as given */
+};
 
 /* The report: where it goes and what it has counted. */
 struct report {
@@ -79,6 +89,13 @@ struct run {
 	struct serve *serve;      /* --serve: the HTTP side (serve.c); NULL: one run */
 	struct probe_params *slot_pp; /* --serve: each probe slot's parameters, for as long
 				       * as its probe lingers (a request's go with it) */
+	struct trace_job *trace_jobs; /* --trace: TRACE_MAX_FLOWS at most */
+	size_t ntrace_jobs;
+	uint64_t traces_skipped;  /* --trace-on-fail: beyond TRACE_MAX_FLOWS */
+	size_t next_trace;        /* trace_jobs[next_trace] runs next (or now) */
+	struct trace *trace;      /* the trace running, offered every captured segment */
+	int64_t trace_at;         /* its one pending EV_TRACE, or 0 */
+	int64_t trace_end;        /* monotonic: it ends then at the latest */
 };
 
 /* --serve: a request's target:port joins the run (flows_add) and its probe
@@ -90,6 +107,7 @@ void report_probe(struct run *r, const struct probe *p);
 void report_perflag(struct run *r, struct flow *f);
 void report_flow(struct run *r, struct flow *f);
 void report_live(struct run *r);
+void report_trace(struct run *r, const struct trace_job *j, const struct trace *t);
 void report_progress(struct run *r, int64_t now, bool last);
 
 #endif

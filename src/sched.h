@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 enum ev_kind { EV_TIMEOUT = 0, EV_SEND = 1, EV_PUMP = 2, EV_PROGRESS = 3, EV_WATCH = 4,
-	       EV_DEADLINE = 5 };
+	       EV_DEADLINE = 5, EV_TRACE = 6 };
 
 struct event {
 	int64_t when_ns;  /* monotonic */

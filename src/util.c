@@ -40,6 +40,17 @@ const char *addr_str(const struct addr *a, char *buf, size_t len)
 	return buf;
 }
 
+const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len)
+{
+	char s[64];
+	addr_str(a, s, sizeof(s));
+	if (a->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", s, port);
+	else
+		snprintf(buf, len, "%s:%u", s, port);
+	return buf;
+}
+
 int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa)
 {
 	memset(a, 0, sizeof(*a));

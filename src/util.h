@@ -30,6 +30,8 @@ bool addr_eq(const struct addr *a, const struct addr *b);
 size_t addr_len(const struct addr *a);
 /* Text form into buf (INET6_ADDRSTRLEN bytes at least); returns buf. */
 const char *addr_str(const struct addr *a, char *buf, size_t len);
+/* "198.18.0.2:80" or "[2001:db8::2]:80" */
+const char *endpoint_str(const struct addr *a, uint16_t port, char *buf, size_t len);
 int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa);
 void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss,
 		      socklen_t *len);

@@ -1,5 +1,6 @@
 /* fuzz_frames.c - libFuzzer target for everything that touches a captured
- * frame: decode, match, and the probe state machine fed what matched.
+ * frame: decode, match, the probe state machine fed what matched, and a
+ * trace (trace.c) of 198.18.0.2:80 from port 61000 fed every segment.
  *
  * Input: a sequence of records [linktype selector][length hi][length lo]
  * [frame bytes]. Probes in every mode wait on the addresses and ports of
@@ -13,6 +14,7 @@
 #include "decode.h"
 #include "match.h"
 #include "probe.h"
+#include "trace.h"
 
 static const int links[] = { LINK_EN10MB, LINK_RAW, LINK_LINUX_SLL, LINK_LINUX_SLL2 };
 
@@ -53,6 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		probe_start(p, &pps[i % 3], 1000000000, 0, 0);
 		port_table_set(&t, p->sport, p);
 	}
+	/* a trace with its first window sent: ICMP quotes and answers reach it */
+	static struct trace tr;
+	static const struct cookie_key tkey = { { 1 } };
+	struct trace_params tp = { .max_hops = 30, .queries = 3, .wait_ns = 1000000 };
+	struct trace_send ts[TRACE_WINDOW];
+	trace_init(&tr, &tp, &tkey, &probes[0].src, &probes[0].dst, 61000, 80, 0);
+	for (int n = trace_due(&tr, 0, ts, TRACE_WINDOW), k = 0; k < n; k++)
+		trace_sent(&tr, ts[k].idx, 0);
 	int64_t now = 1;
 	size_t off = 0;
 	while (off + 3 <= size) {
@@ -67,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum probe_event ev;
 		struct probe_actions a;
 		if (decode_frame_wire(link, data + off, len, len + cut, now, &seg) == 0) {
+			(void)trace_segment(&tr, &seg);
+			trace_tick(&tr, now);
 			struct probe *p = match_segment(&t, &seg, &ev);
 			if (p) {
 				probe_step(p, ev, &seg, now, &a);
@@ -83,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 		now += 1000;
 	}
+	trace_finish(&tr);
+	char text[200];
+	(void)trace_verdict_text(&tr, text, sizeof(text));
 	for (int i = 0; i < 8; i++)
 		probe_release(&probes[i]);
 	port_table_free(&t);

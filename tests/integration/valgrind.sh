@@ -1,5 +1,5 @@
 #!/bin/sh
-# Memory checks over the main paths (syn, full, HTTP, a fleet, every
+# Memory checks over the main paths (syn, full, HTTP, a fleet, traces, every
 # format, an interrupted run): valgrind memcheck on a plain build, and on a
 # sanitizer build (which valgrind cannot run) the same paths under
 # AddressSanitizer, LeakSanitizer and UBSan, their reports written to
@@ -70,6 +70,8 @@ vg full -c 2 -i 0.05 -j -p 80 $S6
 vg http --http -c 1 --format csv -p 8080 $S4
 vg fleet -M syn --rate 2000 -W 0.3 --format prometheus -p 80 198.19.0.0/24
 vg nagios --format nagios -c 1 -W 0.3 -p 80,82 $S4 $S6
+vg trace -M syn --trace -W 0.3 -j -p 80,82,83 $S6
+vg trace_on_fail --trace-on-fail --format nagios -W 0.3 -p 80,82 $S4
 vg usage -p 0 $S4
 vg unresolved -n no-such-name.invalid
 vg outfile -j -c 1 -p 80 -o "$BED_DIR/vg-outfile.json" $S4

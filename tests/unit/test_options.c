@@ -399,3 +399,51 @@ Test(options, banner_options_and_their_conflicts)
 		options_free(&cfg);
 	}
 }
+
+Test(options, trace_options)
+{
+	cr_assert_eq(PARSE("--trace", "-M", "syn", "198.18.0.2"), PARSE_OK);
+	cr_assert(cfg.trace && !cfg.trace_on_fail);
+	cr_assert_eq(cfg.max_hops, 0);
+	cr_assert_eq(cfg.trace_queries, 0);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--trace-on-fail", "--max-hops", "8", "--queries", "1", "198.18.0.2"),
+		     PARSE_OK);
+	cr_assert(cfg.trace_on_fail && !cfg.trace);
+	cr_assert_eq(cfg.max_hops, 8);
+	cr_assert_eq(cfg.trace_queries, 1);
+	options_free(&cfg);
+}
+
+/* Each mistake: one usage error naming the option and why. */
+Test(options, trace_refusals)
+{
+	static const struct {
+		const char *args[4]; /* before the target; NULL-terminated */
+		const char *error;
+	} cases[] = {
+		{ { "--max-hops", "5" }, "--max-hops: needs --trace or --trace-on-fail" },
+		{ { "--queries", "2" }, "--queries: needs --trace or --trace-on-fail" },
+		{ { "--trace", "--max-hops", "0" }, "--max-hops: must be a number from 1 to 64" },
+		{ { "--trace", "--max-hops", "65" }, "--max-hops: must be a number from 1 to 64" },
+		{ { "--trace", "--queries", "11" }, "--queries: must be a number from 1 to 10" },
+		{ { "--trace", "--trace-on-fail" }, "--trace-on-fail: conflicts with --trace" },
+		{ { "--trace", "-M", "fin" }, "--trace: conflicts with a flag scan" },
+		{ { "--trace-on-fail", "-M", "flags" }, "--trace-on-fail: conflicts with a flag scan" },
+		{ { "--trace", "--wait" }, "--trace: conflicts with --wait" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[7] = { "tcpshake" };
+		int argc = 1;
+		for (int k = 0; k < 4 && cases[i].args[k]; k++)
+			argv[argc++] = (char *)cases[i].args[k];
+		argv[argc++] = "198.18.0.2";
+		cr_assert_eq(parse(argc, argv), PARSE_USAGE, "case %zu", i);
+		cr_assert(strncmp(cfg.error, cases[i].error, strlen(cases[i].error)) == 0,
+			  "case %zu: %s", i, cfg.error);
+		options_free(&cfg);
+	}
+	cr_assert_eq(PARSE("--serve", ":9516", "--allow", "198.18.0.0/15", "--trace"), PARSE_USAGE);
+	cr_assert(strstr(cfg.error, "--trace: conflicts with --serve"), "%s", cfg.error);
+	options_free(&cfg);
+}

@@ -7,6 +7,7 @@
 
 #include "output.h"
 #include "targets.h"
+#include "trace.h"
 
 static char *text;
 static size_t len;
@@ -519,4 +520,93 @@ Test(nagios, a_refused_starttls_is_critical)
 	cr_assert_eq(s.tls.failed, 1);
 	cr_assert_eq(nagios_flow_state(&s, &th, NS_PER_SEC, why, sizeof(why)), NAGIOS_CRITICAL);
 	cr_assert_str_eq(why, "198.18.0.2:80 open, TLS failed: starttls-refused: 454 no");
+}
+
+/* A trace of 198.18.0.2:80 silent after hop 2: hops answered 10 and 20 µs
+ * after the send (one query each). */
+static struct trace tr;
+
+static void silent_trace(void)
+{
+	struct trace_params tp = { .max_hops = 30, .queries = 1, .wait_ns = NS_PER_SEC };
+	struct cookie_key key = { { 7 } };
+	struct addr me = addr_of("198.18.31.1"), dst = addr_of("198.18.0.2");
+	struct trace_send s[TRACE_WINDOW];
+	trace_init(&tr, &tp, &key, &me, &dst, 61000, 80, 0);
+	int n = trace_due(&tr, 0, s, TRACE_WINDOW);
+	for (int i = 0; i < n; i++)
+		trace_sent(&tr, s[i].idx, 1000000);
+	const char *hops[] = { "198.18.31.254", "198.18.32.2" };
+	for (int ttl = 1; ttl <= 2; ttl++) {
+		struct segment e = { .kind = SEG_ICMP, .src = addr_of(hops[ttl - 1]), .dst = me,
+				     .ts_ns = 1000000 + ttl * 10000, .icmp_type = 11 };
+		e.quote = (struct icmp_quote){ .src = me, .dst = dst, .sport = 61000, .dport = 80,
+					       .seq = tr.probe[ttl - 1].isn };
+		cr_assert_eq(trace_segment(&tr, &e), TM_HOP);
+	}
+	trace_tick(&tr, NS_PER_SEC); /* hops answered: the next window, silent */
+	n = trace_due(&tr, NS_PER_SEC, s, TRACE_WINDOW);
+	for (int i = 0; i < n; i++)
+		trace_sent(&tr, s[i].idx, 2000000);
+	trace_tick(&tr, 2 * NS_PER_SEC);
+	cr_assert(tr.done);
+}
+
+Test(output, trace_in_json_and_csv)
+{
+	struct addr a = addr_of("198.18.0.2");
+	silent_trace();
+	struct trace_report r = { .target = "198.18.0.2", .addr = &a, .port = 80, .t = &tr };
+	struct output o = open_out(&output_json_ops);
+	o.ops->trace(&o, &r);
+	cr_assert_str_eq(close_out(&o),
+		"{\"type\":\"trace\",\"target\":\"198.18.0.2\",\"addr\":\"198.18.0.2\",\"port\":80,"
+		"\"sport\":61000,\"queries\":1,\"max_hops\":30,\"verdict\":\"silent\","
+		"\"text\":\"silent after hop 2 (198.18.32.2)\","
+		"\"last_hop\":{\"ttl\":2,\"addr\":\"198.18.32.2\"},\"hop_count\":3,\"hops\":["
+		"{\"ttl\":1,\"addr\":\"198.18.31.254\",\"rtts_us\":[10.000],\"icmp\":null,\"tcp\":null},"
+		"{\"ttl\":2,\"addr\":\"198.18.32.2\",\"rtts_us\":[20.000],\"icmp\":null,\"tcp\":null},"
+		"{\"ttl\":3,\"addr\":null,\"rtts_us\":[null],\"icmp\":null,\"tcp\":null}]}\n");
+	free(text);
+	o = open_out(&output_csv_ops);
+	o.ops->trace(&o, &r);
+	o.ops->trace(&o, &r);
+	cr_assert_str_eq(close_out(&o),
+		"\r\ntype,target,addr,port,sport,verdict,text,last_hop_ttl,last_hop,hops,path\r\n"
+		"trace,198.18.0.2,198.18.0.2,80,61000,silent,silent after hop 2 (198.18.32.2),2,"
+		"198.18.32.2,3,198.18.31.254 198.18.32.2 *\r\n"
+		"trace,198.18.0.2,198.18.0.2,80,61000,silent,silent after hop 2 (198.18.32.2),2,"
+		"198.18.32.2,3,198.18.31.254 198.18.32.2 *\r\n");
+	free(text);
+	o = open_out(&output_text_ops);
+	o.ops->trace(&o, &r);
+	cr_assert_str_eq(close_out(&o),
+		"trace 198.18.0.2:80: source port 61000, 1 probes a hop, 30 hops at most\n"
+		" 1  198.18.31.254  0.010 ms\n"
+		" 2  198.18.32.2  0.020 ms\n"
+		" 3  *\n"
+		"silent after hop 2 (198.18.32.2)\n");
+	free(text);
+}
+
+Test(nagios, trace_in_the_line_and_perfdata)
+{
+	struct flow_summary s = flow(1, 0, 0, 1, 0, 0);
+	struct run_summary rs = { 0 };
+	struct addr a = s.addr;
+	silent_trace();
+	struct trace_report r = { .target = "198.18.0.2", .addr = &a, .port = 80, .t = &tr };
+	struct output o = open_out(&output_nagios_ops);
+	o.th = &th;
+	o.timeout_ns = NS_PER_SEC;
+	o.ops->summary(&o, &s);
+	o.ops->trace(&o, &r);
+	o.ops->run(&o, &rs);
+	cr_assert_eq(nagios_finish(&o, NULL), NAGIOS_CRITICAL);
+	cr_assert_str_eq(close_out(&o), "TCPSHAKE CRITICAL - 198.18.0.2:80 filtered (no answer in 1 s)"
+					"; trace 198.18.0.2:80: silent after hop 2 (198.18.32.2), last "
+					"good hop 2 (198.18.32.2)|rtt=U;0.200000;0.500000;0; "
+					"loss=100%;20;60;0;100 trace_hops=3;;;0; trace_last_hop=2;;;0;\n");
+	free(o.sums);
+	free(text);
 }
