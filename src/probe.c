@@ -1107,6 +1107,8 @@ const char *icmp_name(int family, uint8_t type, uint8_t code, char *buf, size_t 
 		name = icmp6_unreach[code];
 	else if ((family == AF_INET && type == 11) || (family == AF_INET6 && type == 3))
 		name = "ttl-exceeded";
+	else if (family == AF_INET6 && type == ICMP6_PACKET_TOO_BIG)
+		name = "packet-too-big";
 	if (name)
 		snprintf(buf, len, "%s", name);
 	else
