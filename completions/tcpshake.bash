@@ -71,7 +71,7 @@ _tcpshake()
 	-p | --port | -c | --count | -i | --interval | -W | --timeout | -s | --source-port | \
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
 		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes | \
-		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout)
+		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout | --peer-mtu)
 		return
 		;;
 	esac
@@ -91,6 +91,7 @@ _tcpshake()
 			--all-addresses --require --serve --allow --max-probes
 			--tls --sni --alpn --tls-min --ca --insecure --cert-warning --cert-critical
 			--starttls --send --expect --expect-timeout --banner --mismatch
+			--pmtu --peer-mtu
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return
