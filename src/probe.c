@@ -463,8 +463,7 @@ static void pmtu_timer(struct probe *p, int64_t now, struct probe_actions *a)
 		pmtu_close(p, now, a);
 		return;
 	}
-	if (w->tries < PMTU_TRIES) {
-		p->rtx++;
+	if (w->tries < PMTU_TRIES) { /* the test's own loss: not counted in rtx */
 		pmtu_send(p, now, a);
 		return;
 	}

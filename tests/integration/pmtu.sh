@@ -12,23 +12,28 @@
 bed_path_up
 bed_listen 80
 
-# wire_max FILE SRC: the largest IP packet from SRC in a capture (0: none)
-wire_max() {
+# wire_sizes FILE SRC: the lengths of the IP packets from SRC in a capture
+# that carry data (longer than 200 bytes), in order
+wire_sizes() {
 	python3 - "$1" "$2" <<'EOF'
 import ipaddress, os, struct, sys
 sys.path.insert(0, os.environ["TOPSRC"] + "/tests/lib")
 from pcapkit import read_pcap
-src, best = ipaddress.ip_address(sys.argv[2]), 0
+src, sizes = ipaddress.ip_address(sys.argv[2]), []
 for _ts, f in read_pcap(sys.argv[1]):
-    et = struct.unpack("!H", f[12:14])[0]
-    ip = f[14:]
+    et, ip, n = struct.unpack("!H", f[12:14])[0], f[14:], 0
     if et == 0x0800 and ipaddress.ip_address(ip[12:16]) == src:
-        best = max(best, struct.unpack("!H", ip[2:4])[0])
+        n = struct.unpack("!H", ip[2:4])[0]
     elif et == 0x86dd and ipaddress.ip_address(ip[8:24]) == src:
-        best = max(best, 40 + struct.unpack("!H", ip[4:6])[0])
-print(best)
+        n = 40 + struct.unpack("!H", ip[4:6])[0]
+    if n > 200:
+        sizes.append(str(n))
+print(" ".join(sizes))
 EOF
 }
+
+# wire_max FILE SRC: the largest of them (0: none)
+wire_max() { wire_sizes "$1" "$2" | tr ' ' '\n' | sort -n | tail -1 | sed 's/^$/0/'; }
 
 # too_big FILE: the next-hop MTUs of the ICMP frag-needed / packet-too-big
 # errors in a capture, sorted and unique
@@ -43,7 +48,7 @@ cap_start() {
 		-w "$BED_DIR/$1.s.pcap" "tcp port 80" 2>"$BED_DIR/$1.s.err" &
 	tds=$!
 	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U -s 128 \
-		-w "$BED_DIR/$1.c.pcap" "icmp or icmp6" 2>"$BED_DIR/$1.c.err" &
+		-w "$BED_DIR/$1.c.pcap" "icmp or icmp6 or tcp port 80" 2>"$BED_DIR/$1.c.err" &
 	tdc=$!
 	for i in $(seq 100); do
 		grep -q listening "$BED_DIR/$1.s.err" && grep -q listening "$BED_DIR/$1.c.err" && break
@@ -94,6 +99,8 @@ for fam in 4 6; do
 	expect_eq "frag$fam: two test segments (1500 refused, 1280 ACKed), closed with fin" \
 		"$(field frag$fam '.pmtu_sends,.close')" "2,fin"
 	expect_eq "frag$fam: tcpdump: r1's error named 1280" "$(too_big "$BED_DIR/frag$fam.c.pcap")" "1280 "
+	expect_eq "frag$fam: tcpdump: our test segments left at 1500, then 1280" \
+		"$(wire_sizes "$BED_DIR/frag$fam.c.pcap" "$caddr")" "1500 1280"
 	expect_eq "frag$fam: tcpdump: the largest segment that reached the server" \
 		"$(wire_max "$BED_DIR/frag$fam.s.pcap" "$caddr")" 1280
 	leftovers frag$fam
@@ -141,6 +148,10 @@ for fam in 4 6; do
 		"$BED_DIR/hole$fam.json" '[.[]|select(.type=="probe")|.pmtu_sends >= 5]|all'
 	check "hole$fam: within -W (5 s) and the close: $((t1 - t0)) s" test $((t1 - t0)) -le 7
 	expect_eq "hole$fam: tcpdump: no ICMP error reached the client" "$(too_big "$BED_DIR/hole$fam.c.pcap")" ""
+	expect_eq "hole$fam: tcpdump: 1500 sent twice, then 1280 (IPv6's minimum) first" \
+		"$(wire_sizes "$BED_DIR/hole$fam.c.pcap" "$caddr" | cut -d' ' -f1-3)" "1500 1500 1280"
+	expect_eq "hole$fam: tcpdump: as many test segments left as reported" \
+		"$(wire_sizes "$BED_DIR/hole$fam.c.pcap" "$caddr" | wc -w)" "$(field hole$fam .pmtu_sends)"
 	expect_eq "hole$fam: tcpdump: the largest segment that reached the server" \
 		"$(wire_max "$BED_DIR/hole$fam.s.pcap" "$caddr")" 1280
 	leftovers hole$fam
