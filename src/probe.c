@@ -373,12 +373,20 @@ static void pmtu_judge(struct probe *p)
 		r->verdict = PMTU_NOT_TESTED;
 }
 
-/* The test is over: the verdict, then the close --close asks for. Bytes
- * never ACKed were lost: our FIN takes their place. */
+/* The test is over: the verdict, then the close --close asks for, or
+ * ours after theirs when the server closed first (as one that answers the
+ * bytes with an error does). Bytes never ACKed were lost: our FIN takes
+ * their place. */
 static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	pmtu_judge(p);
 	p->snd_nxt = p->snd_una;
+	if (p->peer_fin) {
+		p->res.close = CLOSE_PEER_FIN;
+		p->state = PS_LAST_ACK;
+		send_fin(p, now, a);
+		return;
+	}
 	if (p->pp->close == CLOSE_RST) {
 		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_RST;
@@ -389,12 +397,13 @@ static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
 	send_fin(p, now, a);
 }
 
-/* After an ACK or a loss: done, or the next size to try. */
+/* After an ACK or a loss: done, or the next size to try (none once the
+ * server has closed). */
 static void pmtu_next(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
 	bool icmp_passed = w->from_icmp && w->lo == w->cur;
-	if (w->hi == 0 || icmp_passed || w->hi - w->lo <= 1) {
+	if (w->hi == 0 || icmp_passed || w->hi - w->lo <= 1 || p->peer_fin) {
 		pmtu_close(p, now, a);
 		return;
 	}
@@ -432,22 +441,15 @@ static void pmtu_start(struct probe *p, int64_t now, struct probe_actions *a)
 }
 
 /* A segment from the peer: our test segment ACKed (the next size, or the
- * verdict), their FIN (the verdict so far; they closed first), data (an
- * ACK). The timer of the size in flight runs on. */
+ * verdict), data or their FIN (an ACK; once they closed, the size in
+ * flight is the last: its ACK or loss decides where our FIN goes). The
+ * timer of the size in flight runs on. */
 static void pmtu_segment(struct probe *p, bool need_ack, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
 	bool acked = p->snd_una == p->snd_nxt;
 	if (acked && w->cur > w->lo)
 		w->lo = w->cur;
-	if (p->peer_fin) {
-		pmtu_judge(p);
-		p->snd_nxt = p->snd_una;
-		p->res.close = CLOSE_PEER_FIN;
-		p->state = PS_LAST_ACK;
-		send_fin(p, now, a);
-		return;
-	}
 	int before = a->n;
 	if (acked)
 		pmtu_next(p, now, a);
@@ -486,7 +488,7 @@ static void pmtu_icmp(struct probe *p, const struct segment *seg, int64_t now,
 	w->hi = w->cur;
 	uint32_t mtu = seg->icmp_mtu;
 	if (w->icmps++ < PMTU_ICMPS && mtu > w->hdr && mtu - w->hdr < w->cur &&
-	    mtu - w->hdr > w->lo) {
+	    mtu - w->hdr > w->lo && !p->peer_fin) {
 		pmtu_try(p, (uint16_t)(mtu - w->hdr), true, now, a);
 		return;
 	}

@@ -1092,6 +1092,35 @@ Test(probe, pmtu_peer_closes_or_resets_during_the_test)
 	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
 	cr_assert_eq(a.out[0].ack, IRS + 2);
 
+	/* their FIN before our segment's ACK: it is waited for, then ours */
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_eq(p.state, PS_PMTU);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 2, "their FIN acknowledged");
+	ack_upto(ISN + 1 + 1448, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448, "after the bytes they have");
+	/* ... or lost twice: no smaller size, our FIN where the bytes were */
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(test_seg()->data_len, 1448);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_BLACK_HOLE);
+	cr_assert_eq(p.res.close, CLOSE_PEER_FIN);
+
 	start_pmtu(&pmtu_pp, AF_INET, 1500);
 	synack(10117);
 	peer(TCPF_RST, IRS + 1, 0, 0, 10400);
