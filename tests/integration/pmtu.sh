@@ -10,7 +10,7 @@
 # and TIME-WAIT). One case in every format.
 . "$TOPSRC/tests/lib/bed.sh"
 bed_path_up
-bed_listen 80
+bed_listen 80 2525:banner 2526:close
 
 # wire_sizes FILE SRC: the lengths of the IP packets from SRC in a capture
 # that carry data (longer than 200 bytes), in order
@@ -45,10 +45,10 @@ too_big() {
 
 cap_start() {
 	ip netns exec "$BED_S" tcpdump -Z root --immediate-mode -i veth0 -nn -U -s 128 \
-		-w "$BED_DIR/$1.s.pcap" "tcp port 80" 2>"$BED_DIR/$1.s.err" &
+		-w "$BED_DIR/$1.s.pcap" "tcp port ${PORT:-80}" 2>"$BED_DIR/$1.s.err" &
 	tds=$!
 	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U -s 128 \
-		-w "$BED_DIR/$1.c.pcap" "icmp or icmp6 or tcp port 80" 2>"$BED_DIR/$1.c.err" &
+		-w "$BED_DIR/$1.c.pcap" "icmp or icmp6 or tcp port ${PORT:-80}" 2>"$BED_DIR/$1.c.err" &
 	tdc=$!
 	for i in $(seq 100); do
 		grep -q listening "$BED_DIR/$1.s.err" && grep -q listening "$BED_DIR/$1.c.err" && break
@@ -57,19 +57,21 @@ cap_start() {
 }
 cap_stop() { sleep 0.2; kill -TERM $tds $tdc; wait $tds $tdc 2>/dev/null; }
 
-# run NAME ADDR [OPTIONS]: one --pmtu probe, JSON in $BED_DIR/NAME.json
+# run NAME ADDR [OPTIONS]: one --pmtu probe to $PORT (80), JSON in $BED_DIR/NAME.json
 run() {
 	name=$1 addr=$2
 	shift 2
 	cap_start "$name"
-	in_client "$TCPSHAKE" --pmtu -j -c 1 -W 5 -p 80 "$@" "$addr" >"$BED_DIR/$name.json" \
+	in_client "$TCPSHAKE" --pmtu -j -c 1 -W 5 -p "${PORT:-80}" "$@" "$addr" >"$BED_DIR/$name.json" \
 		2>"$BED_DIR/$name.err"
 	rc=$?
 	cap_stop
 	expect_eq "$name: exit 0, nothing on stderr" "$rc:$(cat "$BED_DIR/$name.err")" "0:"
 }
 field() { jq -r "select(.type==\"probe\") | [$2] | map(tostring) | join(\",\")" "$BED_DIR/$1.json"; }
-leftovers() { expect_eq "$1: the server holds no connection a second later" "$(bed_ss_leftovers 80)" ""; }
+leftovers() {
+	expect_eq "$1: the server holds no connection a second later" "$(bed_ss_leftovers "${PORT:-80}")" ""
+}
 
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$PS4 caddr=$PC4 r1=$PR1A4 mss=1460 ip=20
@@ -85,6 +87,14 @@ for fam in 4 6; do
 	expect_eq "ok$fam: tcpdump: a 1500-byte segment of ours reached the server" \
 		"$(wire_max "$BED_DIR/ok$fam.s.pcap" "$caddr")" 1500
 	leftovers ok$fam
+
+	# a server that closes at once: whether its FIN or our segment comes
+	# first, the probe ends cleanly on both sides
+	PORT=2526 run close$fam "$addr"
+	check "close$fam: established, closed by the server (fin or reset)" jq_true \
+		"$BED_DIR/close$fam.json" '[.[]|select(.type=="probe")|.established and
+			(.close=="peer-fin" or .close=="peer-rst") and .pmtu != null]|all'
+	PORT=2526 leftovers close$fam
 done
 
 # the r1-r2 link at 1280: r1 refuses what is larger with an ICMP error
@@ -156,6 +166,11 @@ for fam in 4 6; do
 		"$(wire_max "$BED_DIR/hole$fam.s.pcap" "$caddr")" 1280
 	leftovers hole$fam
 done
+# a server that speaks first: its banner is ACKed, the bisection goes on
+PORT=2525 run banner4 "$PS4"
+expect_eq "banner4: black-hole at 1280 while the server talks, closed with fin" \
+	"$(field banner4 '.pmtu,.pmtu_size,.close')" "black-hole,1280,fin"
+PORT=2525 leftovers banner4
 in_r1 nft delete table inet blackhole
 ip -n "$BED_R1" link set dev right mtu 1500
 ip -n "$BED_R2" link set dev left mtu 1500
