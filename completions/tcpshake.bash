@@ -72,7 +72,7 @@ _tcpshake()
 		--warning | --critical | --min-open | --exclude | --max-targets | --seed | --shard | \
 		--rate | --retries | -B | --buffer-size | --serve | --allow | --max-probes | \
 		--sni | --cert-warning | --cert-critical | --send | --expect | --expect-timeout | \
-		--max-hops | --queries)
+		--max-hops | --queries | --peer-mtu)
 		return
 		;;
 	esac
@@ -93,6 +93,7 @@ _tcpshake()
 			--tls --sni --alpn --tls-min --ca --insecure --cert-warning --cert-critical
 			--starttls --send --expect --expect-timeout --banner --mismatch
 			--trace --trace-on-fail --max-hops --queries
+			--pmtu --peer-mtu
 			-v --verbose -V --version
 			-h --help' -- "$cur"))
 		return

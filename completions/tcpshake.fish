@@ -32,6 +32,8 @@ complete -c tcpshake -l trace -d 'After its probes, trace each target:port (TCP 
 complete -c tcpshake -l trace-on-fail -d 'Trace the target:ports found filtered or unreachable'
 complete -c tcpshake -l max-hops -x -d 'Trace: the highest TTL or hop limit (default 30)'
 complete -c tcpshake -l queries -x -d 'Trace: probes per hop (default 3)'
+complete -c tcpshake -l pmtu -d 'After the handshake test the path MTU with a full-size segment'
+complete -c tcpshake -l peer-mtu -x -d '--pmtu: the server\'s interface MTU'
 complete -c tcpshake -l allow -x -d 'Networks the prober may probe (CIDR,...)'
 complete -c tcpshake -l max-probes -x -d 'Prober: probes in flight at once'
 complete -c tcpshake -l close -x -a 'fin rst' -d 'How full mode ends'

@@ -56,7 +56,7 @@ int capture_filter_text(const struct filter_spec *f, char *buf, size_t len)
 	    host_list(f, buf, len, &off, "dst") < 0 ||
 	    buf_put(buf, len, &off, "%s",
 		   "))) or (icmp and (icmp[0] = 3 or icmp[0] = 11))"
-		   " or (icmp6 and (ip6[40] = 1 or ip6[40] = 3))"
+		   " or (icmp6 and (ip6[40] = 1 or ip6[40] = 2 or ip6[40] = 3))"
 		   " or (ip6 and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60))") < 0)
 		return -1;
 	return 0;

@@ -77,6 +77,7 @@ static int decode_quote(const uint8_t *p, size_t len, struct segment *seg)
 		if (rd16(p + 6) & 0x1fff)
 			return -1; /* a later fragment quotes no TCP header */
 		proto = p[9];
+		seg->quote.len = rd16(p + 2);
 		inner.src.family = inner.dst.family = AF_INET;
 		memcpy(inner.src.b, p + 12, 4);
 		memcpy(inner.dst.b, p + 16, 4);
@@ -85,6 +86,7 @@ static int decode_quote(const uint8_t *p, size_t len, struct segment *seg)
 			return -1;
 		hl = 40;
 		proto = p[6];
+		seg->quote.len = 40u + rd16(p + 4);
 		inner.src.family = inner.dst.family = AF_INET6;
 		memcpy(inner.src.b, p + 8, 16);
 		memcpy(inner.dst.b, p + 24, 16);
@@ -129,15 +131,40 @@ static int decode_tcp(const uint8_t *t, size_t cap, size_t wire, struct segment 
 	return 0;
 }
 
-/* The ICMP or ICMPv6 error types we read: destination unreachable and time
- * exceeded; ICMPv6's checksum covers a pseudo-header, ICMP's does not. */
+/* The ICMP or ICMPv6 error types we read: destination unreachable, time
+ * exceeded, and ICMPv6's packet too big (ICMP's frag-needed is an
+ * unreachable code); ICMPv6's checksum covers a pseudo-header, ICMP's does
+ * not. too_big: 0 in ICMP, which has no such type. */
 struct icmp_kind {
-	uint8_t proto, unreach, exceeded;
+	uint8_t proto, unreach, exceeded, too_big;
 	int with_pseudo;
 };
 
-static const struct icmp_kind icmp4 = { IPPROTO_ICMP, 3, 11, 0 };
-static const struct icmp_kind icmp6 = { IPPROTO_ICMPV6, 1, 3, 1 };
+static const struct icmp_kind icmp4 = { .proto = IPPROTO_ICMP, .unreach = ICMP4_UNREACH,
+					.exceeded = 11, .too_big = 0, .with_pseudo = 0 };
+static const struct icmp_kind icmp6 = { .proto = IPPROTO_ICMPV6, .unreach = 1, .exceeded = 3,
+					.too_big = ICMP6_PACKET_TOO_BIG, .with_pseudo = 1 };
+
+int decode_is_too_big(const struct segment *seg)
+{
+	if (seg->kind != SEG_ICMP)
+		return 0;
+	if (seg->src.family == AF_INET)
+		return seg->icmp_type == ICMP4_UNREACH && seg->icmp_code == ICMP4_FRAG_NEEDED;
+	return seg->icmp_type == ICMP6_PACKET_TOO_BIG;
+}
+
+/* The next-hop MTU of a too-big error (the 8-byte header is there): ICMP's
+ * in bytes 6-7 (RFC 1191; 0 from a router older than it), ICMPv6's in
+ * bytes 4-7 (RFC 4443 3.2). */
+static uint32_t icmp_mtu(const uint8_t *p, const struct icmp_kind *k)
+{
+	if (k->too_big && p[0] == k->too_big)
+		return rd32(p + 4);
+	if (!k->too_big && p[0] == ICMP4_UNREACH && p[1] == ICMP4_FRAG_NEEDED)
+		return rd16(p + 6);
+	return 0;
+}
 
 static int decode_icmp(const uint8_t *p, size_t len, size_t wire, const struct icmp_kind *k,
 		       struct segment *seg)
@@ -147,11 +174,12 @@ static int decode_icmp(const uint8_t *p, size_t len, size_t wire, const struct i
 	if (len == wire &&
 	    !csum_segment_ok(&seg->src, &seg->dst, k->proto, p, len, 2, k->with_pseudo))
 		return -1;
-	if (p[0] != k->unreach && p[0] != k->exceeded)
+	if (p[0] != k->unreach && p[0] != k->exceeded && (!k->too_big || p[0] != k->too_big))
 		return -1;
 	seg->kind = SEG_ICMP;
 	seg->icmp_type = p[0];
 	seg->icmp_code = p[1];
+	seg->icmp_mtu = icmp_mtu(p, k);
 	return decode_quote(p + 8, len - 8, seg);
 }
 

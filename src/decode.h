@@ -27,6 +27,7 @@ struct icmp_quote {
 	struct addr src, dst;
 	uint16_t sport, dport;
 	uint32_t seq;
+	uint32_t len;       /* the quoted packet's length as its IP header gives it */
 };
 
 struct segment {
@@ -43,14 +44,25 @@ struct segment {
 	const uint8_t *payload;
 	size_t payload_len;     /* on the wire */
 	size_t payload_cap;     /* captured: at most payload_len */
-	/* SEG_ICMP: a destination-unreachable or time-exceeded quoting TCP */
+	/* SEG_ICMP: a destination-unreachable, time-exceeded or (ICMPv6)
+	 * packet-too-big quoting TCP */
 	uint8_t icmp_type, icmp_code;
+	uint32_t icmp_mtu;      /* the next-hop MTU of an ICMP frag-needed (type 3 code 4)
+				 * or ICMPv6 packet-too-big (type 2); 0 otherwise */
 	struct icmp_quote quote;
 };
 
 /* Link types we read (values of pcap's DLT_*). */
 enum { LINK_EN10MB = 1, LINK_RAW = 12, LINK_RAW_ALT = 101, LINK_LINUX_SLL = 113,
        LINK_LINUX_SLL2 = 276 };
+
+/* The ICMP errors that say a packet was too big for the next hop. */
+#define ICMP4_UNREACH 3
+#define ICMP4_FRAG_NEEDED 4     /* its code */
+#define ICMP6_PACKET_TOO_BIG 2
+
+/* Is seg an ICMP frag-needed or ICMPv6 packet-too-big? */
+int decode_is_too_big(const struct segment *seg);
 
 /* Decode one frame. Returns 0 and fills seg when the frame is TCP or an
  * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed.

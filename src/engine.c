@@ -423,6 +423,18 @@ static uint16_t syn_mss(const struct route *rt, int family)
 	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
 }
 
+/* The MSS both ways as --pmtu reports it: our SYN's option as sent, and
+ * what the server's interface MTU (--peer-mtu) lets it announce. */
+static void pmtu_mss(const struct run *r, const struct flow *f, struct probe *p)
+{
+	const struct syn_spec *sp = &r->cfg->syn;
+	int hdr = f->dst.family == AF_INET ? 40 : 60;
+	if (sp->mss)
+		p->res.pmtu.mss_sent = sp->mss_value ? sp->mss_value : syn_mss(f->rt, f->dst.family);
+	if (r->cfg->peer_mtu > hdr)
+		p->res.pmtu.mss_expected = (uint16_t)(r->cfg->peer_mtu - hdr);
+}
+
 /* Our first segment (the first, or one sent again): a SYN with its
  * options and timestamp value, or a flag scan's bare segment. */
 static void send_syn(struct run *r, struct probe *p, uint32_t tsval)
@@ -566,6 +578,8 @@ static void engine_start_probe(struct run *r, const struct send_req *q, int64_t 
 		pp = &r->slot_pp[p - r->probes];
 	}
 	int64_t timer = probe_start(p, pp, wait, now, wall_ns());
+	p->route_mtu = (uint16_t)(f->rt->mtu > 65535 ? 65535 : f->rt->mtu > 0 ? f->rt->mtu : 0);
+	pmtu_mss(r, f, p);
 	r->live++;
 	r->rep.sent++;
 	send_syn(r, p, p->syn_tsval[0]);

@@ -100,6 +100,8 @@ const struct probe_kind *flows_kind(const struct plan *pl, uint32_t seq)
 	case PMODE_SYN:
 		return &kind_syn;
 	default:
+		if (pl->cfg->pmtu)
+			return &kind_pmtu;
 		if (pl->cfg->starttls)
 			return &kind_starttls;
 		if (pl->cfg->expect.compiled || pl->cfg->send || pl->cfg->banner)

@@ -13,6 +13,7 @@
  *
  *   syn, full, http       kind_connect.c   SYN; reset, close, or HTTP on the stream
  *   tls, https            kind_tls.c       TLS (and HTTPS) on the stream
+ *   pmtu (--pmtu)         kind_pmtu.c      a full-size segment with DF, then close
  *   banner, starttls      kind_banner.c    read (and match) a greeting; STARTTLS
  *   fin, null, xmas,      kind_flags.c     nmap's flag scans: the answer is a
  *   ack, window, maimon,                   RST or nothing (states as nmap's)
@@ -34,8 +35,10 @@ struct record;
 enum outcome;
 
 /* What a handshake kind does once the connection is up: reset it, close
- * it, or run its application (struct probe_app) on the byte stream. */
-enum after_open { AFTER_NONE = 0, AFTER_RESET, AFTER_CLOSE, AFTER_APP };
+ * it, run its application (struct probe_app) on the byte stream, or test
+ * the path MTU with one full-size segment (probe.c's PMTU phase), then
+ * close it. */
+enum after_open { AFTER_NONE = 0, AFTER_RESET, AFTER_CLOSE, AFTER_APP, AFTER_PMTU };
 
 /* ---- the application seam -----------------------------------------------
  *
@@ -137,6 +140,8 @@ extern const struct probe_kind kind_banner, kind_starttls;
  * its state: kind_connect.c, shared with kind_tls.c. */
 bool kind_connect_answers(const struct probe *p, const struct segment *seg);
 enum outcome kind_connect_classify(const struct probe *p, const struct segment *seg, bool icmp);
+/* --pmtu: the path MTU and the MSS both ways (kind_pmtu.c) */
+extern const struct probe_kind kind_pmtu;
 extern const struct probe_kind kind_fin, kind_null, kind_xmas, kind_ack, kind_window,
 	kind_maimon;
 

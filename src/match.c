@@ -69,7 +69,9 @@ static int is_own_syn(const struct probe *p, const struct segment *s)
 static int is_icmp_for(const struct probe *p, const struct segment *s)
 {
 	const struct icmp_quote *q = &s->quote;
-	return q->sport == p->sport && q->dport == p->dport && q->seq == p->isn &&
+	/* our SYN, or in a PMTU test the segment in flight */
+	bool seq = q->seq == p->isn || (p->state == PS_PMTU && q->seq == p->snd_una);
+	return q->sport == p->sport && q->dport == p->dport && seq &&
 	       addr_eq(&q->src, &p->src) && addr_eq(&q->dst, &p->dst) &&
 	       addr_eq(&s->dst, &p->src);
 }

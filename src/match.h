@@ -2,7 +2,8 @@
  *
  * Strict rules: a TCP reply counts only when its addresses and ports are the
  * probe's, it carries ACK and ack == ISN + 1; an ICMP error counts only when
- * the header it quotes is our SYN (addresses, ports and sequence number); our
+ * the header it quotes is our SYN (addresses, ports and sequence number), or
+ * in a PMTU test our segment in flight; our
  * own outgoing SYN is recognised by the same fields. Once the handshake is
  * done, a segment counts when it acknowledges nothing we did not send, and
  * our own later segments are recognised so their capture times are known.

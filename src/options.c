@@ -18,7 +18,8 @@ enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, 
        OPT_WAIT, OPT_DEADLINE, OPT_EXPECT_STATE, OPT_ALL_ADDRESSES, OPT_REQUIRE, OPT_SERVE,
        OPT_ALLOW, OPT_MAX_PROBES, OPT_TLS, OPT_SNI, OPT_ALPN, OPT_TLS_MIN, OPT_CA, OPT_INSECURE,
        OPT_CERT_WARNING, OPT_CERT_CRITICAL, OPT_SEND, OPT_EXPECT, OPT_EXPECT_TIMEOUT, OPT_BANNER,
-       OPT_MISMATCH, OPT_STARTTLS, OPT_TRACE, OPT_TRACE_ON_FAIL, OPT_MAX_HOPS, OPT_QUERIES };
+       OPT_MISMATCH, OPT_STARTTLS, OPT_TRACE, OPT_TRACE_ON_FAIL, OPT_MAX_HOPS, OPT_QUERIES,
+       OPT_PMTU, OPT_PEER_MTU };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -76,6 +77,8 @@ static const struct option long_opts[] = {
 	{ "trace-on-fail", no_argument, NULL, OPT_TRACE_ON_FAIL },
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "queries", required_argument, NULL, OPT_QUERIES },
+	{ "pmtu", no_argument, NULL, OPT_PMTU },
+	{ "peer-mtu", required_argument, NULL, OPT_PEER_MTU },
 	{ "serve", required_argument, NULL, OPT_SERVE },
 	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
@@ -158,6 +161,12 @@ void options_help(FILE *f)
 	      "                          unreachable, after their probes\n"
 	      "      --max-hops N        --trace: the highest TTL or hop limit (default 30)\n"
 	      "      --queries N         --trace: probes per hop, 1 to 10 (default 3)\n"
+	      "      --pmtu              after the handshake send one full-size segment\n"
+	      "                          with DF: report ok, fragmentation-needed (the\n"
+	      "                          next-hop MTU) or black-hole (the largest size\n"
+	      "                          that passed), and the MSS both ways\n"
+	      "      --peer-mtu MTU      --pmtu: the server's interface MTU; a SYN/ACK MSS\n"
+	      "                          below what it allows was clamped on the path\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
@@ -667,6 +676,14 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 	case OPT_SERVE:
 		cfg->serve = arg;
 		return PARSE_OK;
+	case OPT_PMTU:
+		cfg->pmtu = true;
+		return PARSE_OK;
+	case OPT_PEER_MTU:
+		if (parse_long(arg, 68, 65535, &v) < 0)
+			return usage_error(cfg, "--peer-mtu", "must be an MTU from 68 to 65535");
+		cfg->peer_mtu = (int)v;
+		return PARSE_OK;
 	case OPT_ALLOW:
 		return strlist_add(cfg, &cfg->allows, "--allow", arg);
 	case OPT_MAX_PROBES:
@@ -1038,6 +1055,25 @@ static enum parse_result banner_checks(struct config *cfg, const struct seen *sn
 	return PARSE_OK;
 }
 
+/* --pmtu: a segment of its own on the connection, so no application;
+ * --peer-mtu only with it. */
+static enum parse_result pmtu_checks(struct config *cfg)
+{
+	if (cfg->peer_mtu && !cfg->pmtu)
+		return usage_error(cfg, "--peer-mtu", "needs --pmtu");
+	if (!cfg->pmtu)
+		return PARSE_OK;
+	if (cfg->mode != PMODE_FULL)
+		return usage_error(cfg, cfg->mode == PMODE_SYN ? "-M syn" : "a flag scan",
+				   "conflicts with --pmtu (it needs -M full)");
+	const char *app = cfg->http ? "--http" : cfg->starttls ? "--starttls" : cfg->tls ? "--tls"
+		: cfg->expect.compiled ? "--expect" : cfg->send ? "--send" : cfg->banner ? "--banner"
+		: NULL;
+	if (app)
+		return usage_error(cfg, app, "conflicts with --pmtu (one test on the connection)");
+	return PARSE_OK;
+}
+
 /* --serve: the targets come with the requests; what a single run would
  * take from the command line does not apply. */
 static enum parse_result serve_checks(struct config *cfg, int ntargets)
@@ -1054,7 +1090,7 @@ static enum parse_result serve_checks(struct config *cfg, int ntargets)
 		{ cfg->shard_n != 0, "--shard" }, { cfg->smokeping, "--vcount" },
 		{ cfg->all_addresses, "--all-addresses" }, { cfg->tls, "--tls (modules tls, https)" },
 		{ cfg->sni != NULL, "--sni (each target is its name)" },
-		{ cfg->close == CLOSE_RST, "--close rst" },
+		{ cfg->close == CLOSE_RST, "--close rst" }, { cfg->pmtu, "--pmtu" },
 		{ cfg->trace || cfg->trace_on_fail, cfg->trace ? "--trace" : "--trace-on-fail" },
 	};
 	const char *what = NULL;
@@ -1116,6 +1152,9 @@ enum parse_result options_parse(int argc, char **argv, struct config *cfg)
 	enum parse_result tr = tls_checks(cfg);
 	if (tr != PARSE_OK)
 		return tr;
+	enum parse_result pr = pmtu_checks(cfg);
+	if (pr != PARSE_OK)
+		return pr;
 	if (cfg->http && cfg->close == CLOSE_RST)
 		return usage_error(cfg, "--http", "conflicts with --close rst");
 	enum parse_result trc = trace_checks(cfg);

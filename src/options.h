@@ -76,6 +76,8 @@ struct config {
 	int64_t expect_timeout_ns; /* --expect-timeout; 0: -W */
 	bool starttls;        /* --starttls PROTO: the dialogue, then --tls */
 	enum starttls_proto starttls_proto;
+	bool pmtu;            /* --pmtu: the path MTU test after the handshake (kind pmtu) */
+	int peer_mtu;         /* --peer-mtu: the server's interface MTU; 0 unknown */
 	const char *serve;    /* --serve ADDR:PORT: a prober; NULL: one run */
 	struct strlist allows; /* --allow: the blocks /probe may reach */
 	int max_probes;       /* --max-probes: probes in flight at once */

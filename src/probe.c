@@ -308,6 +308,193 @@ static void open_app(struct probe *p, const struct segment *seg, int64_t now,
 		a->timer_at = p->persist_at;
 }
 
+/* ---- the PMTU test (--pmtu) ---------------------------------------------
+ *
+ * One segment of zeros at snd_una, as large as the peer's MSS and our
+ * route's MTU allow, with DF (IPv4; IPv6 never fragments on the path). It
+ * is ACKed (ok); or a router refuses it with an ICMP too-big quoting it,
+ * and the size it names is tried (fragmentation-needed when that one
+ * passes); or nothing comes back after PMTU_TRIES sends, each waiting the
+ * retransmission timeout: lost, and the sizes between the largest ACKed
+ * and the smallest lost are bisected (black-hole), first trying IPv6's
+ * minimum MTU, 1280. The phase is bounded by -W; its verdict is the
+ * largest size that passed by then. A smaller size after a larger one was
+ * lost takes its place in the sequence space (snd_nxt moves back). */
+
+#define PMTU_TRIES 2          /* sends of each size: one loss is no black hole */
+#define PMTU_ICMPS 4          /* too-big errors followed: a bounded walk down */
+#define PMTU_FLOOR_MTU 1280   /* IPv6's minimum link MTU (RFC 8200 5) */
+
+const char *pmtu_verdict_name(enum pmtu_verdict v)
+{
+	static const char *const names[] = { "not-tested", "ok", "fragmentation-needed",
+					     "black-hole" };
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "not-tested";
+}
+
+static uint16_t pmtu_packet(const struct probe *p, uint16_t payload)
+{
+	return (uint16_t)(payload + p->pmtu.hdr);
+}
+
+static void pmtu_send(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	p->snd_nxt = p->snd_una + w->cur;
+	emit_data(a, p->snd_una, p->rcv_nxt, 0, w->cur);
+	w->tries++;
+	p->res.pmtu.sends++;
+	a->timer_at = min64(p->phase_deadline, now + p->rto_ns);
+}
+
+/* A new size: sent for the first time. */
+static void pmtu_try(struct probe *p, uint16_t size, bool from_icmp, int64_t now,
+		     struct probe_actions *a)
+{
+	p->pmtu.cur = size;
+	p->pmtu.tries = 0;
+	p->pmtu.from_icmp = from_icmp;
+	pmtu_send(p, now, a);
+}
+
+/* The verdict from what the walk found. */
+static void pmtu_judge(struct probe *p)
+{
+	const struct pmtu_walk *w = &p->pmtu;
+	struct pmtu_result *r = &p->res.pmtu;
+	r->size = w->lo ? pmtu_packet(p, w->lo) : 0;
+	if (w->lo && w->hi == 0)
+		r->verdict = PMTU_OK;
+	else if (w->lo && w->from_icmp && w->lo == w->cur)
+		r->verdict = PMTU_FRAG_NEEDED;
+	else if (w->hi)
+		r->verdict = PMTU_BLACK_HOLE;
+	else
+		r->verdict = PMTU_NOT_TESTED;
+}
+
+/* The test is over: the verdict, then the close --close asks for, or
+ * ours after theirs when the server closed first (as one that answers the
+ * bytes with an error does). Bytes never ACKed were lost: our FIN takes
+ * their place. */
+static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	pmtu_judge(p);
+	p->snd_nxt = p->snd_una;
+	if (p->peer_fin) {
+		p->res.close = CLOSE_PEER_FIN;
+		p->state = PS_LAST_ACK;
+		send_fin(p, now, a);
+		return;
+	}
+	if (p->pp->close == CLOSE_RST) {
+		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
+		p->res.close = CLOSE_RST;
+		finish(p, a);
+		return;
+	}
+	p->state = PS_FIN_WAIT;
+	send_fin(p, now, a);
+}
+
+/* After an ACK or a loss: done, or the next size to try (none once the
+ * server has closed). */
+static void pmtu_next(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	bool icmp_passed = w->from_icmp && w->lo == w->cur;
+	if (w->hi == 0 || icmp_passed || w->hi - w->lo <= 1 || p->peer_fin) {
+		pmtu_close(p, now, a);
+		return;
+	}
+	uint16_t floor = w->hdr < PMTU_FLOOR_MTU ? (uint16_t)(PMTU_FLOOR_MTU - w->hdr) : 0;
+	if (w->lo == 0 && !w->floor_tried && floor > 0 && floor < w->hi) {
+		w->floor_tried = true;
+		pmtu_try(p, floor, false, now, a);
+		return;
+	}
+	pmtu_try(p, (uint16_t)(w->lo + (w->hi - w->lo) / 2), false, now, a);
+}
+
+/* The handshake is done: the first, full size. Nothing to test without
+ * room for a byte. */
+static void pmtu_start(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	memset(w, 0, sizeof(*w));
+	int ip = p->dst.family == AF_INET6 ? 40 : 20, opt = p->ts_ok ? 12 : 0;
+	int full = p->peer_mss;
+	if (p->route_mtu > ip + 20 && p->route_mtu - ip - 20 < full)
+		full = p->route_mtu - ip - 20;
+	full -= opt;
+	if (full > PMTU_PAYLOAD_MAX)
+		full = PMTU_PAYLOAD_MAX;
+	w->hdr = (uint16_t)(ip + 20 + opt);
+	if (full <= 0) {
+		pmtu_close(p, now, a);
+		return;
+	}
+	p->state = PS_PMTU;
+	p->phase_deadline = wait_end(p, now, p->pp->timeout_ns);
+	p->res.pmtu.first = pmtu_packet(p, (uint16_t)full);
+	pmtu_try(p, (uint16_t)full, false, now, a);
+}
+
+/* A segment from the peer: our test segment ACKed (the next size, or the
+ * verdict), data or their FIN (an ACK; once they closed, the size in
+ * flight is the last: its ACK or loss decides where our FIN goes). The
+ * timer of the size in flight runs on. */
+static void pmtu_segment(struct probe *p, bool need_ack, int64_t now, struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	bool acked = p->snd_una == p->snd_nxt;
+	if (acked && w->cur > w->lo)
+		w->lo = w->cur;
+	int before = a->n;
+	if (acked)
+		pmtu_next(p, now, a);
+	if (need_ack && a->n == before)
+		emit_ack(p, a);
+}
+
+/* Silence for the size in flight: send it again, or count it lost. */
+static void pmtu_timer(struct probe *p, int64_t now, struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	if (now >= p->phase_deadline) {
+		pmtu_close(p, now, a);
+		return;
+	}
+	if (w->tries < PMTU_TRIES) { /* the test's own loss: not counted in rtx */
+		pmtu_send(p, now, a);
+		return;
+	}
+	w->hi = w->cur;
+	pmtu_next(p, now, a);
+}
+
+/* An ICMP too-big for the size in flight (its quote is our segment, of
+ * that length): the next-hop MTU it names is tried, when it is below that
+ * size and above what passed; else it counts as a loss. */
+static void pmtu_icmp(struct probe *p, const struct segment *seg, int64_t now,
+		      struct probe_actions *a)
+{
+	struct pmtu_walk *w = &p->pmtu;
+	if (!decode_is_too_big(seg) || p->snd_una == p->snd_nxt ||
+	    seg->quote.len != pmtu_packet(p, w->cur))
+		return;
+	p->res.pmtu.next_hop = seg->icmp_mtu;
+	p->res.pmtu.from = seg->src;
+	w->hi = w->cur;
+	uint32_t mtu = seg->icmp_mtu;
+	if (w->icmps++ < PMTU_ICMPS && mtu > w->hdr && mtu - w->hdr < w->cur &&
+	    mtu - w->hdr > w->lo && !p->peer_fin) {
+		pmtu_try(p, (uint16_t)(mtu - w->hdr), true, now, a);
+		return;
+	}
+	pmtu_next(p, now, a);
+}
+
 /* The handshake is complete: ACK it, then what the run asked for. */
 static void established(struct probe *p, const struct segment *seg, int64_t now,
 			struct probe_actions *a)
@@ -326,7 +513,9 @@ static void established(struct probe *p, const struct segment *seg, int64_t now,
 	p->rto_ns = data_rto(p);
 	p->syn_next = 0;
 	emit_ack(p, a);
-	if (pp->close == CLOSE_RST) {
+	if (p->kind->after == AFTER_PMTU) {
+		pmtu_start(p, now, a);
+	} else if (pp->close == CLOSE_RST) {
 		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
 		p->res.close = CLOSE_RST;
 		finish(p, a);
@@ -475,6 +664,8 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		if (seg->seq != p->rcv_nxt)
 			return; /* out of window: not believed (RFC 5961) */
 		log_seg(p, '<', seg->flags, seg->ts_ns);
+		if (p->state == PS_PMTU)
+			pmtu_judge(p);
 		p->res.close = CLOSE_PEER_RST;
 		finish(p, a);
 		return;
@@ -483,6 +674,10 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 	if (!take_segment(p, seg, &r))
 		return;
 	log_seg(p, '<', seg->flags, seg->ts_ns);
+	if (p->state == PS_PMTU) {
+		pmtu_segment(p, r.need_ack, now, a);
+		return;
+	}
 	feed_app(p, &r, seg->ts_ns);
 	if (p->state == PS_APP && p->peer_fin) {
 		/* the server closed first, as HTTP with Connection: close does */
@@ -568,6 +763,10 @@ static void on_timer(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	if (p->state == PS_SYN_SENT) {
 		on_syn_timer(p, now, a);
+		return;
+	}
+	if (p->state == PS_PMTU) {
+		pmtu_timer(p, now, a);
 		return;
 	}
 	if (now >= p->phase_deadline) {
@@ -762,6 +961,8 @@ static void step(struct probe *p, enum probe_event ev, const struct segment *seg
 		on_own(p, ev, seg);
 		return;
 	case PEV_ICMP:
+		if (p->state == PS_PMTU)
+			pmtu_icmp(p, seg, now_mono, a);
 		if (p->state != PS_SYN_SENT)
 			return;
 		take_rtt(p, seg, now_mono);
@@ -804,8 +1005,14 @@ void probe_mark_send(struct probe *p)
 	p->mark_wire_ns = 0;
 }
 
+/* A PMTU test segment's bytes: zeros, read-only. */
+static const uint8_t pmtu_zeros[PMTU_PAYLOAD_MAX];
+
 const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o)
 {
+	if (!p->stream && p->kind && p->kind->after == AFTER_PMTU && o->data_len > 0 &&
+	    o->data_len <= PMTU_PAYLOAD_MAX)
+		return pmtu_zeros;
 	if (!p->stream || o->data_len == 0)
 		return NULL;
 	return stream_send_bytes(p->stream, o->data_off, o->data_len);
@@ -901,6 +1108,8 @@ const char *icmp_name(int family, uint8_t type, uint8_t code, char *buf, size_t 
 		name = icmp6_unreach[code];
 	else if ((family == AF_INET && type == 11) || (family == AF_INET6 && type == 3))
 		name = "ttl-exceeded";
+	else if (family == AF_INET6 && type == ICMP6_PACKET_TOO_BIG)
+		name = "packet-too-big";
 	if (name)
 		snprintf(buf, len, "%s", name);
 	else

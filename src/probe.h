@@ -18,6 +18,9 @@
  *              app:  (its bytes) APP --their FIN--> (FIN/ACK) LAST_ACK --ACK--> DONE
  *                    APP --it is done--> (FIN/ACK) FIN_WAIT as fin
  *              a peer FIN before ours: (FIN/ACK) LAST_ACK; a RST: DONE
+ *   pmtu:      SYN_SENT --SA--> (ACK, one full-size segment) PMTU: each test
+ *              segment ACKed, refused by an ICMP too-big or lost (sent
+ *              twice, a timeout each) until the verdict; then as --close
  * A kind with an application (kind.h: http, tls, https, banner, starttls) runs it on a byte stream
  * (stream.h), allocated when its handshake completes and released when
  * the engine is done with the probe (probe_release): the peer's data is
@@ -63,7 +66,7 @@ enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_PEER_FIN, CLOSE_PE
 		  CLOSE_TIMEOUT };
 
 enum probe_state { PS_FREE = 0, PS_SYN_SENT, PS_APP, PS_FIN_WAIT, PS_LAST_ACK, PS_FLUSH,
-		   PS_DONE };
+		   PS_DONE, PS_PMTU };
 
 /* What the kinds banner and starttls are to say and wait for; read-only. */
 struct app_params {
@@ -125,6 +128,27 @@ struct banner_result {
 	char first_line[BANNER_LINE_TEXT]; /* printable (banner_first_line) */
 };
 
+/* --pmtu: what one full-size segment with DF met after the handshake (see
+ * the man page's PATH MTU section): ACKed (ok), an ICMP too-big whose
+ * next-hop MTU then passed (fragmentation-needed), or silence (black-hole:
+ * the largest size that passed, found by bisection within -W). */
+enum pmtu_verdict { PMTU_NOT_TESTED = 0, PMTU_OK, PMTU_FRAG_NEEDED, PMTU_BLACK_HOLE };
+
+struct pmtu_result {
+	enum pmtu_verdict verdict;
+	uint16_t size;              /* the largest packet ACKed, IP header included; 0 none */
+	uint16_t first;             /* the first size tried (full size), likewise */
+	uint32_t next_hop;          /* the MTU an ICMP too-big reported; 0 none */
+	struct addr from;           /* who sent it */
+	uint16_t sends;             /* test segments sent, again ones included */
+	/* the MSS both ways (the engine's, set at the start): our SYN's option
+	 * as sent (0: none), the server's from its SYN/ACK is res.mss; what
+	 * the server's interface MTU allows (--peer-mtu; 0 unknown) */
+	uint16_t mss_sent, mss_expected;
+};
+
+const char *pmtu_verdict_name(enum pmtu_verdict v);
+
 struct probe_result {
 	enum outcome outcome;
 	uint8_t flags, ttl;
@@ -157,6 +181,20 @@ struct probe_result {
 	const char *tls_early_error;
 	/* --expect, --send, --banner; NULL for other kinds (valid likewise) */
 	const struct banner_result *banner;
+	struct pmtu_result pmtu;    /* --pmtu */
+};
+
+/* The walk of the PMTU test: payload sizes (bytes of TCP data) of the test
+ * segment; hdr makes them packet sizes. */
+struct pmtu_walk {
+	uint16_t hdr;               /* IP and TCP headers, options included */
+	uint16_t cur;               /* the size in flight */
+	uint16_t lo;                /* the largest ACKed; 0 none */
+	uint16_t hi;                /* the smallest lost or refused; 0 none */
+	uint8_t tries;              /* sends of cur */
+	uint8_t icmps;              /* too-big errors taken */
+	bool from_icmp;             /* cur is an ICMP's next-hop MTU */
+	bool floor_tried;           /* the IPv6 minimum (1280) was tried */
 };
 
 struct probe {
@@ -209,6 +247,8 @@ struct probe {
 	uint32_t mark_off;          /* probe_mark_send: the send offset to time */
 	bool mark_set;
 	int64_t mark_wire_ns;       /* when the segment holding it was captured leaving */
+	uint16_t route_mtu;         /* --pmtu: the MTU of the route's interface (the engine's) */
+	struct pmtu_walk pmtu;
 	struct probe_result res;
 };
 
@@ -266,13 +306,16 @@ uint16_t probe_window(const struct probe *p);
  * window allows. False (nothing queued) without a stream or past its send
  * buffer (PROBE_SEND_MAX bytes not yet acknowledged). */
 #define PROBE_SEND_MAX (64u * 1024u)
+/* --pmtu: the largest test segment's payload (a 9000-byte MTU's) */
+#define PMTU_PAYLOAD_MAX 8960
 bool probe_send(struct probe *p, const void *data, size_t n);
 /* Time the next byte to be queued: p->mark_wire_ns is set to the capture
  * time of the first segment of ours that carries it (an HTTPS request). */
 void probe_mark_send(struct probe *p);
 
 /* The bytes of a segment the probe asked for (seg_out's data_off and
- * data_len); NULL if it has none or they are not held. */
+ * data_len); NULL if it has none or they are not held. A PMTU test
+ * segment's are zeros. */
 const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o);
 
 /* Free the probe's stream and its application's state, once the engine

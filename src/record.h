@@ -40,6 +40,7 @@ struct record {
 	int nbase;                       /* fields before the kind's own */
 	const struct probe_result *res;  /* FV_SEGMENTS reads its log */
 	char flags[9], addr[64], icmp_name[32], icmp_from[64];
+	char kind_addr[64];               /* an address a kind's field names */
 };
 
 /* Adders, for record_probe and the kinds' fields() hooks. */

@@ -5,7 +5,8 @@
  * Input: a sequence of records [linktype selector][length hi][length lo]
  * [frame bytes]. Probes in every mode wait on the addresses and ports of
  * the seed frames (198.18.0.1:61000 -> 198.18.0.2:80-83, and the same in
- * 2001:db8::/32), so mutated real frames reach every state. */
+ * 2001:db8::/32), so mutated real frames reach every state; two of them
+ * run --pmtu's phase after the handshake. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ PMODE_FULL, CLOSE_FIN, true, 1000000000, 3, 7, true, 64240, 0, false, NULL, NULL, 0 },
 	};
 	static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
+	/* --pmtu's phase (kind_pmtu without its record fields) */
+	struct probe_kind pmtu = kind_full;
+	pmtu.after = AFTER_PMTU;
 	struct probe probes[8];
 	struct port_table t;
 	if (port_table_init(&t, 61000, 61007) < 0)
@@ -52,6 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p->isn = 2542258321u + (uint32_t)i;
 		p->req = req;
 		p->req_len = sizeof(req) - 1;
+		if (i == 1 || i == 7) {
+			p->kind = &pmtu;
+			p->route_mtu = 1500;
+		}
 		probe_start(p, &pps[i % 3], 1000000000, 0, 0);
 		port_table_set(&t, p->sport, p);
 	}
@@ -82,8 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct probe *p = match_segment(&t, &seg, &ev);
 			if (p) {
 				probe_step(p, ev, &seg, now, &a);
-				for (int k = 0; k < a.n; k++)
+				for (int k = 0; k < a.n; k++) {
 					(void)probe_window(p);
+					(void)probe_seg_payload(p, &a.out[k]);
+				}
 			}
 		}
 		/* a timer now and then, so timeouts and sends again are reached */

@@ -424,3 +424,78 @@ Test(decode, ipv4_header_checksum)
 	cr_assert_eq(decode_frame(LINK_EN10MB, buf, n, 0, &seg), 0);
 	cr_assert_eq(seg.ttl, 1);
 }
+
+/* ---- ICMP too-big: frag-needed and packet-too-big (--pmtu) ------------- */
+
+static uint8_t big[V6_TOO_BIG_LEN];
+
+Test(decode, v4_frag_needed_with_its_mtu)
+{
+	size_t n = pmtu_frame(big, v4_frag_needed_head, sizeof(v4_frag_needed_head),
+			      V4_FRAG_NEEDED_LEN);
+	cr_assert_eq(decode_frame(LINK_EN10MB, big, n, 42, &seg), 0);
+	cr_assert_eq(seg.kind, SEG_ICMP);
+	cr_assert_eq(seg.icmp_type, 3);
+	cr_assert_eq(seg.icmp_code, 4);
+	cr_assert_eq(seg.icmp_mtu, 1280);
+	cr_assert(decode_is_too_big(&seg));
+	cr_assert_eq(seg.src.b[3], 254); /* r1 */
+	cr_assert_eq(seg.quote.len, 1500);
+	cr_assert_eq(seg.quote.sport, 63684);
+	cr_assert_eq(seg.quote.dport, 80);
+	cr_assert_eq(seg.quote.seq, 0x02c991f0u);
+	/* as the header-only capture holds it: the same, unsummed */
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, big, 256, n, 42, &seg), 0);
+	cr_assert_eq(seg.icmp_mtu, 1280);
+	cr_assert_eq(seg.quote.len, 1500);
+	all_prefixes(big, n, 14 + 20 + 8 + 20 + 8);
+}
+
+Test(decode, v6_packet_too_big_with_its_mtu)
+{
+	size_t n = pmtu_frame(big, v6_too_big_head, sizeof(v6_too_big_head), V6_TOO_BIG_LEN);
+	cr_assert_eq(decode_frame(LINK_EN10MB, big, n, 42, &seg), 0);
+	cr_assert_eq(seg.kind, SEG_ICMP);
+	cr_assert_eq(seg.icmp_type, 2);
+	cr_assert_eq(seg.icmp_code, 0);
+	cr_assert_eq(seg.icmp_mtu, 1280);
+	cr_assert(decode_is_too_big(&seg));
+	cr_assert_eq(seg.quote.len, 1500);
+	cr_assert_eq(seg.quote.sport, 65009);
+	cr_assert_eq(seg.quote.seq, 0xcc256b8eu);
+	cr_assert_eq(seg.quote.src.family, AF_INET6);
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, big, 256, n, 42, &seg), 0);
+	cr_assert_eq(seg.icmp_mtu, 1280);
+	all_prefixes(big, n, 14 + 40 + 8 + 40 + 8);
+}
+
+Test(decode, too_big_malformed)
+{
+	/* a changed MTU breaks the ICMP checksum of a whole frame */
+	size_t n = pmtu_frame(big, v4_frag_needed_head, sizeof(v4_frag_needed_head),
+			      V4_FRAG_NEEDED_LEN);
+	big[14 + 20 + 6] = 0x04;
+	cr_assert_eq(decode_frame(LINK_EN10MB, big, n, 0, &seg), -1);
+	/* cut by the snap length (unsummed): RFC 1191's older routers send 0 */
+	big[14 + 20 + 6] = big[14 + 20 + 7] = 0;
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, big, 256, n, 0, &seg), 0);
+	cr_assert_eq(seg.icmp_mtu, 0);
+	cr_assert(decode_is_too_big(&seg));
+	/* ICMP type 2 is no error in IPv4 */
+	big[14 + 20] = 2;
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, big, 256, n, 0, &seg), -1);
+	/* an ICMPv6 packet-too-big with a bad checksum, one quoting UDP */
+	n = pmtu_frame(big, v6_too_big_head, sizeof(v6_too_big_head), V6_TOO_BIG_LEN);
+	big[14 + 40 + 7] ^= 1;
+	cr_assert_eq(decode_frame(LINK_EN10MB, big, n, 0, &seg), -1);
+	big[14 + 40 + 8 + 6] = 17;
+	cr_assert_eq(decode_frame_wire(LINK_EN10MB, big, 256, n, 0, &seg), -1);
+	/* another unreachable has no MTU */
+	cr_assert_eq(DECODE(v4_icmp_admin), 0);
+	cr_assert_eq(seg.icmp_mtu, 0);
+	cr_assert(!decode_is_too_big(&seg));
+	cr_assert_eq(DECODE(v6_icmp_admin), 0);
+	cr_assert(!decode_is_too_big(&seg));
+	cr_assert_eq(DECODE(v4_synack), 0);
+	cr_assert(!decode_is_too_big(&seg));
+}

@@ -155,3 +155,31 @@ Test(match, synack_across_the_sequence_wrap)
 	s.ack = 1;
 	cr_assert_eq(match_probe(&p, &s), PEV_STALE, "ack == ISN + 2 is not an answer: stale");
 }
+
+/* --pmtu: a frag-needed from the path bed's r1 quoting our test segment
+ * (198.18.31.1:63684 -> 198.18.33.2:80, seq 0x02c991f0) is the probe's
+ * while that segment is in flight; not once the test is over, nor for
+ * other bytes. */
+Test(match, icmp_too_big_for_the_pmtu_segment_in_flight)
+{
+	static uint8_t f[V4_FRAG_NEEDED_LEN];
+	size_t n = pmtu_frame(f, v4_frag_needed_head, sizeof(v4_frag_needed_head),
+			      V4_FRAG_NEEDED_LEN);
+	struct probe p = probe_for(AF_INET, 80, 0x02c991f0u - 1);
+	uint8_t s[4] = { 198, 18, 31, 1 }, d[4] = { 198, 18, 33, 2 };
+	memcpy(p.src.b, s, 4);
+	memcpy(p.dst.b, d, 4);
+	p.sport = 63684;
+	p.kind = &kind_pmtu;
+	p.state = PS_PMTU;
+	p.snd_una = 0x02c991f0u;
+	p.snd_nxt = p.snd_una + 1448;
+	cr_assert_eq(ev_of(&p, f, n), PEV_ICMP);
+	p.state = PS_FIN_WAIT;
+	cr_assert_eq(ev_of(&p, f, n), 0, "the test is over");
+	p.state = PS_PMTU;
+	p.snd_una += 100;
+	cr_assert_eq(ev_of(&p, f, n), 0, "another segment in flight");
+	p.state = PS_SYN_SENT;
+	cr_assert_eq(ev_of(&p, f, n), 0, "a SYN's error quotes the ISN");
+}

@@ -447,3 +447,25 @@ Test(options, trace_refusals)
 	cr_assert(strstr(cfg.error, "--trace: conflicts with --serve"), "%s", cfg.error);
 	options_free(&cfg);
 }
+
+Test(options, pmtu_and_its_conflicts)
+{
+	cr_assert_eq(PARSE("--pmtu", "--peer-mtu", "1500", "198.18.0.2"), PARSE_OK);
+	cr_assert(cfg.pmtu);
+	cr_assert_eq(cfg.peer_mtu, 1500);
+	cr_assert_eq(cfg.mode, PMODE_FULL);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("--pmtu", "--close", "rst", "198.18.0.2"), PARSE_OK);
+	options_free(&cfg);
+	REFUSED("--peer-mtu: needs --pmtu", "--peer-mtu", "1500", "198.18.0.2");
+	REFUSED("--peer-mtu: must be an MTU from 68 to 65535", "--pmtu", "--peer-mtu", "67", "x");
+	REFUSED("--peer-mtu: must be an MTU from 68 to 65535", "--pmtu", "--peer-mtu", "65536", "x");
+	REFUSED("-M syn: conflicts with --pmtu", "--pmtu", "-M", "syn", "x");
+	REFUSED("a flag scan: conflicts with --pmtu", "--pmtu", "-M", "fin", "x");
+	REFUSED("--http: conflicts with --pmtu", "--pmtu", "--http", "x");
+	REFUSED("--tls: conflicts with --pmtu", "--pmtu", "--tls", "x");
+	REFUSED("--starttls: conflicts with --pmtu", "--pmtu", "--starttls", "smtp", "x");
+	REFUSED("--banner: conflicts with --pmtu", "--pmtu", "--banner", "x");
+	REFUSED("--pmtu: conflicts with --serve", "--pmtu", "--serve", ":9", "--allow",
+		"198.18.0.0/15");
+}

@@ -400,6 +400,8 @@ Test(probe, icmp_names)
 	cr_assert_str_eq(icmp_name(AF_INET6, 1, 6, b, sizeof(b)), "reject-route");
 	cr_assert_str_eq(icmp_name(AF_INET6, 1, 2, b, sizeof(b)), "code-2");
 	cr_assert_str_eq(icmp_name(AF_INET6, 3, 0, b, sizeof(b)), "ttl-exceeded");
+	cr_assert_str_eq(icmp_name(AF_INET6, 2, 0, b, sizeof(b)), "packet-too-big");
+	cr_assert_str_eq(icmp_name(AF_INET, 3, 4, b, sizeof(b)), "frag-needed");
 	cr_assert_str_eq(outcome_name(OUTCOME_UNREACHABLE), "unreachable");
 	cr_assert_str_eq(close_name(CLOSE_PEER_FIN), "peer-fin");
 	cr_assert_null(close_name(CLOSE_NONE));
@@ -881,4 +883,272 @@ Test(probe, an_application_sends_then_closes)
 	step(PEV_TCP, 10300);
 	cr_assert_eq(p.res.close, CLOSE_FIN);
 	probe_release(&p);
+}
+
+/* ---- the PMTU test (--pmtu) --------------------------------------------- */
+
+static const struct probe_params pmtu_pp = { .mode = PMODE_FULL, .close = CLOSE_FIN,
+					     .timeout_ns = 10000 * MS, .retries = 3, .wscale = 7,
+					     .ts = true, .window = 64240 };
+
+/* A pmtu probe to an IPv4 peer whose route's interface has this MTU. */
+static void start_pmtu(const struct probe_params *pp, int family, uint16_t route_mtu)
+{
+	probe_release(&p);
+	memset(&p, 0, sizeof(p));
+	p.isn = ISN;
+	p.kind = &kind_pmtu;
+	p.src.family = p.dst.family = family;
+	p.route_mtu = route_mtu;
+	probe_start(&p, pp, pp->timeout_ns, 0, 5000);
+}
+
+/* The test segment among the actions; NULL if none. */
+static const struct seg_out *test_seg(void)
+{
+	for (int i = 0; i < a.n; i++)
+		if (a.out[i].data_len > 0)
+			return &a.out[i];
+	return NULL;
+}
+
+static void ack_upto(uint32_t ack, int64_t ts)
+{
+	peer(TCPF_ACK, IRS + 1, ack, 0, ts);
+	step(PEV_TCP, ts);
+}
+
+/* An ICMP too-big quoting a segment of ours of quote_len bytes at seq. */
+static void too_big(uint32_t mtu, uint32_t quote_len, uint32_t seq, int64_t ts)
+{
+	memset(&s, 0, sizeof(s));
+	s.kind = SEG_ICMP;
+	s.src.family = s.dst.family = AF_INET;
+	s.src.b[3] = 254;
+	s.icmp_type = 3;
+	s.icmp_code = 4;
+	s.icmp_mtu = mtu;
+	s.quote.len = quote_len;
+	s.quote.seq = seq;
+	s.ts_ns = ts;
+	step(PEV_ICMP, ts);
+}
+
+Test(probe, pmtu_ok_full_size_acked_then_fin)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	cr_assert_eq(p.state, PS_PMTU);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK, "the handshake's ACK first");
+	const struct seg_out *d = test_seg();
+	cr_assert_not_null(d);
+	cr_assert_eq(d->seq, ISN + 1);
+	cr_assert_eq(d->data_len, 1448, "1500 - 20 - 20 - 12 (timestamps)");
+	cr_assert_not_null(probe_seg_payload(&p, d), "zeros to send");
+	cr_assert_eq(p.res.pmtu.first, 1500);
+	ack_upto(ISN + 1 + 1448, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(p.res.pmtu.size, 1500);
+	cr_assert_eq(p.res.pmtu.sends, 1);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448);
+	cr_assert_str_eq(pmtu_verdict_name(p.res.pmtu.verdict), "ok");
+}
+
+Test(probe, pmtu_size_bounded_by_the_route_and_the_peer_mss)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1400);
+	synack(10117);
+	cr_assert_eq(test_seg()->data_len, 1400 - 52);
+	cr_assert_eq(p.res.pmtu.first, 1400);
+	/* IPv6: 40 bytes of IP header; the peer's MSS (1460) below the route's */
+	start_pmtu(&pmtu_pp, AF_INET6, 9000);
+	synack(10117);
+	cr_assert_eq(test_seg()->data_len, 1460 - 12);
+	cr_assert_eq(p.res.pmtu.first, 1460 + 60);
+}
+
+Test(probe, pmtu_frag_needed_then_the_next_hop_mtu_passes)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	int64_t timer = a.timer_at;
+	too_big(1280, 1500, ISN + 1, 10300);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(test_seg()->seq, ISN + 1, "the same bytes, fewer of them");
+	cr_assert_eq(test_seg()->data_len, 1280 - 52);
+	cr_assert_eq(p.res.pmtu.next_hop, 1280);
+	cr_assert_eq(p.res.pmtu.from.b[3], 254);
+	cr_assert_neq(a.timer_at, timer, "a wait of its own");
+	/* the error again (for the first size), or one quoting another size */
+	too_big(1280, 1500, ISN + 1, 10310);
+	cr_assert_eq(a.n, 0);
+	too_big(1000, 1400, ISN + 1, 10320);
+	cr_assert_eq(a.n, 0);
+	ack_upto(ISN + 1 + 1228, 10500);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_FRAG_NEEDED);
+	cr_assert_eq(p.res.pmtu.size, 1280);
+	cr_assert_eq(p.res.pmtu.sends, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1228);
+	cr_assert_str_eq(pmtu_verdict_name(p.res.pmtu.verdict), "fragmentation-needed");
+}
+
+Test(probe, pmtu_too_big_without_a_usable_mtu_bisects)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	too_big(0, 1500, ISN + 1, 10300); /* a router older than RFC 1191 */
+	cr_assert_eq(test_seg()->data_len, 1280 - 52, "IPv6's minimum MTU first");
+	too_big(1600, 1280, ISN + 1, 10400); /* not below the size refused */
+	cr_assert_eq(test_seg()->data_len, 614, "then halves");
+}
+
+/* A path that carries packets up to path_mtu and silently loses the rest:
+ * the peer ACKs what arrives, the timer fires for what does not. Bounded. */
+static void walk_path(unsigned path_mtu, int *sizes_sent)
+{
+	*sizes_sent = 0;
+	for (int i = 0; i < 200 && p.state == PS_PMTU; i++) {
+		const struct seg_out *d = test_seg();
+		int64_t now = a.timer_at;
+		if (d && d->data_len + 52u <= path_mtu) {
+			ack_upto(d->seq + d->data_len, now - 1);
+		} else {
+			if (d)
+				(*sizes_sent)++;
+			step(PEV_TIMER, now);
+		}
+	}
+}
+
+Test(probe, pmtu_black_hole_bisected_to_the_largest_size_that_passes)
+{
+	int lost;
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	walk_path(1300, &lost);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_BLACK_HOLE);
+	cr_assert_eq(p.res.pmtu.size, 1300);
+	cr_assert_eq(p.res.pmtu.next_hop, 0);
+	cr_assert_gt(p.res.pmtu.sends, 4);
+	cr_assert_lt(p.res.pmtu.sends, 30, "bisection, not a walk");
+	cr_assert(lost > 0);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, p.snd_una, "lost bytes are not ours to send");
+	cr_assert_str_eq(pmtu_verdict_name(p.res.pmtu.verdict), "black-hole");
+}
+
+Test(probe, pmtu_each_size_sent_twice_before_it_counts_lost)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(test_seg()->data_len, 1448, "sent again");
+	cr_assert_eq(p.rtx, 0, "the test's losses are no loss on the connection");
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(test_seg()->data_len, 1228, "then a smaller size");
+	cr_assert_eq(p.res.pmtu.sends, 3);
+}
+
+Test(probe, pmtu_nothing_passes)
+{
+	int lost;
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	walk_path(0, &lost);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_BLACK_HOLE);
+	cr_assert_eq(p.res.pmtu.size, 0);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+}
+
+Test(probe, pmtu_bisection_cut_short_by_the_timeout)
+{
+	int lost;
+	struct probe_params pp = pmtu_pp;
+	pp.timeout_ns = 1000 * MS;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	walk_path(1300, &lost);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_BLACK_HOLE);
+	cr_assert_gt(p.res.pmtu.size, 0);
+	cr_assert_leq(p.res.pmtu.size, 1300, "a size that passed");
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+}
+
+Test(probe, pmtu_peer_closes_or_resets_during_the_test)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1 + 1448, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(p.res.close, CLOSE_PEER_FIN);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 2);
+
+	/* their FIN before our segment's ACK: it is waited for, then ours */
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	cr_assert_eq(p.state, PS_PMTU);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+	cr_assert_eq(a.out[0].ack, IRS + 2, "their FIN acknowledged");
+	ack_upto(ISN + 1 + 1448, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448, "after the bytes they have");
+	/* ... or lost twice: no smaller size, our FIN where the bytes were */
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 1, 0, 10200);
+	step(PEV_TCP, 10200);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(test_seg()->data_len, 1448);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(p.state, PS_LAST_ACK);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_BLACK_HOLE);
+	cr_assert_eq(p.res.close, CLOSE_PEER_FIN);
+
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_RST, IRS + 1, 0, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_NOT_TESTED);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert(a.done);
+}
+
+Test(probe, pmtu_close_rst)
+{
+	struct probe_params pp = pmtu_pp;
+	pp.close = CLOSE_RST;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	cr_assert_eq(p.state, PS_PMTU, "the test first");
+	ack_upto(ISN + 1 + 1448, 10400);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(a.out[0].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(p.res.close, CLOSE_RST);
+}
+
+Test(probe, pmtu_not_tested_for_other_kinds)
+{
+	start(&fin_pp);
+	synack(10117);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_NOT_TESTED);
+	cr_assert_null(probe_seg_payload(&p, &a.out[0]));
+	cr_assert_str_eq(pmtu_verdict_name(PMTU_NOT_TESTED), "not-tested");
 }

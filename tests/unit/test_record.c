@@ -185,3 +185,55 @@ Test(record, kind_fields_in_nagios_perfdata_and_prometheus)
 	free(text);
 	free(n.sums);
 }
+
+/* --pmtu: the verdict and its evidence, in JSON (nulls where unknown) and
+ * the text line (details and nulls left out). */
+Test(record, pmtu_fields_golden)
+{
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 62,
+				  .mss = 1200, .established = true };
+	r.pmtu.verdict = PMTU_FRAG_NEEDED;
+	r.pmtu.size = 1280;
+	r.pmtu.first = 1500;
+	r.pmtu.next_hop = 1280;
+	r.pmtu.from.family = AF_INET;
+	r.pmtu.from.b[0] = 198, r.pmtu.from.b[1] = 18, r.pmtu.from.b[2] = 31, r.pmtu.from.b[3] = 254;
+	r.pmtu.sends = 2;
+	r.pmtu.mss_sent = 1460;
+	r.pmtu.mss_expected = 1460;
+	struct addr a;
+	struct probe_report rep = report(&r, &a);
+	rep.kind = &kind_pmtu;
+	struct record rec;
+	record_probe(&rep, &rec);
+	FILE *f = open_mem();
+	record_json(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",\"pmtu\":\"fragmentation-needed\",\"pmtu_size\":1280,"
+			       "\"pmtu_first\":1500,\"pmtu_next_hop\":1280,"
+			       "\"pmtu_from\":\"198.18.31.254\",\"pmtu_black_hole\":0,"
+			       "\"pmtu_sends\":2,\"mss_sent\":1460,\"mss_peer\":1200,"
+			       "\"mss_expected\":1460,\"mss_clamped\":true"),
+		  "%s", text);
+	free(text);
+	f = open_mem();
+	record_text_extra(f, &rec);
+	fclose(f);
+	cr_assert_str_eq(text, " pmtu=fragmentation-needed pmtu_size=1280 pmtu_next_hop=1280"
+			       " pmtu_from=198.18.31.254 pmtu_black_hole=0 mss_sent=1460"
+			       " mss_peer=1200 mss_clamped=true");
+	free(text);
+	/* not tested: the verdict says so, the rest is null */
+	memset(&r.pmtu, 0, sizeof(r.pmtu));
+	r.mss = 0;
+	record_probe(&rep, &rec);
+	f = open_mem();
+	record_json(f, &rec);
+	fclose(f);
+	cr_assert(strstr(text, ",\"pmtu\":\"not-tested\",\"pmtu_size\":null,\"pmtu_first\":null,"
+			       "\"pmtu_next_hop\":null,\"pmtu_from\":null,\"pmtu_black_hole\":null,"
+			       "\"pmtu_sends\":0,\"mss_sent\":null,\"mss_peer\":null,"
+			       "\"mss_expected\":null,\"mss_clamped\":null"),
+		  "%s", text);
+	free(text);
+}
