@@ -194,9 +194,21 @@ static void summary_add_banner(struct flow_summary *s, const struct banner_resul
 		s->banner.mismatched++;
 }
 
+/* The probe's middlebox verdict, counted; a reset after the handshake. */
+static void summary_add_middlebox(struct flow_summary *s, const struct probe_result *res)
+{
+	struct mb_judgement j;
+	probe_middlebox(res, &j);
+	if (j.v == MB_NA)
+		return;
+	s->middlebox[j.v]++;
+	s->mb_resets += res->mb.reset;
+}
+
 void summary_add(struct flow_summary *s, const struct probe_result *res)
 {
 	s->sent++;
+	summary_add_middlebox(s, res);
 	switch (res->outcome) {
 	case OUTCOME_OPEN:
 		s->open++;

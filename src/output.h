@@ -123,6 +123,10 @@ struct flow_summary {
 		uint64_t matched, mismatched;
 		char first_line[128];
 	} banner;
+	/* full mode: probes by middlebox verdict (middlebox.h), and how many
+	 * the peer reset right after the handshake */
+	uint64_t middlebox[MB_KINDS];
+	uint64_t mb_resets;
 	/* the numbers of the kind's own fields (record.h) of the last probe:
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];

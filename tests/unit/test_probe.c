@@ -12,10 +12,10 @@
 static struct probe p;
 static struct segment s;
 static struct probe_actions a;
-static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
+static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
+static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, true };
+static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
+static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
 static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 
 static void start(const struct probe_params *pp)
@@ -298,7 +298,7 @@ Test(probe, close_rst)
 Test(probe, our_fin_sent_again_then_timeout)
 {
 	static struct probe_params long_pp = { PMODE_FULL, CLOSE_FIN, false, 10000 * MS, 3, 7,
-					       true, 64240, 0, false, NULL, NULL, 0 };
+					       true, 64240, 0, false, NULL, NULL, 0, false };
 	start(&long_pp);
 	synack(10100);
 	int64_t t = a.timer_at;
@@ -430,7 +430,7 @@ Test(probe, http_request_crossing_the_servers_fin_ends_on_its_bare_rst)
 /* ---- a TCP endpoint as the kernel's: retransmission, Karn, linger ---- */
 
 static struct probe_params retx_pp = { PMODE_FULL, CLOSE_FIN, false, 3000 * MS, 3, 7, true, 64240,
-				       1000 * MS, true, NULL, NULL, 0 };
+				       1000 * MS, true, NULL, NULL, 0, false };
 
 /* Our own SYN leaving, with the timestamp value the probe gave it. */
 static void own_syn_ts(uint32_t tsval, int64_t ts)
@@ -689,7 +689,7 @@ Test(probe, an_echo_of_an_earlier_syn_after_a_later_one_left_is_not_sure)
 	step(PEV_TIMER, 3000 * MS);
 	cr_assert_eq(p.syns, 2, "the deadline: no third SYN at 3 s");
 	start(&(struct probe_params){ PMODE_FULL, CLOSE_FIN, false, 8000 * MS, 3, 7, true, 64240,
-				      1000 * MS, true, NULL, NULL, 0 });
+				      1000 * MS, true, NULL, NULL, 0, false });
 	own_syn_ts(p.syn_tsval[0], 10000);
 	step(PEV_TIMER, 1000 * MS);
 	second = a.out[0].tsval;
