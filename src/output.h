@@ -268,6 +268,11 @@ const char *output_mode_name(const struct probe_report *r);
 double loss_pct(const struct flow_summary *s);
 void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
 void status_count_add(struct status_count sc[HTTP_KINDS], int status);
+/* Probes of a target:port given a middlebox verdict (full mode). */
+uint64_t summary_judged(const struct flow_summary *s);
+/* The verdict that names a middlebox most often among them (synproxy or
+ * syncookies); MB_NA when none did. */
+enum mb_verdict summary_middlebox(const struct flow_summary *s);
 /* Count a finished probe into its target:port's summary. */
 void summary_add(struct flow_summary *s, const struct probe_result *res);
 /* "198.18.0.2:80" or "[2001:db8::2]:80" */

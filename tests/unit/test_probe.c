@@ -882,3 +882,47 @@ Test(probe, an_application_sends_then_closes)
 	cr_assert_eq(p.res.close, CLOSE_FIN);
 	probe_release(&p);
 }
+
+/* The middlebox evidence: a full handshake's SYN/ACK and the peer's later
+ * segments are kept (middlebox.h); syn mode keeps none. */
+Test(probe, middlebox_evidence_collected_in_full_mode)
+{
+	start(&fin_pp);
+	cr_assert(p.res.mb.on);
+	synack(10100);
+	cr_assert(p.res.mb.synack);
+	cr_assert_eq(p.res.mb.sa.tsval, 777u);
+	own(TCPF_ACK, ISN + 1, 0, 10150);
+	own(TCPF_FIN | TCPF_ACK, ISN + 1, 0, 10160);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.mb.later, 1);
+	cr_assert(p.res.mb.peer_spoke);
+	cr_assert(!p.res.mb.reset);
+	struct mb_judgement j;
+	probe_middlebox(&p.res, &j);
+	cr_assert_eq(j.v, MB_NONE, "%s", j.why);
+	start(&syn_pp);
+	cr_assert(!p.res.mb.on);
+	synack(10100);
+	cr_assert(!p.res.mb.synack);
+	probe_middlebox(&p.res, &j);
+	cr_assert_eq(j.v, MB_NA);
+}
+
+Test(probe, middlebox_reset_after_handshake)
+{
+	start(&fin_pp);
+	synack(10100);
+	own(TCPF_ACK, ISN + 1, 0, 10150);
+	own(TCPF_FIN | TCPF_ACK, ISN + 1, 0, 10160);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert(p.res.mb.reset);
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_RST | TCPF_ACK, IRS + 7, ISN + 1, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert(!p.res.mb.reset, "a reset not at rcv_nxt is not believed");
+}

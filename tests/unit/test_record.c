@@ -144,7 +144,7 @@ Test(record, flag_scan_json_golden)
 			       "\"port\":80,\"sent\":1,\"open\":0,\"closed\":0,\"filtered\":0,"
 			       "\"unreachable\":0,\"loss_pct\":0.0,\"unfiltered\":0,\"open_filtered\":1,"
 			       "\"outcome\":\"open|filtered\",\"rtt_us\":null,\"flags\":{},"
-			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"http\":null}\n");
+			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"middlebox\":null,\"http\":null}\n");
 	free(text);
 }
 
