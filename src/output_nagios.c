@@ -39,9 +39,9 @@ static void middlebox_perfdata(FILE *f, const struct flow_summary *s, const char
 		return;
 	for (int i = 0; i < 3; i++) {
 		if (labelled)
-			fprintf(f, " '%s %s'=%llu;;;0", c[i].key, ep, (unsigned long long)c[i].n);
+			fprintf(f, " '%s %s'=%llu;;;0;", c[i].key, ep, (unsigned long long)c[i].n);
 		else
-			fprintf(f, " %s=%llu;;;0", c[i].key, (unsigned long long)c[i].n);
+			fprintf(f, " %s=%llu;;;0;", c[i].key, (unsigned long long)c[i].n);
 	}
 }
 
