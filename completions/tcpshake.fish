@@ -31,6 +31,7 @@ complete -c tcpshake -l mismatch -x -a 'ok warn crit' -d 'Nagios: the state of a
 complete -c tcpshake -l allow -x -d 'Networks the prober may probe (CIDR,...)'
 complete -c tcpshake -l max-probes -x -d 'Prober: probes in flight at once'
 complete -c tcpshake -l close -x -a 'fin rst' -d 'How full mode ends'
+complete -c tcpshake -l no-middlebox -d 'Full mode: no middlebox verdict'
 complete -c tcpshake -l http -d 'Send HEAD PATH over the connection (--http=PATH)'
 complete -c tcpshake -l http-method -x -a 'HEAD GET' -d 'HTTP method'
 complete -c tcpshake -l syn-options -x -a 'linux none mss= ws= sack ts' -d 'TCP options of our SYN'
