@@ -13,9 +13,11 @@
 #     window update, the timestamp lag of each connection, recomputed from
 #     the capture) and the server (ss -tan a second later; its cookie counter)
 #   - the verdict in every format: text, JSON, CSV, Nagios, Prometheus
-# IPv6 synproxy is not tested: Linux's nft synproxy checks an IPv6 segment's
-# checksum with IPv4's pseudo-header (nf_ip_checksum in nft_synproxy.c) and
-# drops any whose checksum the kernel must verify - a crafted SYN over veth.
+# The synproxy over IPv6 is in middlebox_offload.sh: Linux's nft synproxy
+# checks an IPv6 segment's checksum with IPv4's pseudo-header (nf_ip_checksum
+# in nft_synproxy.c) and drops any whose checksum the kernel must verify - a
+# crafted SYN over veth; a relay delivering them as a NIC's offload does
+# gets them through.
 . "$TOPSRC/tests/lib/bed.sh"
 bed_up
 bed_listen 90 91:reset 93
