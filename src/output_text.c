@@ -160,6 +160,10 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 		fprintf(o->f, " tls=%s cert_days=%lld", s->tls.version, (long long)s->tls.days_left);
 	if (s->banner.seen && s->banner.expecting)
 		fprintf(o->f, " expect=%s", s->banner.mismatched ? "mismatch" : "matched");
+	if (summary_middlebox(s) != MB_NA)
+		fprintf(o->f, " middlebox=%s", mb_name(summary_middlebox(s)));
+	if (s->mb_resets)
+		fprintf(o->f, " reset-after-handshake=%llu", (unsigned long long)s->mb_resets);
 	if (s->sent > 1)
 		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
 	/* last: it may hold spaces (escaped as --send writes them otherwise) */

@@ -78,6 +78,9 @@ expect_eq "synproxy summary (JSON)" \
 	"[90,3,0,0] [92,3,0,3] "
 
 # the formats
+in_client "$TCPSHAKE" -c 1 -p 90,92 $S4 >"$BED_DIR/fleet.txt" 2>&1
+check "synproxy (text, several target:ports): the fleet line names it and the reset" \
+	grep -q '^198.18.0.2:92 open .* middlebox=synproxy reset-after-handshake=1' "$BED_DIR/fleet.txt"
 in_client "$TCPSHAKE" -c 1 -p 90 $S4 >"$BED_DIR/sp.txt" 2>&1
 check "synproxy (text): middlebox=synproxy on the probe's line" grep -q "^198.18.0.2:90 seq=0 open .* middlebox=synproxy\$" "$BED_DIR/sp.txt"
 check "synproxy (text): the statistics count it" grep -q "^middlebox synproxy=1\$" "$BED_DIR/sp.txt"
