@@ -184,8 +184,9 @@ static void text_banner_line(FILE *f, const struct flow_summary *s)
 	fputc('\n', f);
 }
 
-/* Full mode in the statistics, when anything but "none" was found: the
- * probes by middlebox verdict, and the resets right after the handshake. */
+/* Full mode in the statistics, when a synproxy or SYN cookies were met or
+ * the peer reset right after the handshake (--close rst alone, always
+ * unknown, adds no line): the probes by verdict, and those resets. */
 static void text_middlebox_line(FILE *f, const struct flow_summary *s)
 {
 	fputs("middlebox", f);
@@ -261,8 +262,7 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 					(unsigned long long)s->closes[k]);
 		fputc('\n', o->f);
 	}
-	if (s->middlebox[MB_SYNPROXY] || s->middlebox[MB_SYNCOOKIES] || s->middlebox[MB_UNKNOWN] ||
-	    s->mb_resets)
+	if (summary_middlebox(s) != MB_NA || s->mb_resets)
 		text_middlebox_line(o->f, s);
 	if (s->http && s->status[0].n) {
 		fputs("http", o->f);
