@@ -83,7 +83,7 @@ _tcpshake()
 		;;
 	-*)
 		COMPREPLY=($(compgen -W '-p --port -c --count -i --interval -W --timeout
-			-M --mode --close --http --http= --http-method --syn-options
+			-M --mode --close --no-middlebox --http --http= --http-method --syn-options
 			-I --interface -B --buffer-size -S --source -s --source-port -4 --ipv4 -6 --ipv6
 			-n --numeric -q --quiet -j --json --format -o --output --warning
 			--critical --refused --min-open -f --file --exclude --exclude-file

@@ -1237,8 +1237,10 @@ int engine_run(const struct config *cfg, struct diag *diag)
 	r.cfg = cfg;
 	r.plan.cfg = cfg;
 	r.diag = diag;
-	r.pp = (struct probe_params){ cfg->mode, cfg->close, cfg->http, cfg->timeout_ns, RETRIES,
-				      cfg->syn.wscale, cfg->syn.ts, WINDOW, 0, true, NULL, NULL, 0 };
+	r.pp = (struct probe_params){ .mode = cfg->mode, .close = cfg->close, .http = cfg->http,
+				      .timeout_ns = cfg->timeout_ns, .retries = RETRIES,
+				      .wscale = cfg->syn.wscale, .ts = cfg->syn.ts, .window = WINDOW,
+				      .own_reliable = true, .middlebox = !cfg->no_middlebox };
 	int rc = 0;
 	if (cookie_key_random(&r.key) < 0) {
 		diag_error(r.diag, "getrandom: %s", strerror(errno));

@@ -19,7 +19,7 @@ enum { OPT_CLOSE = 256, OPT_HTTP, OPT_HTTP_METHOD, OPT_SYN_OPTIONS, OPT_FORMAT, 
        OPT_ALLOW, OPT_MAX_PROBES, OPT_TLS, OPT_SNI, OPT_ALPN, OPT_TLS_MIN, OPT_CA, OPT_INSECURE,
        OPT_CERT_WARNING, OPT_CERT_CRITICAL, OPT_SEND, OPT_EXPECT, OPT_EXPECT_TIMEOUT, OPT_BANNER,
        OPT_MISMATCH, OPT_STARTTLS, OPT_TRACE, OPT_TRACE_ON_FAIL, OPT_MAX_HOPS, OPT_QUERIES,
-       OPT_PMTU, OPT_PEER_MTU };
+       OPT_PMTU, OPT_PEER_MTU, OPT_NO_MIDDLEBOX };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -48,6 +48,7 @@ static const struct option long_opts[] = {
 	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE },
+	{ "no-middlebox", no_argument, NULL, OPT_NO_MIDDLEBOX },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
@@ -122,6 +123,8 @@ void options_help(FILE *f)
 	      "      --deadline SEC      end the run after SEC seconds at the latest\n"
 	      "                          (with --wait: exit 1 if not all open by then)\n"
 	      "      --close KIND        how full mode ends: fin (default) or rst\n"
+	      "      --no-middlebox      full mode: no middlebox verdict (synproxy,\n"
+	      "                          syncookies, none, unknown; on by default)\n"
 	      "      --http[=PATH]       send HEAD PATH (default /) over the connection and\n"
 	      "                          report the status code (implies -M full)\n"
 	      "      --http-method M     HEAD (default) or GET (reads and counts the body)\n"
@@ -792,6 +795,9 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		return PARSE_OK;
 	case OPT_NO_SHUFFLE:
 		cfg->no_shuffle = true;
+		return PARSE_OK;
+	case OPT_NO_MIDDLEBOX:
+		cfg->no_middlebox = true;
 		return PARSE_OK;
 	case OPT_SHARD:
 		return parse_shard(cfg, arg);

@@ -27,6 +27,7 @@ struct config {
 	struct strlist files, excludes, exclude_files;
 	uint64_t max_targets; /* --max-targets */
 	bool seed_given, no_shuffle;
+	bool no_middlebox;    /* --no-middlebox: no middlebox verdict in full mode */
 	uint64_t seed;
 	uint64_t shard_i, shard_n; /* --shard I/N; N = 0: no sharding */
 	double rate;          /* --rate, probes per second; 0: as fast as ports allow */

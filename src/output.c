@@ -214,9 +214,36 @@ static void summary_add_banner(struct flow_summary *s, const struct banner_resul
 		s->banner.mismatched++;
 }
 
+/* The probe's middlebox verdict, counted; a reset after the handshake. */
+static void summary_add_middlebox(struct flow_summary *s, const struct probe_result *res)
+{
+	struct mb_judgement j;
+	probe_middlebox(res, &j);
+	if (j.v == MB_NA)
+		return;
+	s->middlebox[j.v]++;
+	s->mb_resets += res->mb.reset;
+}
+
+uint64_t summary_judged(const struct flow_summary *s)
+{
+	uint64_t n = 0;
+	for (int k = MB_NONE; k < MB_KINDS; k++)
+		n += s->middlebox[k];
+	return n;
+}
+
+enum mb_verdict summary_middlebox(const struct flow_summary *s)
+{
+	if (!s->middlebox[MB_SYNPROXY] && !s->middlebox[MB_SYNCOOKIES])
+		return MB_NA;
+	return s->middlebox[MB_SYNPROXY] >= s->middlebox[MB_SYNCOOKIES] ? MB_SYNPROXY : MB_SYNCOOKIES;
+}
+
 void summary_add(struct flow_summary *s, const struct probe_result *res)
 {
 	s->sent++;
+	summary_add_middlebox(s, res);
 	switch (res->outcome) {
 	case OUTCOME_OPEN:
 		s->open++;
@@ -374,6 +401,21 @@ static enum nagios_state nagios_banner_state(const struct flow_summary *s,
 	return th->mismatch;
 }
 
+/* A middlebox found, or resets right after the handshake, in the reason:
+ * information, not a state (the port is open). */
+static void nagios_middlebox_reason(const struct flow_summary *s, char *reason, size_t len)
+{
+	size_t n = strlen(reason);
+	enum mb_verdict v = summary_middlebox(s);
+	if (v != MB_NA && n < len)
+		n += (size_t)snprintf(reason + n, len - n, ", middlebox %s (%llu of %llu probes)",
+				      mb_name(v), (unsigned long long)s->middlebox[v],
+				      (unsigned long long)summary_judged(s));
+	if (s->mb_resets && n < len)
+		snprintf(reason + n, len - n, ", reset after the handshake (%llu)",
+			 (unsigned long long)s->mb_resets);
+}
+
 enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct thresholds *th,
 				    int64_t timeout_ns, char *reason, size_t len)
 {
@@ -414,6 +456,7 @@ enum nagios_state nagios_flow_state(const struct flow_summary *s, const struct t
 	enum nagios_state a = rate(rtt_ms, th->warn_rtt_ms, th->crit_rtt_ms);
 	enum nagios_state b = rate(loss, th->warn_loss, th->crit_loss);
 	snprintf(reason, len, "%s open, rtt %.3f ms, loss %g%%", ep, rtt_ms, loss);
+	nagios_middlebox_reason(s, reason, len);
 	enum nagios_state st = a > b ? a : b;
 	if (s->tls.seen) {
 		enum nagios_state c = nagios_tls_state(s, th, ep, reason, len);

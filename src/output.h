@@ -133,6 +133,10 @@ struct flow_summary {
 		uint64_t matched, mismatched;
 		char first_line[128];
 	} banner;
+	/* full mode: probes by middlebox verdict (middlebox.h), and how many
+	 * the peer reset right after the handshake */
+	uint64_t middlebox[MB_KINDS];
+	uint64_t mb_resets;
 	/* the numbers of the kind's own fields (record.h) of the last probe:
 	 * Nagios perfdata and Prometheus gauges */
 	struct { const char *key; double v; } extra[SUMMARY_EXTRA];
@@ -289,6 +293,11 @@ const char *output_mode_name(const struct probe_report *r);
 double loss_pct(const struct flow_summary *s);
 void flag_count_add(struct flag_count fc[FLAG_KINDS], uint8_t flags);
 void status_count_add(struct status_count sc[HTTP_KINDS], int status);
+/* Probes of a target:port given a middlebox verdict (full mode). */
+uint64_t summary_judged(const struct flow_summary *s);
+/* The verdict that names a middlebox most often among them (synproxy or
+ * syncookies); MB_NA when none did. */
+enum mb_verdict summary_middlebox(const struct flow_summary *s);
 /* Count a finished probe into its target:port's summary. */
 void summary_add(struct flow_summary *s, const struct probe_result *res);
 

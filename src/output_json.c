@@ -33,6 +33,21 @@ static void json_probe(struct output *o, const struct probe_report *r)
 	fputs("}\n", o->f);
 }
 
+/* Full mode: the probes by middlebox verdict and the resets right after
+ * the handshake; null without a verdict. */
+static void json_middlebox(FILE *f, const struct flow_summary *s)
+{
+	if (!summary_judged(s)) {
+		fputs(",\"middlebox\":null", f);
+		return;
+	}
+	fputs(",\"middlebox\":{", f);
+	for (int k = MB_NONE; k < MB_KINDS; k++)
+		fprintf(f, "\"%s\":%llu,", mb_name((enum mb_verdict)k),
+			(unsigned long long)s->middlebox[k]);
+	fprintf(f, "\"reset\":%llu}", (unsigned long long)s->mb_resets);
+}
+
 static void json_summary(struct output *o, const struct flow_summary *s)
 {
 	char fl[9];
@@ -63,6 +78,7 @@ static void json_summary(struct output *o, const struct flow_summary *s)
 			sep = ",";
 		}
 	fputc('}', f);
+	json_middlebox(f, s);
 	if (s->http) {
 		fputs(",\"http\":{\"status\":{", f);
 		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)

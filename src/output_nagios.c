@@ -26,6 +26,25 @@ static void nagios_summary(struct output *o, const struct flow_summary *s)
 		o->status = NAGIOS_UNKNOWN;
 }
 
+/* Probes that met a synproxy or SYN cookies, and resets right after the
+ * handshake: only when there were any (a plain server's line is as before). */
+static void middlebox_perfdata(FILE *f, const struct flow_summary *s, const char *ep, bool labelled)
+{
+	const struct { const char *key; uint64_t n; } c[3] = {
+		{ "synproxy", s->middlebox[MB_SYNPROXY] },
+		{ "syncookies", s->middlebox[MB_SYNCOOKIES] },
+		{ "reset_after_handshake", s->mb_resets },
+	};
+	if (!c[0].n && !c[1].n && !c[2].n)
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (labelled)
+			fprintf(f, " '%s %s'=%llu;;;0;", c[i].key, ep, (unsigned long long)c[i].n);
+		else
+			fprintf(f, " %s=%llu;;;0;", c[i].key, (unsigned long long)c[i].n);
+	}
+}
+
 static void perfdata(FILE *f, const struct flow_summary *s, const struct thresholds *th,
 		     bool labelled)
 {
@@ -53,6 +72,7 @@ static void perfdata(FILE *f, const struct flow_summary *s, const struct thresho
 			fprintf(f, " trace_hops=%d;;;0; trace_last_hop=%d;;;0;", s->trace.hops,
 				s->trace.last_ttl);
 	}
+	middlebox_perfdata(f, s, ep, labelled);
 	for (int i = 0; i < s->nextra; i++) { /* a kind's own numbers */
 		if (labelled)
 			fprintf(f, " '%s %s'=%.15g", s->extra[i].key, ep, s->extra[i].v);

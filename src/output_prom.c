@@ -227,6 +227,39 @@ static void tls_gauges(FILE *f, const struct output *o)
 	}
 }
 
+/* Full mode: probes by middlebox verdict, and resets right after the
+ * handshake, for every target:port that had a verdict. */
+static void middlebox_counters(FILE *f, const struct output *o)
+{
+	bool any = false;
+	for (size_t i = 0; i < o->nsums; i++)
+		any |= summary_judged(&o->sums[i]) > 0;
+	if (!any)
+		return;
+	prom_family(f, "tcpshake_middlebox_probes_total", "counter",
+	       "Probes of the last run by middlebox verdict: none, synproxy, syncookies, unknown.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		if (!summary_judged(s))
+			continue;
+		for (int k = MB_NONE; k < MB_KINDS; k++) {
+			fputs("tcpshake_middlebox_probes_total", f);
+			labels(f, s, "verdict", mb_name((enum mb_verdict)k));
+			fprintf(f, " %llu\n", (unsigned long long)s->middlebox[k]);
+		}
+	}
+	prom_family(f, "tcpshake_reset_after_handshake_total", "counter",
+	       "Probes of the last run the peer reset after the handshake, before any data or FIN.");
+	for (size_t i = 0; i < o->nsums; i++) {
+		const struct flow_summary *s = &o->sums[i];
+		if (!summary_judged(s))
+			continue;
+		fputs("tcpshake_reset_after_handshake_total", f);
+		labels(f, s, NULL, NULL);
+		fprintf(f, " %llu\n", (unsigned long long)s->mb_resets);
+	}
+}
+
 /* --trace: per traced target:port, the hops reported, the last good hop's
  * TTL (0: none answered) and the verdict as a label. */
 static void trace_gauges(FILE *f, const struct output *o)
@@ -274,6 +307,7 @@ static void prom_run(struct output *o, const struct run_summary *r)
 	rtt_histogram(f, o);
 	phases(f, o);
 	extras(f, o);
+	middlebox_counters(f, o);
 	tls_gauges(f, o);
 	trace_gauges(f, o);
 	prom_family(f, "tcpshake_last_run_timestamp_seconds", "gauge",

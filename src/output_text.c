@@ -20,6 +20,19 @@ static void text_connection(FILE *f, const struct probe_report *r)
 	fprintf(f, " close=%s", c ? c : "none");
 	if (res->close != CLOSE_NONE && res->close_ns >= 0)
 		fprintf(f, " in %.3f ms", (double)res->close_ns / 1e6);
+	struct mb_judgement mb;
+	probe_middlebox(res, &mb);
+	if (mb.v != MB_NA)
+		fprintf(f, " middlebox=%s%s", mb_name(mb.v), res->mb.reset ? " reset-after-handshake" : "");
+}
+
+/* -v: why the middlebox verdict is what it is. */
+static void text_middlebox(FILE *f, const struct probe_result *res)
+{
+	struct mb_judgement mb;
+	probe_middlebox(res, &mb);
+	if (mb.v != MB_NA)
+		fprintf(f, "    middlebox %s: %s\n", mb_name(mb.v), mb.why);
 }
 
 /* -v: the exchange as the capture saw it, times from our SYN. */
@@ -118,8 +131,10 @@ static void text_probe(struct output *o, const struct probe_report *r)
 		record_text_extra(o->f, &rec);
 	}
 	fputc('\n', o->f);
-	if (o->verbose)
+	if (o->verbose) {
 		text_segments(o->f, res);
+		text_middlebox(o->f, res);
+	}
 	text_change(o, r, ep);
 }
 
@@ -146,6 +161,10 @@ static void text_fleet_line(struct output *o, const struct flow_summary *s)
 		fprintf(o->f, " tls=%s cert_days=%lld", s->tls.version, (long long)s->tls.days_left);
 	if (s->banner.seen && s->banner.expecting)
 		fprintf(o->f, " expect=%s", s->banner.mismatched ? "mismatch" : "matched");
+	if (summary_middlebox(s) != MB_NA)
+		fprintf(o->f, " middlebox=%s", mb_name(summary_middlebox(s)));
+	if (s->mb_resets)
+		fprintf(o->f, " reset-after-handshake=%llu", (unsigned long long)s->mb_resets);
 	if (s->sent > 1)
 		fprintf(o->f, " probes=%llu loss=%g%%", (unsigned long long)s->sent, loss_pct(s));
 	/* last: it may hold spaces (escaped as --send writes them otherwise) */
@@ -163,6 +182,21 @@ static void text_banner_line(FILE *f, const struct flow_summary *s)
 		fprintf(f, ", expect matched %llu, mismatched %llu",
 			(unsigned long long)s->banner.matched,
 			(unsigned long long)s->banner.mismatched);
+	fputc('\n', f);
+}
+
+/* Full mode in the statistics, when a synproxy or SYN cookies were met or
+ * the peer reset right after the handshake (--close rst alone, always
+ * unknown, adds no line): the probes by verdict, and those resets. */
+static void text_middlebox_line(FILE *f, const struct flow_summary *s)
+{
+	fputs("middlebox", f);
+	for (int k = MB_NONE; k < MB_KINDS; k++)
+		if (s->middlebox[k])
+			fprintf(f, " %s=%llu", mb_name((enum mb_verdict)k),
+				(unsigned long long)s->middlebox[k]);
+	if (s->mb_resets)
+		fprintf(f, ", reset after the handshake %llu", (unsigned long long)s->mb_resets);
 	fputc('\n', f);
 }
 
@@ -229,6 +263,8 @@ static void text_summary(struct output *o, const struct flow_summary *s)
 					(unsigned long long)s->closes[k]);
 		fputc('\n', o->f);
 	}
+	if (summary_middlebox(s) != MB_NA || s->mb_resets)
+		text_middlebox_line(o->f, s);
 	if (s->http && s->status[0].n) {
 		fputs("http", o->f);
 		for (int i = 0; i < HTTP_KINDS && s->status[i].n; i++)

@@ -68,6 +68,8 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->res.http.ttfb_ns = -1;
 	p->res.tls_hello_ns = p->res.tls_handshake_ns = -1;
 	p->res.syns = 1;
+	/* a connection that goes on after the SYN/ACK: something to compare it with */
+	p->res.mb.on = pp->middlebox && p->kind->handshake && p->kind->after != AFTER_RESET;
 	return p->syn_next && p->syn_next < p->phase_deadline ? p->syn_next : p->phase_deadline;
 }
 
@@ -545,6 +547,7 @@ static void on_reply(struct probe *p, const struct segment *seg, int64_t now,
 		finish(p, a);
 		return;
 	}
+	mb_synack(&p->res.mb, seg);
 	established(p, seg, now, a);
 }
 
@@ -664,6 +667,7 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		if (seg->seq != p->rcv_nxt)
 			return; /* out of window: not believed (RFC 5961) */
 		log_seg(p, '<', seg->flags, seg->ts_ns);
+		mb_later(&p->res.mb, seg, p->isn + 1);
 		if (p->state == PS_PMTU)
 			pmtu_judge(p);
 		p->res.close = CLOSE_PEER_RST;
@@ -674,6 +678,7 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 	if (!take_segment(p, seg, &r))
 		return;
 	log_seg(p, '<', seg->flags, seg->ts_ns);
+	mb_later(&p->res.mb, seg, p->isn + 1);
 	if (p->state == PS_PMTU) {
 		pmtu_segment(p, r.need_ack, now, a);
 		return;
@@ -1025,6 +1030,11 @@ void probe_release(struct probe *p)
 	p->app = NULL;
 	stream_free(p->stream);
 	p->stream = NULL;
+}
+
+void probe_middlebox(const struct probe_result *res, struct mb_judgement *j)
+{
+	mb_judge(&res->mb, res->rtt_source != RTT_NONE ? res->rtt_ns : 0, j);
 }
 
 const char *outcome_name(enum outcome o)

@@ -45,6 +45,7 @@
 #include "banner.h"
 #include "decode.h"
 #include "kind.h"
+#include "middlebox.h"
 #include "stream.h"
 #include "util.h"
 
@@ -94,6 +95,8 @@ struct probe_params {
 	const struct app_params *app; /* kinds banner and starttls; NULL others */
 	int64_t deadline_ns;        /* monotonic: no wait goes past it (--serve: the
 				     * scrape's timeout); 0: none */
+	bool middlebox;             /* collect the middlebox evidence (full handshakes;
+				     * --no-middlebox: off) */
 };
 
 #define SYN_TRIES_MAX 8
@@ -182,6 +185,8 @@ struct probe_result {
 	/* --expect, --send, --banner; NULL for other kinds (valid likewise) */
 	const struct banner_result *banner;
 	struct pmtu_result pmtu;    /* --pmtu */
+	/* the SYN/ACK against the peer's later segments (middlebox.h) */
+	struct mb_evidence mb;
 };
 
 /* The walk of the PMTU test: payload sizes (bytes of TCP data) of the test
@@ -322,6 +327,10 @@ const uint8_t *probe_seg_payload(const struct probe *p, const struct seg_out *o)
  * has sent the segments of its last step. A slot's next probe allocates
  * them again if its kind needs them. */
 void probe_release(struct probe *p);
+
+/* The middlebox verdict of a finished probe (middlebox.h), its RTT the
+ * jitter's measure. */
+void probe_middlebox(const struct probe_result *res, struct mb_judgement *j);
 
 const char *outcome_name(enum outcome o);
 const char *close_name(enum close_kind c);

@@ -101,6 +101,20 @@ void record_bool_or_null(struct record *rec, const char *key, bool have, bool b)
 		record_null(rec, key);
 }
 
+/* middlebox.*: the verdict, its evidence in words, the handshake-then-reset
+ * pattern and the SYN/ACK's timestamp lag; all null when not judged. */
+static void record_middlebox(struct record *rec, const struct probe_result *res)
+{
+	struct mb_judgement j;
+	probe_middlebox(res, &j);
+	bool judged = j.v != MB_NA;
+	snprintf(rec->mb_why, sizeof(rec->mb_why), "%s", j.why);
+	record_str(rec, "middlebox.verdict", mb_name(j.v));
+	record_str(rec, "middlebox.evidence", judged ? rec->mb_why : NULL);
+	record_bool_or_null(rec, "middlebox.reset", judged, res->mb.reset);
+	record_int_or_null(rec, "middlebox.ts_lag_ms", judged && j.have_lag, j.lag_ms);
+}
+
 void record_probe(const struct probe_report *r, struct record *rec)
 {
 	const struct probe_result *res = r->res;
@@ -142,6 +156,7 @@ void record_probe(const struct probe_report *r, struct record *rec)
 		       (double)res->http.ttfb_ns / 1e3);
 	record_uint_or_null(rec, "http.bytes", http, res->http.bytes);
 	record_uint(rec, "syns", res->syns);
+	record_middlebox(rec, res);
 	rec->nbase = rec->n;
 	if (r->kind && r->kind->fields)
 		r->kind->fields(res, rec);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "middlebox.h"
+
 struct probe_report;
 struct probe_result;
 
@@ -41,6 +43,7 @@ struct record {
 	const struct probe_result *res;  /* FV_SEGMENTS reads its log */
 	char flags[9], addr[64], icmp_name[32], icmp_from[64];
 	char kind_addr[64];               /* an address a kind's field names */
+	char mb_why[MB_WHY_MAX];         /* middlebox.evidence */
 };
 
 /* Adders, for record_probe and the kinds' fields() hooks. */

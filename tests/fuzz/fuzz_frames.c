@@ -33,9 +33,12 @@ static void addr_set(struct addr *a, int family, uint8_t last)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct probe_params pps[3] = {
-		{ PMODE_SYN, CLOSE_FIN, false, 1000000000, 3, 7, true, 64240, 0, false, NULL, NULL, 0 },
-		{ PMODE_FULL, CLOSE_FIN, false, 1000000000, 3, 7, true, 64240, 0, false, NULL, NULL, 0 },
-		{ PMODE_FULL, CLOSE_FIN, true, 1000000000, 3, 7, true, 64240, 0, false, NULL, NULL, 0 },
+		{ .mode = PMODE_SYN, .close = CLOSE_FIN, .timeout_ns = 1000000000, .retries = 3,
+		  .wscale = 7, .ts = true, .window = 64240 },
+		{ .mode = PMODE_FULL, .close = CLOSE_FIN, .timeout_ns = 1000000000, .retries = 3,
+		  .wscale = 7, .ts = true, .window = 64240, .middlebox = true },
+		{ .mode = PMODE_FULL, .close = CLOSE_FIN, .http = true, .timeout_ns = 1000000000,
+		  .retries = 3, .wscale = 7, .ts = true, .window = 64240, .middlebox = true },
 	};
 	static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 	/* --pmtu's phase (kind_pmtu without its record fields) */

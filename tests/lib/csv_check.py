@@ -9,7 +9,8 @@ import sys
 
 want = ("target,addr,port,seq,sport,outcome,flags,rtt_us,rtt_source,ttl,win,mss,icmp_type,"
         "icmp_code,icmp_name,icmp_from,time,mode,established,close,close_us,segments,"
-        "http_status,http_ttfb_us,http_bytes,syns").split(",")
+        "http_status,http_ttfb_us,http_bytes,syns,middlebox_verdict,middlebox_evidence,"
+        "middlebox_reset,middlebox_ts_lag_ms").split(",")
 with open(sys.argv[1], newline="") as f:
     rows = list(csv.reader(f, strict=True))
 if rows[0] != want:

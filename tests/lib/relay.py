@@ -18,6 +18,12 @@ Each frame is held for a delay, then sent:
                         first MS ms after the connection's SYN/ACK (always
                         without MS); the window scale option of their SYN/ACK
                         is blanked (NOPs), so WIN is in bytes (repeatable)
+  --partial-csum        TCP segments sent on IF_B leave with a virtio-net header
+                        asking for the checksum (PACKET_VNET_HDR): the server
+                        receives them as CHECKSUM_PARTIAL, checked by no one
+                        on the way, as a NIC's offload delivers them (for
+                        nft synproxy over IPv6, whose check is IPv4's; the
+                        links on the way need tx checksumming on)
   --stats FILE          counters written at exit ("frames N dup N ...")
 Exits after --max-seconds, or on SIGTERM/SIGINT. Python 3 stdlib only."""
 import argparse, heapq, ipaddress, random, select, signal, socket, struct, sys, time
@@ -31,6 +37,7 @@ ap.add_argument("--reorder-gap", type=float, default=5.0)
 ap.add_argument("--delay-net", action="append", default=[])
 ap.add_argument("--window", action="append", default=[])
 ap.add_argument("--stats")
+ap.add_argument("--partial-csum", action="store_true")
 ap.add_argument("--seed", type=int)
 opt = ap.parse_args()
 rng = random.Random(opt.seed)
@@ -50,6 +57,12 @@ for name in (opt.a, opt.b):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     socks[name] = s
 peer = {socks[opt.a]: socks[opt.b], socks[opt.b]: socks[opt.a]}
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
+vnet = None
+if opt.partial_csum:
+    vnet = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    vnet.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+    vnet.bind((opt.b, 0))
 
 
 def fold(x):
@@ -64,6 +77,25 @@ def patch16(buf, off, new, csum_off):
     hc = struct.unpack_from("!H", buf, csum_off)[0]
     struct.pack_into("!H", buf, off, new)
     struct.pack_into("!H", buf, csum_off, ~fold((~hc & 0xFFFF) + (~old & 0xFFFF) + new) & 0xFFFF)
+
+
+def partial(fr):
+    """A TCP frame as a virtio-net header asking for its checksum (NEEDS_CSUM
+    from the TCP header on) and the frame, its checksum field the
+    pseudo-header's sum as Linux leaves it for offload; None for others."""
+    et = struct.unpack_from("!H", fr, 12)[0]
+    if et == 0x86DD and len(fr) >= 74 and fr[20] == 6:
+        t, tlen = 54, struct.unpack_from("!H", fr, 18)[0]
+        pseudo = sum(struct.unpack_from("!16H", fr, 22)) + tlen + 6
+    elif et == 0x0800 and len(fr) >= 54 and fr[23] == 6:
+        t = 14 + (fr[14] & 15) * 4
+        tlen = struct.unpack_from("!H", fr, 16)[0] - (t - 14)
+        pseudo = sum(struct.unpack_from("!4H", fr, 26)) + tlen + 6
+    else:
+        return None
+    fr = bytearray(fr)
+    struct.pack_into("!H", fr, t + 16, fold(pseudo))
+    return struct.pack("=BBHHHH", 1, 0, 0, 0, t, 16) + bytes(fr)
 
 
 def inspect(fr):
@@ -133,6 +165,9 @@ def main():
                 break
             while heap and heap[0][0] <= now:
                 _, _, out, fr = heapq.heappop(heap)
+                v = partial(fr) if vnet and out is socks[opt.b] else None
+                if v:
+                    out, fr = vnet, v
                 try:
                     out.send(fr)
                 except OSError:

@@ -47,7 +47,7 @@ Test(output, json_open_probe)
 			 "\"rtt_us\":117.412,\"rtt_source\":\"wire\",\"ttl\":64,\"win\":64240,"
 			 "\"mss\":1460,\"icmp\":null,\"time\":1795663422.869885,\"mode\":\"syn\","
 			 "\"established\":false,\"close\":null,\"close_us\":null,\"segments\":[],"
-			 "\"http\":null,\"syns\":1}\n");
+			 "\"http\":null,\"syns\":1,\"middlebox\":null}\n");
 	free(text);
 }
 
@@ -71,13 +71,13 @@ Test(output, json_unreachable_and_filtered)
 			 "\"win\":null,\"mss\":null,\"icmp\":{\"type\":1,\"code\":1,"
 			 "\"name\":\"admin-prohibited\",\"from\":\"2001:db8::2\"},\"time\":1.000000,"
 			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
-			 "\"segments\":[],\"http\":null,\"syns\":1}\n"
+			 "\"segments\":[],\"http\":null,\"syns\":1,\"middlebox\":null}\n"
 			 "{\"type\":\"probe\",\"target\":\"2001:db8::2\",\"addr\":\"2001:db8::2\","
 			 "\"port\":83,\"seq\":2,\"sport\":61000,\"outcome\":\"filtered\","
 			 "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
 			 "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":1.000000,"
 			 "\"mode\":\"full\",\"established\":false,\"close\":null,\"close_us\":null,"
-			 "\"segments\":[],\"http\":null,\"syns\":1}\n");
+			 "\"segments\":[],\"http\":null,\"syns\":1,\"middlebox\":null}\n");
 	free(text);
 }
 
@@ -142,7 +142,7 @@ Test(output, json_full_http_probe)
 	o.ops->probe(&o, &rep);
 	cr_assert(strstr(close_out(&o), ",\"mode\":\"full\",\"established\":true,\"close\":\"peer-fin\","
 					"\"close_us\":null,\"segments\":[\">S\",\"<SA\"],"
-					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180},\"syns\":1}\n"),
+					"\"http\":{\"status\":200,\"ttfb_us\":2.500,\"bytes\":180},\"syns\":1,\"middlebox\":null}\n"),
 		  "%s", text);
 	free(text);
 }
@@ -272,7 +272,7 @@ Test(csv, quoting_rfc4180)
 	struct output o = open_out(&output_csv_ops);
 	o.ops->probe(&o, &rep);
 	cr_assert_str_eq(close_out(&o), "\"a,\"\"b\"\"\",198.18.0.2,80,0,61000,filtered,,,,,,,,,,,"
-					"0.000000,syn,false,,,,,,,1\r\n");
+					"0.000000,syn,false,,,,,,,1,,,,\r\n");
 	free(text);
 }
 

@@ -12,10 +12,10 @@
 static struct probe p;
 static struct segment s;
 static struct probe_actions a;
-static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
-static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0 };
+static struct probe_params syn_pp = { PMODE_SYN, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
+static struct probe_params fin_pp = { PMODE_FULL, CLOSE_FIN, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, true };
+static struct probe_params rst_pp = { PMODE_FULL, CLOSE_RST, false, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
+static struct probe_params http_pp = { PMODE_FULL, CLOSE_FIN, true, 1000 * MS, 3, 7, true, 64240, 0, false, NULL, NULL, 0, false };
 static const uint8_t req[] = "HEAD / HTTP/1.1\r\n\r\n";
 
 static void start(const struct probe_params *pp)
@@ -298,7 +298,7 @@ Test(probe, close_rst)
 Test(probe, our_fin_sent_again_then_timeout)
 {
 	static struct probe_params long_pp = { PMODE_FULL, CLOSE_FIN, false, 10000 * MS, 3, 7,
-					       true, 64240, 0, false, NULL, NULL, 0 };
+					       true, 64240, 0, false, NULL, NULL, 0, false };
 	start(&long_pp);
 	synack(10100);
 	int64_t t = a.timer_at;
@@ -432,7 +432,7 @@ Test(probe, http_request_crossing_the_servers_fin_ends_on_its_bare_rst)
 /* ---- a TCP endpoint as the kernel's: retransmission, Karn, linger ---- */
 
 static struct probe_params retx_pp = { PMODE_FULL, CLOSE_FIN, false, 3000 * MS, 3, 7, true, 64240,
-				       1000 * MS, true, NULL, NULL, 0 };
+				       1000 * MS, true, NULL, NULL, 0, false };
 
 /* Our own SYN leaving, with the timestamp value the probe gave it. */
 static void own_syn_ts(uint32_t tsval, int64_t ts)
@@ -691,7 +691,7 @@ Test(probe, an_echo_of_an_earlier_syn_after_a_later_one_left_is_not_sure)
 	step(PEV_TIMER, 3000 * MS);
 	cr_assert_eq(p.syns, 2, "the deadline: no third SYN at 3 s");
 	start(&(struct probe_params){ PMODE_FULL, CLOSE_FIN, false, 8000 * MS, 3, 7, true, 64240,
-				      1000 * MS, true, NULL, NULL, 0 });
+				      1000 * MS, true, NULL, NULL, 0, false });
 	own_syn_ts(p.syn_tsval[0], 10000);
 	step(PEV_TIMER, 1000 * MS);
 	second = a.out[0].tsval;
@@ -1151,4 +1151,48 @@ Test(probe, pmtu_not_tested_for_other_kinds)
 	cr_assert_eq(p.res.pmtu.verdict, PMTU_NOT_TESTED);
 	cr_assert_null(probe_seg_payload(&p, &a.out[0]));
 	cr_assert_str_eq(pmtu_verdict_name(PMTU_NOT_TESTED), "not-tested");
+}
+
+/* The middlebox evidence: a full handshake's SYN/ACK and the peer's later
+ * segments are kept (middlebox.h); syn mode keeps none. */
+Test(probe, middlebox_evidence_collected_in_full_mode)
+{
+	start(&fin_pp);
+	cr_assert(p.res.mb.on);
+	synack(10100);
+	cr_assert(p.res.mb.synack);
+	cr_assert_eq(p.res.mb.sa.tsval, 777u);
+	own(TCPF_ACK, ISN + 1, 0, 10150);
+	own(TCPF_FIN | TCPF_ACK, ISN + 1, 0, 10160);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.mb.later, 1);
+	cr_assert(p.res.mb.peer_spoke);
+	cr_assert(!p.res.mb.reset);
+	struct mb_judgement j;
+	probe_middlebox(&p.res, &j);
+	cr_assert_eq(j.v, MB_NONE, "%s", j.why);
+	start(&syn_pp);
+	cr_assert(!p.res.mb.on);
+	synack(10100);
+	cr_assert(!p.res.mb.synack);
+	probe_middlebox(&p.res, &j);
+	cr_assert_eq(j.v, MB_NA);
+}
+
+Test(probe, middlebox_reset_after_handshake)
+{
+	start(&fin_pp);
+	synack(10100);
+	own(TCPF_ACK, ISN + 1, 0, 10150);
+	own(TCPF_FIN | TCPF_ACK, ISN + 1, 0, 10160);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 2, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert(p.res.mb.reset);
+	start(&fin_pp);
+	synack(10100);
+	peer(TCPF_RST | TCPF_ACK, IRS + 7, ISN + 1, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert(!p.res.mb.reset, "a reset not at rcv_nxt is not believed");
 }

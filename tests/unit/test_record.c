@@ -49,14 +49,14 @@ Test(record, groups_nest_in_json_and_flatten_in_csv)
 	cr_assert(strstr(text, ",\"icmp\":null,"), "%s", text);
 	cr_assert(strstr(text, ",\"http\":null,"), "%s", text);
 	cr_assert(strstr(text, ",\"mode\":\"demo\","), "%s", text);
-	cr_assert(strstr(text, ",\"syns\":1,\"answer_ttl_hops\":3,\"note\":\"ok\""),
+	cr_assert(strstr(text, ",\"syns\":1,\"middlebox\":null,\"answer_ttl_hops\":3,\"note\":\"ok\""),
 		  "a kind's fields follow the common ones: %s", text);
 	free(text);
 	f = open_mem();
 	record_csv_header(f, &rec);
 	fclose(f);
 	cr_assert(strstr(text, ",icmp_type,icmp_code,icmp_name,icmp_from,"), "%s", text);
-	cr_assert(strstr(text, ",syns,answer_ttl_hops,note\r\n"), "%s", text);
+	cr_assert(strstr(text, ",syns,middlebox_verdict,middlebox_evidence,middlebox_reset,middlebox_ts_lag_ms,answer_ttl_hops,note\r\n"), "%s", text);
 	free(text);
 	f = open_mem();
 	record_text_extra(f, &rec);
@@ -133,7 +133,7 @@ Test(record, flag_scan_json_golden)
 			       "\"flags\":null,\"rtt_us\":null,\"rtt_source\":null,\"ttl\":null,"
 			       "\"win\":null,\"mss\":null,\"icmp\":null,\"time\":0.000000,"
 			       "\"mode\":\"fin\",\"established\":false,\"close\":null,"
-			       "\"close_us\":null,\"segments\":[],\"http\":null,\"syns\":1}\n");
+			       "\"close_us\":null,\"segments\":[],\"http\":null,\"syns\":1,\"middlebox\":null}\n");
 	free(text);
 	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = 1,
 				  .open_filtered = 1, .mode = PMODE_SCAN, .kind = "fin" };
@@ -144,7 +144,7 @@ Test(record, flag_scan_json_golden)
 			       "\"port\":80,\"sent\":1,\"open\":0,\"closed\":0,\"filtered\":0,"
 			       "\"unreachable\":0,\"loss_pct\":0.0,\"unfiltered\":0,\"open_filtered\":1,"
 			       "\"outcome\":\"open|filtered\",\"rtt_us\":null,\"flags\":{},"
-			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"http\":null}\n");
+			       "\"mode\":\"fin\",\"established\":0,\"close\":{},\"middlebox\":null,\"http\":null}\n");
 	free(text);
 }
 
