@@ -364,6 +364,9 @@ static int ring_bytes(const struct run *r, bool whole_frames)
 	return (int)(bytes < floor ? floor : bytes > ceiling ? ceiling : bytes);
 }
 
+#define DIRECT_MAX_COUNT 16
+#define DIRECT_MIN_INTERVAL_NS (NS_PER_SEC / 100)
+
 static int open_captures(struct run *r)
 {
 	char filter[8192], err[PCAP_ERRBUF_SIZE + 128];
@@ -372,8 +375,12 @@ static int open_captures(struct run *r)
 	 * segment cut short is taken only as far as it was captured; --serve
 	 * may be asked for any kind */
 	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
-	/* a health check's few probes: no ring to set up (see capture.h) */
-	bool direct = !r->plan.fleet && !r->cfg->serve;
+	/* a health check's few probes, or probes a ping's pace apart: no ring
+	 * to set up (see capture.h); a burst of many is read from a ring */
+	const struct config *c = r->cfg;
+	bool few = (c->count > 0 && c->count <= DIRECT_MAX_COUNT) ||
+		   c->interval_ns >= DIRECT_MIN_INTERVAL_NS;
+	bool direct = !r->plan.fleet && !c->serve && few;
 	struct capture_size sz = { whole ? SNAPLEN_WHOLE : SNAPLEN_HEADERS, ring_bytes(r, whole), whole,
 				   direct };
 	if (capture_filter_text(&fs, filter, sizeof(filter)) < 0) {
