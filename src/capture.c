@@ -150,7 +150,9 @@ static int direct_open(struct capture *c, const struct capture_size *sz, const c
 		return 0;
 	}
 	c->snaplen = (size_t)sz->snaplen;
-	c->buf = malloc(c->snaplen);
+	/* a batch of header-sized frames; whole frames (64 KiB each) a few */
+	c->batch = c->snaplen <= SNAPLEN_HEADERS ? DIRECT_BATCH : 4;
+	c->buf = malloc(c->snaplen * c->batch);
 	if (!c->buf) {
 		snprintf(c->err, sizeof(c->err), "capture on %s: out of memory", c->dev);
 		return -1;
@@ -169,22 +171,25 @@ static int direct_open(struct capture *c, const struct capture_size *sz, const c
 	return 1;
 }
 
-/* One frame: its wire length (the kernel's auxiliary data: the filter's
- * snap length cuts what is queued), its stamp, whether it is a loopback
- * frame's outgoing copy (the same frame comes in next). 0: none waiting. */
-static ssize_t direct_read(struct capture *c, struct pcap_pkthdr *h, bool *skip)
-{
-	char ctl[CMSG_SPACE(sizeof(struct tpacket_auxdata)) + CMSG_SPACE(sizeof(struct timespec))];
+/* Each frame read: its wire length (the kernel's auxiliary data: the
+ * filter's snap length cuts what is queued), its stamp, and whether it is a
+ * loopback frame's outgoing copy (the same frame comes in next). */
+struct direct_msg {
 	struct sockaddr_ll from;
-	struct iovec iov = { c->buf, c->snaplen };
-	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-	ssize_t n = recvmsg(c->fd, &m, MSG_TRUNC | MSG_DONTWAIT);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	union { /* aligned for the control messages */
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(struct tpacket_auxdata)) +
+		       CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
+	struct iovec iov;
+};
+
+static void frame_header(const struct capture *c, struct msghdr *m, size_t n,
+			 struct pcap_pkthdr *h)
+{
 	struct timespec ts = { 0, 0 };
-	size_t wire = (size_t)n;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+	size_t wire = n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(ts)))
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
@@ -197,36 +202,57 @@ static ssize_t direct_read(struct capture *c, struct pcap_pkthdr *h, bool *skip)
 	}
 	if (ts.tv_sec == 0 && ts.tv_nsec == 0)
 		clock_gettime(CLOCK_REALTIME, &ts);
-	*skip = c->lo && from.sll_pkttype == PACKET_OUTGOING;
 	h->ts.tv_sec = ts.tv_sec;
 	h->ts.tv_usec = ts.tv_nsec; /* nanosecond precision, as libpcap's */
-	h->caplen = (bpf_u_int32)((size_t)n < c->snaplen ? (size_t)n : c->snaplen);
+	h->caplen = (bpf_u_int32)(n < c->snaplen ? n : c->snaplen);
 	h->len = (bpf_u_int32)(wire > h->caplen ? wire : h->caplen);
-	return 1;
 }
 
+static const char *read_error(struct capture *c, int e)
+{
+	if (e == ENETDOWN)
+		snprintf(c->err, sizeof(c->err), "the interface %s went down", c->dev);
+	else if (e == ENXIO || e == ENODEV)
+		snprintf(c->err, sizeof(c->err), "the interface %s disappeared", c->dev);
+	else
+		snprintf(c->err, sizeof(c->err), "%s", strerror(e));
+	return c->err;
+}
+
+/* Up to DIRECT_BATCH frames a system call (recvmmsg), at most max in all. */
 static int direct_dispatch(struct capture *c, int max, pcap_handler cb, u_char *user)
 {
+	struct direct_msg dm[DIRECT_BATCH];
+	struct mmsghdr v[DIRECT_BATCH];
 	int got = 0;
-	for (int i = 0; i < max; i++) {
-		struct pcap_pkthdr h;
-		bool skip = false;
-		ssize_t rc = direct_read(c, &h, &skip);
-		if (rc < 0) {
-			if (errno == ENETDOWN)
-				snprintf(c->err, sizeof(c->err), "the interface %s went down", c->dev);
-			else if (errno == ENXIO || errno == ENODEV)
-				snprintf(c->err, sizeof(c->err), "the interface %s disappeared", c->dev);
-			else
-				snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+	while (got < max) {
+		unsigned left = (unsigned)(max - got);
+		unsigned want = left < c->batch ? left : c->batch;
+		for (unsigned i = 0; i < want; i++) {
+			dm[i].iov = (struct iovec){ c->buf + i * c->snaplen, c->snaplen };
+			v[i].msg_hdr = (struct msghdr){ .msg_name = &dm[i].from,
+							.msg_namelen = sizeof(dm[i].from),
+							.msg_iov = &dm[i].iov, .msg_iovlen = 1,
+							.msg_control = dm[i].ctl.b,
+							.msg_controllen = sizeof(dm[i].ctl.b) };
+		}
+		int n = recvmmsg(c->fd, v, want, MSG_TRUNC | MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				break;
+			read_error(c, errno);
 			return -1;
 		}
-		if (rc == 0)
+		for (int i = 0; i < n; i++) {
+			if (c->lo && dm[i].from.sll_pkttype == PACKET_OUTGOING)
+				continue;
+			struct pcap_pkthdr h;
+			frame_header(c, &v[i].msg_hdr, v[i].msg_len, &h);
+			cb(user, &h, c->buf + (size_t)i * c->snaplen);
+		}
+		got += n;
+		if ((unsigned)n < want)
 			break;
-		if (skip)
-			continue;
-		cb(user, &h, c->buf);
-		got++;
 	}
 	return got;
 }

@@ -23,8 +23,9 @@ struct capture {
 	int linktype;
 	char dev[32];
 	/* direct: */
-	uint8_t *buf;
+	uint8_t *buf;      /* batch frames of snaplen bytes */
 	size_t snaplen;
+	unsigned batch;
 	int lo;            /* on loopback: our frames come back in, not out too */
 	uint64_t drops;    /* the kernel's count, summed (it resets on reading) */
 	char err[PCAP_ERRBUF_SIZE];
@@ -61,6 +62,9 @@ struct capture_size {
 };
 
 #define PACKED_WAIT_MS 1
+
+/* Frames a system call reads from a plain packet socket. */
+#define DIRECT_BATCH 64
 
 /* Every header we read, IPv6 extension headers and an ICMPv6 quote included. */
 #define SNAPLEN_HEADERS 256

@@ -462,8 +462,8 @@ EOF2
 	ip netns exec "$BED_S" nginx -e "$d/error.log" -c "$d/nginx.conf" >"$d/stdout" 2>&1 &
 	local i
 	for i in $(seq 100); do
-		ip netns exec "$BED_C" python3 -c \
-			"import socket; socket.create_connection(('$LS4', $1), 0.2)" 2>/dev/null && return 0
+		ip netns exec "$BED_S" python3 -c \
+			"import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	echo "nginx did not start: $(cat "$d/error.log" "$d/stdout" 2>/dev/null)"
