@@ -142,8 +142,9 @@ struct icmp_kind {
 
 static const struct icmp_kind icmp4 = { .proto = IPPROTO_ICMP, .unreach = ICMP4_UNREACH,
 					.exceeded = 11, .too_big = 0, .with_pseudo = 0 };
-static const struct icmp_kind icmp6 = { .proto = IPPROTO_ICMPV6, .unreach = 1, .exceeded = 3,
-					.too_big = ICMP6_PACKET_TOO_BIG, .with_pseudo = 1 };
+static const struct icmp_kind icmp6 = { .proto = IPPROTO_ICMPV6, .unreach = ICMP6_UNREACH,
+					.exceeded = 3, .too_big = ICMP6_PACKET_TOO_BIG,
+					.with_pseudo = 1 };
 
 int decode_is_too_big(const struct segment *seg)
 {
@@ -152,6 +153,27 @@ int decode_is_too_big(const struct segment *seg)
 	if (seg->src.family == AF_INET)
 		return seg->icmp_type == ICMP4_UNREACH && seg->icmp_code == ICMP4_FRAG_NEEDED;
 	return seg->icmp_type == ICMP6_PACKET_TOO_BIG;
+}
+
+bool icmp_is_time_exceeded(int family, uint8_t type)
+{
+	return (family == AF_INET && type == icmp4.exceeded) ||
+	       (family == AF_INET6 && type == icmp6.exceeded);
+}
+
+bool seg_on_tuple(const struct segment *seg, const struct addr *src, const struct addr *dst,
+		  uint16_t sport, uint16_t dport)
+{
+	return seg->sport == sport && seg->dport == dport && addr_eq(&seg->src, src) &&
+	       addr_eq(&seg->dst, dst);
+}
+
+bool icmp_quotes_tuple(const struct segment *seg, const struct addr *src, const struct addr *dst,
+		       uint16_t sport, uint16_t dport)
+{
+	const struct icmp_quote *q = &seg->quote;
+	return q->sport == sport && q->dport == dport && addr_eq(&q->src, src) &&
+	       addr_eq(&q->dst, dst) && addr_eq(&seg->dst, src);
 }
 
 /* The next-hop MTU of a too-big error (the 8-byte header is there): ICMP's

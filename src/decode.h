@@ -4,6 +4,7 @@
 #ifndef TCPSHAKE_DECODE_H
 #define TCPSHAKE_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,9 +61,22 @@ enum { LINK_EN10MB = 1, LINK_RAW = 12, LINK_RAW_ALT = 101, LINK_LINUX_SLL = 113,
 #define ICMP4_UNREACH 3
 #define ICMP4_FRAG_NEEDED 4     /* its code */
 #define ICMP6_PACKET_TOO_BIG 2
+#define ICMP6_UNREACH 1
 
 /* Is seg an ICMP frag-needed or ICMPv6 packet-too-big? */
 int decode_is_too_big(const struct segment *seg);
+
+/* Is an ICMP (family AF_INET) or ICMPv6 error of this type a time exceeded? */
+bool icmp_is_time_exceeded(int family, uint8_t type);
+
+/* Does seg go from src:sport to dst:dport (a TCP segment's own header)? */
+bool seg_on_tuple(const struct segment *seg, const struct addr *src, const struct addr *dst,
+		  uint16_t sport, uint16_t dport);
+
+/* Does the ICMP error seg come to src and quote a segment from src:sport to
+ * dst:dport? (The quoted sequence number is the caller's to check.) */
+bool icmp_quotes_tuple(const struct segment *seg, const struct addr *src, const struct addr *dst,
+		       uint16_t sport, uint16_t dport);
 
 /* Decode one frame. Returns 0 and fills seg when the frame is TCP or an
  * ICMP/ICMPv6 error quoting TCP; -1 for anything else or anything malformed.

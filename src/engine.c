@@ -137,6 +137,7 @@ static int make_plan(struct run *r)
 	r->pp.app = &r->app;
 	r->rep.out.timeout_ns = r->plan.timeout_ns;
 	r->rep.out.kind = flows_kind(&r->plan, 0);
+	r->rep.out.traces = tracing;
 	if (cfg->th.min_open > (long long)r->plan.space) {
 		diag_error(r->diag, "--min-open: is more than the %llu target:ports to probe",
 			   (unsigned long long)r->plan.space);
@@ -616,6 +617,7 @@ static void queue_trace(struct run *r, const struct flow *f)
 	j->dst = f->dst;
 	j->rt = f->rt;
 	j->port = f->port;
+	j->rtt_ns = f->sum.rtt.n ? (int64_t)(f->sum.rtt.max * 1e3) : 0;
 	snprintf(j->target, sizeof(j->target), "%s", summary_target(&f->sum));
 }
 
@@ -689,12 +691,14 @@ static void on_stray(struct run *r, const struct segment *seg)
 static void trace_wake(struct run *r, int64_t when);
 
 /* A segment of the running trace: the target's SYN/ACK gets our RST, as
- * the syn kind's does (the server keeps nothing). */
+ * the syn kind's does (the server keeps nothing), and so does its ACK of a
+ * half-open connection a later SYN met. */
 static bool trace_frame(struct run *r, const struct segment *seg)
 {
 	struct seg_out o;
 	enum trace_match m = trace_segment(r->trace, seg);
-	if (m == TM_TARGET && (seg->flags & TCPF_SYN) && probe_closed_reply(seg, &o))
+	if (((m == TM_TARGET && (seg->flags & TCPF_SYN)) || m == TM_CHALLENGE) &&
+	    probe_closed_reply(seg, &o))
 		send_closed_reply(r, seg, &o);
 	if (m == TM_HOP || m == TM_TARGET) {
 		r->rep.received++;
@@ -776,12 +780,13 @@ static void trace_send_due(struct run *r, const struct trace_job *j, struct trac
 	}
 }
 
-/* The longest a trace may take: every window's rounds and its wait, and a
- * second to spare; --deadline bounds it too. */
+/* The longest a trace may take: every window's rounds (the longest gap)
+ * and its wait, and a second to spare; --deadline bounds it too. */
 static int64_t trace_end_at(const struct run *r, const struct trace_params *tp, int64_t now)
 {
 	int windows = (tp->max_hops + TRACE_WINDOW - 1) / TRACE_WINDOW;
-	int64_t end = now + windows * (tp->queries * TRACE_GAP_NS + tp->wait_ns) + NS_PER_SEC;
+	int64_t end = now + windows * (tp->queries * trace_gap(tp, tp->wait_ns) + tp->wait_ns) +
+		      NS_PER_SEC;
 	if (r->cfg->deadline_ns && r->rep.start_mono + r->cfg->deadline_ns < end)
 		end = r->rep.start_mono + r->cfg->deadline_ns;
 	return end;
@@ -833,7 +838,7 @@ static void trace_start(struct run *r, int64_t now)
 	struct trace_params tp = { .max_hops = r->cfg->max_hops ? r->cfg->max_hops : TRACE_DEFAULT_HOPS,
 				   .queries = r->cfg->trace_queries ? r->cfg->trace_queries
 								    : TRACE_DEFAULT_QUERIES,
-				   .wait_ns = r->plan.timeout_ns };
+				   .wait_ns = r->plan.timeout_ns, .rtt_ns = j->rtt_ns };
 	if (!(r->trace = malloc(sizeof(*r->trace)))) {
 		diag_error(r->diag, "memory: %s", strerror(errno));
 		r->fatal = EXIT_SYSTEM;

@@ -33,8 +33,7 @@ void port_table_set(struct port_table *t, uint16_t port, struct probe *p)
 /* The answer to our first segment, as its kind defines it. */
 static int is_reply(const struct probe *p, const struct segment *s)
 {
-	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
-	       addr_eq(&s->dst, &p->src) && p->kind->answers(p, s);
+	return seg_on_tuple(s, &p->dst, &p->src, p->dport, p->sport) && p->kind->answers(p, s);
 }
 
 /* A segment of the connection once the peer has answered our SYN: it must
@@ -43,8 +42,7 @@ static int is_reply(const struct probe *p, const struct segment *s)
  * 9293 3.10.7.1); the state machine believes it only at exactly rcv_nxt. */
 static int is_later_reply(const struct probe *p, const struct segment *s)
 {
-	if (s->dport != p->sport || s->sport != p->dport || !addr_eq(&s->src, &p->dst) ||
-	    !addr_eq(&s->dst, &p->src))
+	if (!seg_on_tuple(s, &p->dst, &p->src, p->dport, p->sport))
 		return 0;
 	if (!(s->flags & TCPF_ACK))
 		return (s->flags & (TCPF_RST | TCPF_SYN)) == TCPF_RST;
@@ -54,16 +52,15 @@ static int is_later_reply(const struct probe *p, const struct segment *s)
 /* Our own ACK, data, FIN or RST after the SYN, as the capture saw it go. */
 static int is_own_later(const struct probe *p, const struct segment *s)
 {
-	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
-	       addr_eq(&s->dst, &p->dst) && !(s->flags & TCPF_SYN) &&
+	return seg_on_tuple(s, &p->src, &p->dst, p->sport, p->dport) && !(s->flags & TCPF_SYN) &&
 	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - p->snd_nxt) <= 0;
 }
 
 /* Our first segment (a SYN, or a flag scan's) seen leaving. */
 static int is_own_syn(const struct probe *p, const struct segment *s)
 {
-	return s->sport == p->sport && s->dport == p->dport && addr_eq(&s->src, &p->src) &&
-	       addr_eq(&s->dst, &p->dst) && s->flags == p->kind->flags && s->seq == p->isn;
+	return seg_on_tuple(s, &p->src, &p->dst, p->sport, p->dport) && s->flags == p->kind->flags &&
+	       s->seq == p->isn;
 }
 
 static int is_icmp_for(const struct probe *p, const struct segment *s)
@@ -71,16 +68,13 @@ static int is_icmp_for(const struct probe *p, const struct segment *s)
 	const struct icmp_quote *q = &s->quote;
 	/* our SYN, or in a PMTU test the segment in flight */
 	bool seq = q->seq == p->isn || (p->state == PS_PMTU && q->seq == p->snd_una);
-	return q->sport == p->sport && q->dport == p->dport && seq &&
-	       addr_eq(&q->src, &p->src) && addr_eq(&q->dst, &p->dst) &&
-	       addr_eq(&s->dst, &p->src);
+	return seq && icmp_quotes_tuple(s, &p->src, &p->dst, p->sport, p->dport);
 }
 
 /* From the peer, on the probe's 4-tuple, whatever it acknowledges. */
 static int is_theirs(const struct probe *p, const struct segment *s)
 {
-	return s->dport == p->sport && s->sport == p->dport && addr_eq(&s->src, &p->dst) &&
-	       addr_eq(&s->dst, &p->src);
+	return seg_on_tuple(s, &p->dst, &p->src, p->dport, p->sport);
 }
 
 enum probe_event match_probe(const struct probe *p, const struct segment *seg)

@@ -195,7 +195,7 @@ struct output {
 	struct flow_summary *sums;
 	size_t nsums, capsums;
 	enum nagios_state status;  /* nagios: the state of the run, after run() */
-	bool trace_header;         /* csv: the traces' header is written */
+	bool traces;               /* --trace, --trace-on-fail: the run may write traces */
 	const struct probe_kind *kind; /* the run's kind (its fields are CSV columns) */
 	struct {
 		char reason[200];  /* the worst target:port's, or why none */

@@ -1,22 +1,45 @@
-/* output_csv.c - one RFC 4180 row per probe, the JSON probe keys as columns. */
+/* output_csv.c - one RFC 4180 row per probe (and per trace), the JSON probe keys as columns. */
 #include "output.h"
 #include "record.h"
 #include "trace.h"
 
+#include <string.h>
 #include <sys/socket.h>
 
-
 /* The columns are the probe record's fields (record.h), nested keys
- * flattened: icmp.type is icmp_type. */
+ * flattened: icmp.type is icmp_type. With --trace or --trace-on-fail, six
+ * trace_* columns end every row (one table, RFC 4180): empty in a probe's
+ * row; a trace's row has target, addr, port and sport and them, every
+ * other column empty. */
+
+/* The trace columns, null in a probe's row. */
+static void trace_nulls(const struct output *o, struct record *rec)
+{
+	static const char *const keys[] = { "trace.verdict", "trace.text", "trace.last_hop_ttl",
+					     "trace.last_hop", "trace.hops", "trace.path" };
+	if (!o->traces)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		record_null(rec, keys[i]);
+}
+
+/* The probe columns of a report with no answer (a trace's row, the header). */
+static void blank_probe(const struct output *o, const char *target, const struct addr *addr,
+			uint16_t port, uint16_t sport, struct record *rec)
+{
+	static const struct probe_result none;
+	struct probe_report r = { .target = target, .addr = addr, .port = port, .sport = sport,
+				  .res = &none, .mode = PMODE_SYN, .kind = o->kind,
+				  .was = OUTCOME_NONE };
+	record_probe(&r, rec);
+}
+
 static void csv_begin(struct output *o)
 {
-	struct probe_result none = { 0 };
-	struct addr a = { 0 };
-	struct probe_report blank = { "", &a, 0, 0, 0, &none, 0, 0, PMODE_SYN, false, o->kind,
-				      OUTCOME_NONE };
+	struct addr a = { .family = AF_INET };
 	struct record rec;
-	a.family = AF_INET;
-	record_probe(&blank, &rec);
+	blank_probe(o, "", &a, 0, 0, &rec);
+	trace_nulls(o, &rec);
 	record_csv_header(o->f, &rec);
 }
 
@@ -24,6 +47,7 @@ static void csv_probe(struct output *o, const struct probe_report *r)
 {
 	struct record rec;
 	record_probe(r, &rec);
+	trace_nulls(o, &rec);
 	record_csv_row(o->f, &rec);
 }
 
@@ -39,32 +63,44 @@ static void csv_run(struct output *o, const struct run_summary *r)
 	(void)r;
 }
 
-/* Traces: a table of their own after the probes' rows, a blank line
- * between, one row per trace; path is each hop's address (or *) with spaces. */
+/* The hops' addresses (or *), spaces between. */
+static const char *trace_path(const struct trace *t, char *buf, size_t len)
+{
+	char a[64];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int ttl = 1; ttl <= t->shown && n < len; ttl++) {
+		const struct trace_hop *h = &t->hop[ttl - 1];
+		int k = snprintf(buf + n, len - n, "%s%s", ttl > 1 ? " " : "",
+				 h->have_addr ? addr_str(&h->addr, a, sizeof(a)) : "*");
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}
+
+/* A trace: a row of the one table (see above); only the probe columns that
+ * name the target:port are filled. */
 static void csv_trace(struct output *o, const struct trace_report *r)
 {
-	char a[64], text[200], port[8];
+	char text[200], last[64], path[TRACE_MAX_HOPS * 48];
 	const struct trace *t = r->t;
-	FILE *f = o->f;
-	if (!o->trace_header) {
-		fputs("\r\ntype,target,addr,port,sport,verdict,text,last_hop_ttl,last_hop,hops,path\r\n", f);
-		o->trace_header = true;
+	struct record rec;
+	blank_probe(o, r->target, r->addr, r->port, t->sport, &rec);
+	for (int i = 0; i < rec.n; i++) {
+		const char *k = rec.f[i].key;
+		if (strcmp(k, "target") && strcmp(k, "addr") && strcmp(k, "port") && strcmp(k, "sport"))
+			rec.f[i].t = FV_NULL;
 	}
-	fputs("trace,", f);
-	csv_str(f, r->target);
-	snprintf(port, sizeof(port), "%u", r->port);
-	fprintf(f, ",%s,%s,%u,%s,", addr_str(r->addr, a, sizeof(a)), port, t->sport,
-		trace_verdict_name(t->verdict));
-	csv_str(f, trace_verdict_text(t, text, sizeof(text)));
-	if (t->last_ttl)
-		fprintf(f, ",%d,%s", t->last_ttl, addr_str(&t->hop[t->last_ttl - 1].addr, a, sizeof(a)));
-	else
-		fputs(",,", f);
-	fprintf(f, ",%d,", t->shown);
-	for (int ttl = 1; ttl <= t->shown; ttl++)
-		fprintf(f, "%s%s", ttl > 1 ? " " : "",
-			t->hop[ttl - 1].have_addr ? addr_str(&t->hop[ttl - 1].addr, a, sizeof(a)) : "*");
-	fputs("\r\n", f);
+	record_str(&rec, "trace.verdict", trace_verdict_name(t->verdict));
+	record_str(&rec, "trace.text", trace_verdict_text(t, text, sizeof(text)));
+	record_uint_or_null(&rec, "trace.last_hop_ttl", t->last_ttl > 0, (uint64_t)t->last_ttl);
+	record_str(&rec, "trace.last_hop",
+		   t->last_ttl ? addr_str(&t->hop[t->last_ttl - 1].addr, last, sizeof(last)) : NULL);
+	record_uint(&rec, "trace.hops", (uint64_t)t->shown);
+	record_str(&rec, "trace.path", trace_path(t, path, sizeof(path)));
+	record_csv_row(o->f, &rec);
 }
 
 const struct output_ops output_csv_ops = {

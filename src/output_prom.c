@@ -285,7 +285,8 @@ static void trace_gauges(FILE *f, const struct output *o)
 			fprintf(f, " %d\n", o->sums[i].trace.last_ttl);
 		}
 	prom_family(f, "tcpshake_trace_verdict", "gauge",
-		    "1 for the trace's verdict: open, closed, rejected, silent or max-hops.");
+		    "1 for the trace's verdict: open, closed, rejected, silent, max-hops or "
+		    "incomplete.");
 	for (size_t i = 0; i < o->nsums; i++)
 		if (o->sums[i].trace.seen) {
 			fputs("tcpshake_trace_verdict", f);

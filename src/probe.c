@@ -887,13 +887,24 @@ bool probe_closed_reply(const struct segment *seg, struct seg_out *o)
 	return true;
 }
 
+/* Does seg acknowledge what this probe's connection sent, and only that? */
+static bool acks_own(const struct probe *p, const struct segment *seg)
+{
+	return (seg->flags & TCPF_ACK) && (int32_t)(seg->ack - (p->isn + 1u)) >= 0 &&
+	       (int32_t)(seg->ack - p->snd_nxt) <= 0;
+}
+
 /* A DONE probe lingers: in TIME-WAIT their FIN again means our last ACK
- * was lost, so it is sent again; otherwise the 4-tuple is CLOSED. */
+ * was lost, so it is sent again; otherwise the 4-tuple is CLOSED. A
+ * segment acknowledging another connection's sequence numbers (a trace's
+ * SYN/ACK after the trace, on the same port) is not this one's: it gets
+ * the closed port's reply even in TIME-WAIT, or the server's half-open
+ * connection would retransmit for a minute. */
 static void on_linger(struct probe *p, const struct segment *seg, int64_t now,
 		      struct probe_actions *a)
 {
 	struct seg_out o;
-	if (p->tw) {
+	if (p->tw && (acks_own(p, seg) || !(seg->flags & TCPF_ACK))) {
 		if ((seg->flags & TCPF_FIN) && !(seg->flags & TCPF_RST) && seg->seq + 1 == p->rcv_nxt) {
 			p->reacked = true;
 			struct seg_out ack = { .flags = TCPF_ACK, .seq = p->snd_nxt, .ack = p->rcv_nxt,
@@ -1112,11 +1123,11 @@ const char *icmp_name(int family, uint8_t type, uint8_t code, char *buf, size_t 
 	const char *name = NULL;
 	if (type == ICMP_NO_NEIGHBOUR && code == 0)
 		name = "no-neighbour";
-	else if (family == AF_INET && type == 3 && code < 16)
+	else if (family == AF_INET && type == ICMP4_UNREACH && code < 16)
 		name = icmp4_unreach[code];
-	else if (family == AF_INET6 && type == 1 && code < 8)
+	else if (family == AF_INET6 && type == ICMP6_UNREACH && code < 8)
 		name = icmp6_unreach[code];
-	else if ((family == AF_INET && type == 11) || (family == AF_INET6 && type == 3))
+	else if (icmp_is_time_exceeded(family, type))
 		name = "ttl-exceeded";
 	else if (family == AF_INET6 && type == ICMP6_PACKET_TOO_BIG)
 		name = "packet-too-big";

@@ -30,6 +30,7 @@ struct trace_job {
 	struct addr dst;
 	const struct route *rt;
 	uint16_t port;
+	int64_t rtt_ns;           /* the probes' largest RTT to it; 0: none */
 	char target[256];         /* as given */
 };
 

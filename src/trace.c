@@ -25,6 +25,14 @@ static void open_window(struct trace *t, int lo, int64_t now)
 	t->win_deadline = 0;
 }
 
+int64_t trace_gap(const struct trace_params *tp, int64_t rtt_ns)
+{
+	int64_t hi = tp->wait_ns > TRACE_GAP_NS ? tp->wait_ns : TRACE_GAP_NS;
+	int64_t gap = rtt_ns > 0 && rtt_ns < hi ? rtt_ns + rtt_ns / 4 + TRACE_GAP_MARGIN_NS
+						: rtt_ns > 0 ? hi : TRACE_GAP_NS;
+	return gap < TRACE_GAP_NS ? TRACE_GAP_NS : gap > hi ? hi : gap;
+}
+
 void trace_init(struct trace *t, const struct trace_params *tp, const struct cookie_key *key,
 		const struct addr *src, const struct addr *dst, uint16_t sport, uint16_t dport,
 		int64_t now_mono)
@@ -39,6 +47,7 @@ void trace_init(struct trace *t, const struct trace_params *tp, const struct coo
 	t->dst = *dst;
 	t->sport = sport;
 	t->dport = dport;
+	t->gap_ns = trace_gap(&t->tp, t->tp.rtt_ns);
 	for (int ttl = 1; ttl <= t->tp.max_hops; ttl++) {
 		for (int q = 0; q < TRACE_QUERIES_MAX; q++)
 			t->hop[ttl - 1].rtt_ns[q] = -1;
@@ -61,8 +70,9 @@ int trace_due(struct trace *t, int64_t now_mono, struct trace_send *out, int max
 	}
 	if (t->win_hi > t->sent_hi)
 		t->sent_hi = t->win_hi;
+	t->round_sent = now_mono;
 	if (++t->next_round < t->tp.queries)
-		t->round_at = now_mono + TRACE_GAP_NS;
+		t->round_at = now_mono + t->gap_ns;
 	else
 		t->win_deadline = now_mono + t->tp.wait_ns;
 	return n;
@@ -83,11 +93,6 @@ static int probe_by_isn(const struct trace *t, uint32_t isn)
 		if (t->probe[i].sent && t->probe[i].isn == isn)
 			return i;
 	return -1;
-}
-
-static bool time_exceeded(int family, uint8_t type)
-{
-	return (family == AF_INET && type == 11) || (family == AF_INET6 && type == 3);
 }
 
 /* Probe idx was answered at ts by from: its hop learns the RTT. The first
@@ -113,14 +118,12 @@ static void answered(struct trace *t, int idx, const struct segment *seg, bool f
 
 static enum trace_match on_icmp(struct trace *t, const struct segment *seg)
 {
-	const struct icmp_quote *q = &seg->quote;
-	if (q->sport != t->sport || q->dport != t->dport || !addr_eq(&q->src, &t->src) ||
-	    !addr_eq(&q->dst, &t->dst) || !addr_eq(&seg->dst, &t->src))
+	if (!icmp_quotes_tuple(seg, &t->src, &t->dst, t->sport, t->dport))
 		return TM_NONE;
-	int idx = probe_by_isn(t, q->seq);
+	int idx = probe_by_isn(t, seg->quote.seq);
 	if (idx < 0)
 		return TM_NONE;
-	bool te = time_exceeded(t->dst.family, seg->icmp_type);
+	bool te = icmp_is_time_exceeded(t->dst.family, seg->icmp_type);
 	struct trace_hop *h = &t->hop[idx / t->tp.queries];
 	if (!te && !t->probe[idx].answered) {
 		h->error = true;
@@ -131,10 +134,21 @@ static enum trace_match on_icmp(struct trace *t, const struct segment *seg)
 	return TM_HOP;
 }
 
+/* The target answered probe idx after rtt: later rounds wait at least
+ * that long (the round due is put off). */
+static void learn_rtt(struct trace *t, int idx)
+{
+	int64_t g = trace_gap(&t->tp, t->hop[idx / t->tp.queries].rtt_ns[idx % t->tp.queries]);
+	if (g <= t->gap_ns)
+		return;
+	t->gap_ns = g;
+	if (!t->win_deadline && t->next_round > 0)
+		t->round_at = t->round_sent + g;
+}
+
 static enum trace_match on_tcp(struct trace *t, const struct segment *seg)
 {
-	if (seg->sport == t->sport && seg->dport == t->dport && addr_eq(&seg->src, &t->src) &&
-	    addr_eq(&seg->dst, &t->dst)) {
+	if (seg_on_tuple(seg, &t->src, &t->dst, t->sport, t->dport)) {
 		if (seg->flags != TCPF_SYN)
 			return TM_NONE;
 		int idx = probe_by_isn(t, seg->seq);
@@ -144,19 +158,20 @@ static enum trace_match on_tcp(struct trace *t, const struct segment *seg)
 			t->probe[idx].sent_wire = seg->ts_ns;
 		return TM_OWN;
 	}
-	if (seg->sport != t->dport || seg->dport != t->sport || !addr_eq(&seg->src, &t->dst) ||
-	    !addr_eq(&seg->dst, &t->src) || !(seg->flags & TCPF_ACK) ||
-	    !(seg->flags & (TCPF_SYN | TCPF_RST)))
+	if (!seg_on_tuple(seg, &t->dst, &t->src, t->dport, t->sport) || !(seg->flags & TCPF_ACK))
 		return TM_NONE;
 	int idx = probe_by_isn(t, seg->ack - 1u);
 	if (idx < 0)
 		return TM_NONE;
+	if (!(seg->flags & (TCPF_SYN | TCPF_RST)))
+		return TM_CHALLENGE; /* a later SYN met probe idx's half-open connection */
 	struct trace_hop *h = &t->hop[idx / t->tp.queries];
 	if (!t->probe[idx].answered && !h->target) {
 		h->target = true;
 		h->flags = seg->flags & (TCPF_SYN | TCPF_RST | TCPF_ACK);
 	}
 	answered(t, idx, seg, true);
+	learn_rtt(t, idx);
 	return TM_TARGET;
 }
 
@@ -186,8 +201,9 @@ static bool window_silent(const struct trace *t)
 	return true;
 }
 
-/* The verdict and the hops to show, from what came in. */
-static void decide(struct trace *t)
+/* The verdict and the hops to show, from what came in; cut: the trace
+ * ends before its window did. */
+static void decide(struct trace *t, bool cut)
 {
 	int limit = t->stop_ttl ? t->stop_ttl : t->sent_hi;
 	t->last_ttl = 0;
@@ -199,7 +215,8 @@ static void decide(struct trace *t)
 		t->verdict = h->target ? (h->flags & TCPF_SYN ? TV_OPEN : TV_CLOSED) : TV_REJECTED;
 		t->shown = t->stop_ttl;
 	} else {
-		t->verdict = t->sent_hi >= t->tp.max_hops && !window_silent(t) ? TV_MAX_HOPS : TV_SILENT;
+		t->verdict = cut ? TV_INCOMPLETE
+			: t->sent_hi >= t->tp.max_hops && !window_silent(t) ? TV_MAX_HOPS : TV_SILENT;
 		t->shown = t->verdict == TV_MAX_HOPS ? t->sent_hi
 				: t->last_ttl < t->sent_hi ? t->last_ttl + 1 : t->sent_hi;
 	}
@@ -211,7 +228,7 @@ static void decide(struct trace *t)
 void trace_finish(struct trace *t)
 {
 	if (!t->done)
-		decide(t);
+		decide(t, true);
 }
 
 void trace_tick(struct trace *t, int64_t now_mono)
@@ -221,7 +238,7 @@ void trace_tick(struct trace *t, int64_t now_mono)
 	if (now_mono < t->win_deadline && !window_settled(t))
 		return;
 	if (t->stop_ttl || window_silent(t) || t->win_hi >= t->tp.max_hops) {
-		decide(t);
+		decide(t, false);
 		return;
 	}
 	open_window(t, t->win_hi + 1, now_mono);
@@ -235,8 +252,8 @@ int64_t trace_next_wake(const struct trace *t)
 const char *trace_verdict_name(enum trace_verdict v)
 {
 	static const char *const names[] = { "none", "open", "closed", "rejected", "silent",
-					      "max-hops" };
-	return v <= TV_MAX_HOPS ? names[v] : "none";
+					      "max-hops", "incomplete" };
+	return v <= TV_INCOMPLETE ? names[v] : "none";
 }
 
 int trace_reject_hop(const struct trace *t)
@@ -269,6 +286,13 @@ const char *trace_verdict_text(const struct trace *t, char *buf, size_t len)
 	case TV_MAX_HOPS:
 		snprintf(buf, len, "not reached within %d hops", t->tp.max_hops);
 		break;
+	case TV_INCOMPLETE:
+		if (last)
+			snprintf(buf, len, "cut short after hop %d (%s)", t->last_ttl,
+				 addr_str(&last->addr, a, sizeof(a)));
+		else
+			snprintf(buf, len, "cut short before any hop answered");
+		break;
 	default:
 		if (last)
 			snprintf(buf, len, "silent after hop %d (%s)", t->last_ttl,
@@ -291,7 +315,7 @@ const char *trace_icmp_mark(const struct trace *t, const struct trace_hop *h, ch
 	if (t->dst.family == AF_INET)
 		m = c == 0 || c == 6 || c == 9 ? "!N" : c == 1 || c == 7 || c == 10 ? "!H"
 			: c == 2 ? "!P" : c == 13 ? "!X" : NULL;
-	else if (h->icmp_type == 1)
+	else if (h->icmp_type == ICMP6_UNREACH)
 		m = c == 0 ? "!N" : c == 1 ? "!X" : c == 3 ? "!H" : NULL;
 	if (m)
 		snprintf(buf, len, "%s", m);

@@ -116,9 +116,9 @@ start=$(date +%s%N)
 in_client "$TCPSHAKE" -M syn --trace --deadline 0.8 -j -W 0.5 -p 82 $PS4 >"$BED_DIR/d.json" 2>&1
 rc=$?
 took=$(( ($(date +%s%N) - start) / 1000000 ))
-expect_eq "--deadline 0.8: exit 1, the trace so far" \
-	"$rc;$(jq -r 'select(.type=="trace") | .text' "$BED_DIR/d.json");$(tail -n1 "$BED_DIR/d.json" | jq -r .type)" \
-	"1;silent after hop 2 ($PR2A4);run"
+expect_eq "--deadline 0.8: exit 1, the trace so far, incomplete (not silent: its window was open)" \
+	"$rc;$(jq -r 'select(.type=="trace") | [.verdict, .text] | join(";")' "$BED_DIR/d.json");$(tail -n1 "$BED_DIR/d.json" | jq -r .type)" \
+	"1;incomplete;cut short after hop 2 ($PR2A4);run"
 check "--deadline 0.8: the run ended within 1.2 s (took $took ms)" [ "$took" -lt 1200 ]
 # more than 16 target:ports: refused, nothing sent
 in_client "$TCPSHAKE" -M syn --trace -p 80-96 $PS4 >"$BED_DIR/r.out" 2>"$BED_DIR/r.err"
@@ -138,16 +138,27 @@ check "prometheus: the verdict" grep -qx "tcpshake_trace_verdict{target=\"$PS6\"
 check "prometheus: the last good hop" grep -qx "tcpshake_trace_last_hop{target=\"$PS6\",addr=\"$PS6\",port=\"83\",last_hop_addr=\"$PR2A6\"} 2" "$BED_DIR/p.prom"
 check "prometheus: promtool check metrics (the quickstart installs it)" \
 	sh -c "promtool check metrics <'$BED_DIR/p.prom'"
-# CSV: the probes' rows, a blank line, the traces' table.
+# CSV: one table (RFC 4180), read strictly: the trace_* columns end every
+# row, a trace's row fills them and the probe columns naming its target:port.
 in_client "$TCPSHAKE" -M syn --trace --format csv -W 0.5 -p 80,82 $PS4 >"$BED_DIR/c.csv"
-expect_eq "csv: the traces' table" "$(sed -n '/^\r$/,$p' "$BED_DIR/c.csv" | tr -d '\r' | sed 1d | cut -d, -f1,4,6,8,9,10,11 | sort | tr '\n' ';')" \
-	"trace,80,open,3,$PS4,3,$PR1A4 $PR2A4 $PS4;trace,82,silent,2,$PR2A4,3,$PR1A4 $PR2A4 *;type,port,verdict,last_hop_ttl,last_hop,hops,path;"
-check "csv: both tables parse (RFC 4180)" python3 -c "
+check "csv: one table, the same columns on every row (Python's csv, strict)" python3 -c "
 import csv, sys
-rows = list(csv.reader(open(sys.argv[1], newline='')))
-blank = rows.index([])
-assert len(rows[blank + 1]) == 11 and all(len(r) == 11 for r in rows[blank + 2:]), rows
-assert all(len(r) == len(rows[0]) for r in rows[1:blank]), rows" "$BED_DIR/c.csv"
+rows = list(csv.reader(open(sys.argv[1], newline=''), strict=True))
+assert len(rows) == 5 and all(len(r) == len(rows[0]) for r in rows), rows
+assert rows[0][-6:] == ['trace_verdict', 'trace_text', 'trace_last_hop_ttl', 'trace_last_hop',
+                       'trace_hops', 'trace_path'], rows[0]" "$BED_DIR/c.csv"
+expect_eq "csv: the traces' rows" "$(python3 -c "
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline=''), strict=True))
+for r in rows:
+    if r['trace_verdict']:
+        assert not r['outcome'] and not r['seq'], r
+        print(','.join([r['addr'], r['port'], r['trace_verdict'], r['trace_last_hop_ttl'],
+                        r['trace_last_hop'], r['trace_hops'], r['trace_path']]))
+    else:
+        assert r['outcome'] and not any(v for k, v in r.items() if k.startswith('trace_')), r
+" "$BED_DIR/c.csv" | sort | tr '\n' ';')" \
+	"$PS4,80,open,3,$PS4,3,$PR1A4 $PR2A4 $PS4;$PS4,82,silent,2,$PR2A4,3,$PR1A4 $PR2A4 *;"
 
 # The oracle: traceroute -T from Debian, the same hops on IPv4.
 check "traceroute is installed (the quickstart installs it)" command -v traceroute

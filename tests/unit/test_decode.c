@@ -499,3 +499,12 @@ Test(decode, too_big_malformed)
 	cr_assert_eq(DECODE(v4_synack), 0);
 	cr_assert(!decode_is_too_big(&seg));
 }
+
+Test(decode, icmp_time_exceeded_by_family)
+{
+	cr_assert(icmp_is_time_exceeded(AF_INET, 11));
+	cr_assert(icmp_is_time_exceeded(AF_INET6, 3));
+	cr_assert_not(icmp_is_time_exceeded(AF_INET, 3), "ICMP's 3 is unreachable");
+	cr_assert_not(icmp_is_time_exceeded(AF_INET6, 11));
+	cr_assert_not(icmp_is_time_exceeded(AF_INET6, ICMP6_UNREACH));
+}

@@ -551,6 +551,28 @@ Test(probe, time_wait_acks_a_repeated_fin)
 	cr_assert_not(a.done);
 }
 
+/* A trace on the port after the probe: its SYN/ACK, late, reaches the
+ * lingering probe in TIME-WAIT. Not this connection's: reset, or the
+ * server's half-open entry retransmits for a minute. */
+Test(probe, time_wait_resets_another_connections_synack)
+{
+	close_by_fin(&fin_pp);
+	cr_assert(p.tw);
+	peer(TCPF_SYN | TCPF_ACK, 90000, 0x7f001231u, 0, 300 * MS);
+	step(PEV_LINGER, 300 * MS);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_RST);
+	cr_assert_eq(a.out[0].seq, 0x7f001231u, "RFC 9293: <SEQ=SEG.ACK><CTL=RST>");
+	/* this connection's own segments keep TIME-WAIT's rules */
+	peer(TCPF_ACK, IRS + 2, ISN + 2, 0, 310 * MS);
+	step(PEV_LINGER, 310 * MS);
+	cr_assert_eq(a.n, 0, "an ACK of ours: nothing");
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2, 0, 320 * MS);
+	step(PEV_LINGER, 320 * MS);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_ACK);
+}
+
 Test(probe, a_late_synack_for_a_filtered_probe_is_reset)
 {
 	start(&fin_pp);

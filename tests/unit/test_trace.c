@@ -290,8 +290,93 @@ Test(trace, finish_cuts_short_with_what_came)
 	answer_hop(&hop1, 1, last + 1000);
 	trace_finish(&t);
 	cr_assert(t.done);
-	cr_assert_eq(t.verdict, TV_SILENT);
+	cr_assert_eq(t.verdict, TV_INCOMPLETE, "not silent: the window was still open");
 	cr_assert_eq(t.last_ttl, 1);
+	cr_assert_eq(t.shown, 2);
+	char buf[128];
+	cr_assert_str_eq(trace_verdict_name(t.verdict), "incomplete");
+	cr_assert_str_eq(trace_verdict_text(&t, buf, sizeof(buf)), "cut short after hop 1 (198.18.31.254)");
+	start(30, 3);
+	send_window(0, 0);
+	trace_finish(&t);
+	cr_assert_eq(t.verdict, TV_INCOMPLETE);
+	cr_assert_str_eq(trace_verdict_text(&t, buf, sizeof(buf)), "cut short before any hop answered");
+}
+
+Test(trace, finish_after_a_final_answer_keeps_it)
+{
+	start(30, 3);
+	int64_t last = send_window(0, 0);
+	struct segment s = tcp_answer(TCPF_SYN | TCPF_ACK, 2, 0, last + 1000);
+	cr_assert_eq(trace_segment(&t, &s), TM_TARGET);
+	trace_finish(&t); /* queries 1 and 2 of hop 2 still out */
+	cr_assert_eq(t.verdict, TV_OPEN);
+}
+
+Test(trace, a_silent_window_that_ran_out_is_silent_not_incomplete)
+{
+	start(30, 1);
+	int64_t last = send_window(0, 0);
+	trace_tick(&t, last + 500 * MS);
+	trace_finish(&t);
+	cr_assert_eq(t.verdict, TV_SILENT);
+}
+
+/* The rounds of a window: TRACE_GAP_NS apart, or the target's RTT and a
+ * quarter and the margin when that is longer (a round's SYN must not meet
+ * the server's half-open connection from the one before: our RST first). */
+Test(trace, the_gap_covers_the_targets_rtt)
+{
+	struct trace_params tp = { .max_hops = 30, .queries = 3, .wait_ns = 500 * MS, .rtt_ns = 50 * MS };
+	cr_assert_eq(trace_gap(&tp, 0), TRACE_GAP_NS);
+	cr_assert_eq(trace_gap(&tp, 4 * MS), TRACE_GAP_NS);
+	cr_assert_eq(trace_gap(&tp, 50 * MS), 50 * MS + 50 * MS / 4 + TRACE_GAP_MARGIN_NS);
+	cr_assert_eq(trace_gap(&tp, 5000 * MS), 500 * MS, "-W at most");
+	addr4(&me, 31, 1);
+	addr4(&target, 33, 2);
+	trace_init(&t, &tp, &key, &me, &target, 61000, 80, 0);
+	struct trace_send s[TRACE_WINDOW];
+	int64_t gap = 50 * MS + 50 * MS / 4 + TRACE_GAP_MARGIN_NS;
+	cr_assert_eq(trace_due(&t, 0, s, TRACE_WINDOW), TRACE_WINDOW);
+	for (int i = 0; i < TRACE_WINDOW; i++)
+		trace_sent(&t, s[i].idx, 0);
+	cr_assert_eq(trace_due(&t, TRACE_GAP_NS, s, TRACE_WINDOW), 0, "25 ms: too early at 50 ms RTT");
+	cr_assert_eq(trace_next_wake(&t), gap);
+	cr_assert_eq(trace_due(&t, gap, s, TRACE_WINDOW), TRACE_WINDOW);
+}
+
+Test(trace, a_slower_target_answer_widens_the_gap)
+{
+	start(30, 3); /* no RTT known: 25 ms */
+	struct trace_send s[TRACE_WINDOW];
+	cr_assert_eq(trace_due(&t, 0, s, TRACE_WINDOW), TRACE_WINDOW);
+	for (int i = 0; i < TRACE_WINDOW; i++)
+		trace_sent(&t, s[i].idx, 0);
+	cr_assert_eq(trace_next_wake(&t), TRACE_GAP_NS);
+	struct segment a = tcp_answer(TCPF_SYN | TCPF_ACK, 2, 0, 12 * MS);
+	cr_assert_eq(trace_segment(&t, &a), TM_TARGET);
+	cr_assert_eq(trace_next_wake(&t), TRACE_GAP_NS, "12 ms fits in the gap");
+	a = tcp_answer(TCPF_SYN | TCPF_ACK, 3, 0, 80 * MS);
+	cr_assert_eq(trace_segment(&t, &a), TM_TARGET);
+	int64_t gap = 80 * MS + 20 * MS + TRACE_GAP_MARGIN_NS;
+	cr_assert_eq(trace_next_wake(&t), gap, "the next round waits for 80 ms and more");
+	cr_assert_eq(trace_due(&t, gap - 1, s, TRACE_WINDOW), 0);
+	cr_assert_eq(trace_due(&t, gap, s, TRACE_WINDOW), TRACE_WINDOW);
+	cr_assert_eq(trace_next_wake(&t), 2 * gap);
+}
+
+/* A later SYN that met the half-open connection of an earlier one gets an
+ * ACK of that earlier ISN: it answers no probe of its own. */
+Test(trace, the_targets_challenge_ack_is_no_answer)
+{
+	start(30, 3);
+	int64_t last = send_window(0, 0);
+	struct segment a = tcp_answer(TCPF_ACK, 2, 0, last + 1000);
+	cr_assert_eq(trace_segment(&t, &a), TM_CHALLENGE);
+	cr_assert_eq(t.hop[1].answers, 0);
+	cr_assert_not(t.hop[1].target);
+	a.ack += 7; /* no ISN of ours */
+	cr_assert_eq(trace_segment(&t, &a), TM_NONE);
 }
 
 Test(trace, ipv6_time_exceeded_and_marks)
