@@ -170,6 +170,7 @@ void options_help(FILE *f)
 	      "                          that passed), and the MSS both ways\n"
 	      "      --peer-mtu MTU      --pmtu: the server's interface MTU; a SYN/ACK MSS\n"
 	      "                          below what it allows was clamped on the path\n"
+	      "                          (68 to 65535; 1280 or more with -6)\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
