@@ -406,7 +406,8 @@ static void pmtu_reset(struct probe *p, bool unsure, struct probe_actions *a)
  * acknowledges them and the FIN goes again after them (take_held). */
 static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
 {
-	bool unsure = p->snd_nxt != p->snd_una;
+	/* nothing of the size in flight ACKed: the server may hold it all the same */
+	bool unsure = p->snd_nxt != p->snd_una && p->snd_una == p->pmtu.base;
 	pmtu_judge(p);
 	p->snd_nxt = p->snd_una;
 	if (p->peer_fin) {
@@ -752,6 +753,10 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		return;
 	}
 	if (r.fin_again) {
+		if (p->kind->after == AFTER_PMTU) { /* a size that passed, late: the verdict says so */
+			pmtu_passed(&p->pmtu, p->snd_una - p->pmtu.base);
+			pmtu_judge(p);
+		}
 		emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt - 1, p->rcv_nxt);
 		r.need_ack = false;
 		a->timer_at = next_timer(p, now);

@@ -1262,8 +1262,11 @@ Test(probe, pmtu_fin_moved_after_bytes_the_server_holds)
 	step(PEV_TIMER, p.phase_deadline);
 	step(PEV_TIMER, a.timer_at);
 	cr_assert_eq(a.out[0].seq, ISN + 1, "our FIN where the bytes were");
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_NOT_TESTED, "nothing ACKed or lost in time");
 	int64_t t = a.timer_at - 1;
 	ack_upto(ISN + 1 + 1448, t); /* the server's duplicate ACK */
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK, "the full size passed after all");
+	cr_assert_eq(p.res.pmtu.size, 1500);
 	cr_assert_eq(p.state, PS_FIN_WAIT);
 	cr_assert_eq(a.n, 1);
 	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
@@ -1294,6 +1297,14 @@ Test(probe, pmtu_size_within_the_peer_window)
 	cr_assert_eq(p.res.pmtu.size, 1500);
 	cr_assert_eq(p.state, PS_FIN_WAIT);
 	cr_assert_eq(a.out[0].seq, ISN + 1 + 1000, "after what it took");
+	struct probe_params pp = pmtu_pp;
+	pp.close = CLOSE_RST;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	ack_upto(ISN + 1 + 1000, 10400);
+	cr_assert_eq(a.n, 1, "its rcv_nxt is known: one RST");
+	cr_assert_eq(a.out[0].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1000);
 }
 
 /* The IP and TCP headers of a packet without options, by family. */
