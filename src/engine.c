@@ -429,7 +429,7 @@ static int64_t wall_ns(void)
 
 static uint16_t syn_mss(const struct route *rt, int family)
 {
-	int mss = rt->mtu - (family == AF_INET ? 40 : 60);
+	int mss = rt->mtu - tcpip_hdr_len(family);
 	return (uint16_t)(mss < 536 ? 536 : mss > 65535 ? 65535 : mss);
 }
 
@@ -438,11 +438,12 @@ static uint16_t syn_mss(const struct route *rt, int family)
 static void pmtu_mss(const struct run *r, const struct flow *f, struct probe *p)
 {
 	const struct syn_spec *sp = &r->cfg->syn;
-	int hdr = f->dst.family == AF_INET ? 40 : 60;
 	if (sp->mss)
 		p->res.pmtu.mss_sent = sp->mss_value ? sp->mss_value : syn_mss(f->rt, f->dst.family);
-	if (r->cfg->peer_mtu > hdr)
-		p->res.pmtu.mss_expected = (uint16_t)(r->cfg->peer_mtu - hdr);
+	/* an IPv6 target with an MTU below its minimum (no -6 refused it) */
+	if (r->cfg->peer_mtu >= pmtu_min_mtu(f->dst.family))
+		p->res.pmtu.mss_expected =
+			(uint16_t)(r->cfg->peer_mtu - tcpip_hdr_len(f->dst.family));
 }
 
 /* Our first segment (the first, or one sent again): a SYN with its

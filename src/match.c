@@ -36,6 +36,13 @@ static int is_reply(const struct probe *p, const struct segment *s)
 	return seg_on_tuple(s, &p->dst, &p->src, p->dport, p->sport) && p->kind->answers(p, s);
 }
 
+/* The highest sequence we sent: a PMTU test moves snd_nxt back below it
+ * (probe.c), and a segment up to it is still ours or acknowledges ours. */
+static uint32_t snd_top(const struct probe *p)
+{
+	return (int32_t)(p->snd_max - p->snd_nxt) > 0 ? p->snd_max : p->snd_nxt;
+}
+
 /* A segment of the connection once the peer has answered our SYN: it must
  * acknowledge something we sent and nothing we did not. A reset without an
  * ACK is what a peer whose socket is gone answers to a segment of ours (RFC
@@ -46,14 +53,14 @@ static int is_later_reply(const struct probe *p, const struct segment *s)
 		return 0;
 	if (!(s->flags & TCPF_ACK))
 		return (s->flags & (TCPF_RST | TCPF_SYN)) == TCPF_RST;
-	return (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - p->snd_nxt) <= 0;
+	return (int32_t)(s->ack - (p->isn + 1u)) >= 0 && (int32_t)(s->ack - snd_top(p)) <= 0;
 }
 
 /* Our own ACK, data, FIN or RST after the SYN, as the capture saw it go. */
 static int is_own_later(const struct probe *p, const struct segment *s)
 {
 	return seg_on_tuple(s, &p->src, &p->dst, p->sport, p->dport) && !(s->flags & TCPF_SYN) &&
-	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - p->snd_nxt) <= 0;
+	       (int32_t)(s->seq - (p->isn + 1u)) >= 0 && (int32_t)(s->seq - snd_top(p)) <= 0;
 }
 
 /* Our first segment (a SYN, or a flag scan's) seen leaving. */

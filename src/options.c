@@ -170,6 +170,7 @@ void options_help(FILE *f)
 	      "                          that passed), and the MSS both ways\n"
 	      "      --peer-mtu MTU      --pmtu: the server's interface MTU; a SYN/ACK MSS\n"
 	      "                          below what it allows was clamped on the path\n"
+	      "                          (68 to 65535; 1280 or more with -6)\n"
 	      "  -f, --file FILE         read targets from FILE, one per line (- for stdin)\n"
 	      "      --exclude LIST      leave out these targets (commas between them)\n"
 	      "      --exclude-file FILE leave out the targets in FILE\n"
@@ -683,7 +684,7 @@ static enum parse_result take_option(int c, const char *arg, struct config *cfg,
 		cfg->pmtu = true;
 		return PARSE_OK;
 	case OPT_PEER_MTU:
-		if (parse_long(arg, 68, 65535, &v) < 0)
+		if (parse_long(arg, pmtu_min_mtu(AF_INET), 65535, &v) < 0)
 			return usage_error(cfg, "--peer-mtu", "must be an MTU from 68 to 65535");
 		cfg->peer_mtu = (int)v;
 		return PARSE_OK;
@@ -1069,6 +1070,9 @@ static enum parse_result pmtu_checks(struct config *cfg)
 		return usage_error(cfg, "--peer-mtu", "needs --pmtu");
 	if (!cfg->pmtu)
 		return PARSE_OK;
+	if (cfg->family == AF_INET6 && cfg->peer_mtu && cfg->peer_mtu < pmtu_min_mtu(AF_INET6))
+		return usage_error(cfg, "--peer-mtu", "must be 1280 or more with -6 (IPv6's "
+						      "minimum MTU)");
 	if (cfg->mode != PMODE_FULL)
 		return usage_error(cfg, cfg->mode == PMODE_SYN ? "-M syn" : "a flag scan",
 				   "conflicts with --pmtu (it needs -M full)");

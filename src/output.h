@@ -84,7 +84,7 @@ struct perflag_report {
 };
 
 #define CLOSE_KINDS 6
-#define SUMMARY_EXTRA 4
+#define SUMMARY_EXTRA 10
 #define HTTP_KINDS 8
 
 struct status_count {

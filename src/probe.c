@@ -34,7 +34,7 @@ int64_t probe_start(struct probe *p, const struct probe_params *pp, int64_t syn_
 	p->sent_mono_ns = now_mono;
 	p->sent_wall_ns = now_wall;
 	p->snd_una = p->isn;
-	p->snd_nxt = p->isn + 1;
+	p->snd_nxt = p->snd_max = p->isn + 1;
 	p->rcv_nxt = 0;
 	p->ts_ok = p->ws_ok = false;
 	p->ts_recent = 0;
@@ -320,8 +320,12 @@ static void open_app(struct probe *p, const struct segment *seg, int64_t now,
  * retransmission timeout: lost, and the sizes between the largest ACKed
  * and the smallest lost are bisected (black-hole), first trying IPv6's
  * minimum MTU, 1280. The phase is bounded by -W; its verdict is the
- * largest size that passed by then. A smaller size after a larger one was
- * lost takes its place in the sequence space (snd_nxt moves back). */
+ * largest size that passed by then, and a size still in flight at its
+ * end is waited for one more RTO. A smaller size after a larger one was
+ * lost takes its place in the sequence space (snd_nxt moves back; snd_max
+ * keeps the highest sent): an ACK of any size, late or for part of it (the
+ * server's buffer took less), proves the whole packet crossed, and moves
+ * our close after what the server holds. */
 
 #define PMTU_TRIES 2          /* sends of each size: one loss is no black hole */
 #define PMTU_ICMPS 4          /* too-big errors followed: a bounded walk down */
@@ -334,6 +338,11 @@ const char *pmtu_verdict_name(enum pmtu_verdict v)
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "not-tested";
 }
 
+int pmtu_min_mtu(int family)
+{
+	return family == AF_INET6 ? PMTU_FLOOR_MTU : 68;
+}
+
 static uint16_t pmtu_packet(const struct probe *p, uint16_t payload)
 {
 	return (uint16_t)(payload + p->pmtu.hdr);
@@ -342,6 +351,7 @@ static uint16_t pmtu_packet(const struct probe *p, uint16_t payload)
 static void pmtu_send(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
+	w->base = p->snd_una;
 	p->snd_nxt = p->snd_una + w->cur;
 	emit_data(a, p->snd_una, p->rcv_nxt, 0, w->cur);
 	w->tries++;
@@ -375,12 +385,29 @@ static void pmtu_judge(struct probe *p)
 		r->verdict = PMTU_NOT_TESTED;
 }
 
+/* --close rst after the test: at snd_una, and when the size in flight was
+ * never ACKed also at the highest sequence sent, as the server may hold it
+ * (or a part): the reset not at its rcv_nxt but in its window draws a
+ * challenge ACK, which the lingering probe answers with a RST at its ack
+ * (probe_closed_reply), the one it takes. */
+static void pmtu_reset(struct probe *p, bool unsure, struct probe_actions *a)
+{
+	emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
+	if (unsure && p->snd_max != p->snd_nxt)
+		emit(a, TCPF_RST | TCPF_ACK, p->snd_max, p->rcv_nxt);
+	p->res.close = CLOSE_RST;
+	finish(p, a);
+}
+
 /* The test is over: the verdict, then the close --close asks for, or
  * ours after theirs when the server closed first (as one that answers the
- * bytes with an error does). Bytes never ACKed were lost: our FIN takes
- * their place. */
+ * bytes with an error does). Bytes never ACKed count as lost: our FIN takes
+ * their place; if the server has them after all, its answer to the FIN
+ * acknowledges them and the FIN goes again after them (take_held). */
 static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
 {
+	/* nothing of the size in flight ACKed: the server may hold it all the same */
+	bool unsure = p->snd_nxt != p->snd_una && p->snd_una == p->pmtu.base;
 	pmtu_judge(p);
 	p->snd_nxt = p->snd_una;
 	if (p->peer_fin) {
@@ -390,9 +417,7 @@ static void pmtu_close(struct probe *p, int64_t now, struct probe_actions *a)
 		return;
 	}
 	if (p->pp->close == CLOSE_RST) {
-		emit(a, TCPF_RST | TCPF_ACK, p->snd_nxt, p->rcv_nxt);
-		p->res.close = CLOSE_RST;
-		finish(p, a);
+		pmtu_reset(p, unsure, a);
 		return;
 	}
 	p->state = PS_FIN_WAIT;
@@ -405,7 +430,7 @@ static void pmtu_next(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
 	bool icmp_passed = w->from_icmp && w->lo == w->cur;
-	if (w->hi == 0 || icmp_passed || w->hi - w->lo <= 1 || p->peer_fin) {
+	if (w->hi == 0 || icmp_passed || w->hi - w->lo <= 1 || p->peer_fin || w->ending) {
 		pmtu_close(p, now, a);
 		return;
 	}
@@ -424,14 +449,17 @@ static void pmtu_start(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
 	memset(w, 0, sizeof(*w));
-	int ip = p->dst.family == AF_INET6 ? 40 : 20, opt = p->ts_ok ? 12 : 0;
+	int hdr = tcpip_hdr_len(p->dst.family), opt = p->ts_ok ? 12 : 0;
 	int full = p->peer_mss;
-	if (p->route_mtu > ip + 20 && p->route_mtu - ip - 20 < full)
-		full = p->route_mtu - ip - 20;
+	if (p->route_mtu > hdr && p->route_mtu - hdr < full)
+		full = p->route_mtu - hdr;
 	full -= opt;
 	if (full > PMTU_PAYLOAD_MAX)
 		full = PMTU_PAYLOAD_MAX;
-	w->hdr = (uint16_t)(ip + 20 + opt);
+	if (full > 0 && (uint32_t)full > p->snd_wnd) /* a server's window may be smaller */
+		full = (int)p->snd_wnd;
+	w->hdr = (uint16_t)(hdr + opt);
+	w->full = (uint16_t)(full > 0 ? full : 0);
 	if (full <= 0) {
 		pmtu_close(p, now, a);
 		return;
@@ -442,16 +470,31 @@ static void pmtu_start(struct probe *p, int64_t now, struct probe_actions *a)
 	pmtu_try(p, (uint16_t)full, false, now, a);
 }
 
+/* A size passed: the bound below. A larger one counted lost that passed
+ * after all (its ACK late) leaves the full size, never ACKed, above. */
+static void pmtu_passed(struct pmtu_walk *w, uint32_t size)
+{
+	if (size > w->full)
+		size = w->full;
+	if (size > w->lo)
+		w->lo = (uint16_t)size;
+	if (w->hi && w->hi <= w->lo)
+		w->hi = w->full > w->lo ? w->full : 0;
+}
+
 /* A segment from the peer: our test segment ACKed (the next size, or the
  * verdict), data or their FIN (an ACK; once they closed, the size in
- * flight is the last: its ACK or loss decides where our FIN goes). The
- * timer of the size in flight runs on. */
+ * flight is the last: its ACK or loss decides where our FIN goes). Any
+ * ACK above where the sizes start proves a packet at least as large as the
+ * one in flight crossed (the sizes at one snd_una only go down), one as
+ * large as what it acknowledges. The timer of the size in flight runs on. */
 static void pmtu_segment(struct probe *p, bool need_ack, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
-	bool acked = p->snd_una == p->snd_nxt;
-	if (acked && w->cur > w->lo)
-		w->lo = w->cur;
+	uint32_t got = p->snd_una - w->base;
+	bool acked = seq_lt(w->base, p->snd_una);
+	if (acked)
+		pmtu_passed(w, got > w->cur ? got : w->cur);
 	int before = a->n;
 	if (acked)
 		pmtu_next(p, now, a);
@@ -464,6 +507,13 @@ static void pmtu_timer(struct probe *p, int64_t now, struct probe_actions *a)
 {
 	struct pmtu_walk *w = &p->pmtu;
 	if (now >= p->phase_deadline) {
+		int64_t end = wait_end(p, now, p->rto_ns);
+		if (!w->ending && p->snd_una != p->snd_nxt && end > now) {
+			w->ending = true; /* it may pass still: then our close goes after it */
+			p->phase_deadline = end;
+			a->timer_at = end;
+			return;
+		}
 		pmtu_close(p, now, a);
 		return;
 	}
@@ -490,7 +540,7 @@ static void pmtu_icmp(struct probe *p, const struct segment *seg, int64_t now,
 	w->hi = w->cur;
 	uint32_t mtu = seg->icmp_mtu;
 	if (w->icmps++ < PMTU_ICMPS && mtu > w->hdr && mtu - w->hdr < w->cur &&
-	    mtu - w->hdr > w->lo && !p->peer_fin) {
+	    mtu - w->hdr > w->lo && !p->peer_fin && !w->ending) {
 		pmtu_try(p, (uint16_t)(mtu - w->hdr), true, now, a);
 		return;
 	}
@@ -556,6 +606,7 @@ struct rcvd {
 	bool need_ack;
 	uint32_t fresh;             /* bytes delivered in order now (a stream) */
 	bool fin;                   /* the peer's FIN is in now */
+	bool fin_again;             /* our FIN goes again, after bytes the peer holds */
 };
 
 /* Into the stream: only bytes the capture kept (the rest of a segment it
@@ -593,15 +644,32 @@ static void take_plain_data(struct probe *p, const struct segment *seg, struct r
 	}
 }
 
-/* What the peer acknowledges of ours, and its window. */
-static void take_ack(struct probe *p, const struct segment *seg)
+/* An ACK above snd_nxt, up to snd_max: bytes of a PMTU test size taken
+ * back (counted lost, or still in flight when the test ended) reached the
+ * server after all. Our FIN, if sent, was below its rcv_nxt, a duplicate
+ * it dropped: it is to go again after them (true). */
+static bool take_held(struct probe *p, uint32_t ack)
 {
-	if (seq_leq(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_nxt)) {
+	p->snd_nxt = ack;
+	if (!p->fin_sent)
+		return false;
+	p->snd_nxt++;
+	return true;
+}
+
+/* What the peer acknowledges of ours, and its window; true if our FIN is
+ * to go again at once (take_held). */
+static bool take_ack(struct probe *p, const struct segment *seg)
+{
+	bool moved = false;
+	if (seq_leq(p->snd_una, seg->ack) && seq_leq(seg->ack, p->snd_max)) {
 		if (seq_lt(p->snd_una, seg->ack)) {
 			/* progress: the retry budget and the timer are whole again */
 			p->rtx_left = p->pp->retries;
 			p->rto_ns = data_rto(p);
 		}
+		if (seq_lt(p->snd_nxt, seg->ack))
+			moved = take_held(p, seg->ack);
 		p->snd_una = seg->ack;
 		take_window(p, seg);
 		if (p->stream)
@@ -609,6 +677,7 @@ static void take_ack(struct probe *p, const struct segment *seg)
 	}
 	if (p->fin_sent && p->snd_una == p->snd_nxt)
 		p->fin_acked = true;
+	return moved;
 }
 
 /* A segment of the established connection; false if it is to be ignored. */
@@ -621,7 +690,7 @@ static bool take_segment(struct probe *p, const struct segment *seg, struct rcvd
 	}
 	if (seg->opt.has_ts)
 		p->ts_recent = seg->opt.ts_val;
-	take_ack(p, seg);
+	r->fin_again = take_ack(p, seg);
 	if (p->stream)
 		take_stream_data(p, seg, r);
 	else
@@ -682,6 +751,15 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 	if (p->state == PS_PMTU) {
 		pmtu_segment(p, r.need_ack, now, a);
 		return;
+	}
+	if (r.fin_again) {
+		if (p->kind->after == AFTER_PMTU) { /* a size that passed, late: the verdict says so */
+			pmtu_passed(&p->pmtu, p->snd_una - p->pmtu.base);
+			pmtu_judge(p);
+		}
+		emit(a, TCPF_FIN | TCPF_ACK, p->snd_nxt - 1, p->rcv_nxt);
+		r.need_ack = false;
+		a->timer_at = next_timer(p, now);
 	}
 	feed_app(p, &r, seg->ts_ns);
 	if (p->state == PS_APP && p->peer_fin) {
@@ -965,6 +1043,8 @@ void probe_step(struct probe *p, enum probe_event ev, const struct segment *seg,
 		step(p, ev, seg, now_mono, a);
 		flush(p, now_mono, a);
 	}
+	if (seq_lt(p->snd_max, p->snd_nxt))
+		p->snd_max = p->snd_nxt;
 	stamp(p, now_mono, a);
 }
 

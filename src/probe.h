@@ -200,6 +200,9 @@ struct pmtu_walk {
 	uint8_t icmps;              /* too-big errors taken */
 	bool from_icmp;             /* cur is an ICMP's next-hop MTU */
 	bool floor_tried;           /* the IPv6 minimum (1280) was tried */
+	bool ending;                /* past -W: one more RTO for the size in flight */
+	uint16_t full;              /* the first size (never ACKed when hi is set) */
+	uint32_t base;              /* snd_una where the sizes in flight start */
 };
 
 struct probe {
@@ -223,6 +226,8 @@ struct probe {
 	uint32_t last_tsval;        /* our timestamps never go back */
 	/* the connection, in full mode */
 	uint32_t snd_una, snd_nxt, rcv_nxt;
+	uint32_t snd_max;           /* the highest sequence sent: a PMTU test's smaller
+				     * size, or the close after it, moves snd_nxt back */
 	bool ts_ok, ws_ok;
 	uint32_t ts_recent;
 	uint8_t peer_ws;
@@ -313,6 +318,9 @@ uint16_t probe_window(const struct probe *p);
 #define PROBE_SEND_MAX (64u * 1024u)
 /* --pmtu: the largest test segment's payload (a 9000-byte MTU's) */
 #define PMTU_PAYLOAD_MAX 8960
+/* --pmtu, --peer-mtu: the smallest MTU a link of the family may have: 68
+ * (IPv4, RFC 791), 1280 (IPv6, RFC 8200 5) */
+int pmtu_min_mtu(int family);
 bool probe_send(struct probe *p, const void *data, size_t n);
 /* Time the next byte to be queued: p->mark_wire_ns is set to the capture
  * time of the first segment of ours that carries it (an HTTPS request). */

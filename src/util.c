@@ -23,6 +23,11 @@ int64_t ts_to_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * NS_PER_SEC + ts->tv_nsec;
 }
 
+int tcpip_hdr_len(int family)
+{
+	return family == AF_INET6 ? 60 : 40;
+}
+
 size_t addr_len(const struct addr *a)
 {
 	return a->family == AF_INET ? 4 : 16;

@@ -28,6 +28,8 @@ int64_t mono_ns(void);
 int64_t ts_to_ns(const struct timespec *ts);
 bool addr_eq(const struct addr *a, const struct addr *b);
 size_t addr_len(const struct addr *a);
+/* The IP and TCP headers of a packet without options: 40 bytes (IPv4), 60 (IPv6). */
+int tcpip_hdr_len(int family);
 /* Text form into buf (INET6_ADDRSTRLEN bytes at least); returns buf. */
 const char *addr_str(const struct addr *a, char *buf, size_t len);
 /* "198.18.0.2:80" or "[2001:db8::2]:80" */

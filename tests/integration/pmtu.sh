@@ -125,14 +125,18 @@ out=$(fmt --format csv)
 expect_eq "csv: the pmtu columns" \
 	"$(printf '%s\n' "$out" | python3 -c 'import csv,sys; r=list(csv.DictReader(sys.stdin)); print(",".join(r[0][k] for k in ("pmtu","pmtu_size","pmtu_next_hop","pmtu_black_hole","mss_peer")))')" \
 	"fragmentation-needed,1280,1280,0,1460"
-check "nagios: the perfdata has pmtu_size=1280, pmtu_next_hop=1280, pmtu_black_hole=0" sh -c \
-	'for m in pmtu_size=1280 pmtu_next_hop=1280 pmtu_black_hole=0; do
-		printf "%s\n" "$1" | grep -q " $m\( \|\$\)" || exit 1; done' _ "$(fmt --format nagios)"
-out=$(fmt --format prometheus)
-check "prometheus: tcpshake_probe_pmtu_size 1280, _next_hop 1280, _black_hole 0" sh -c \
-	'printf "%s\n" "$1" | grep -q "^tcpshake_probe_pmtu_size{.*} 1280\$" &&
-	 printf "%s\n" "$1" | grep -q "^tcpshake_probe_pmtu_next_hop{.*} 1280\$" &&
-	 printf "%s\n" "$1" | grep -q "^tcpshake_probe_pmtu_black_hole{.*} 0\$"' _ "$out"
+# all eight numbers (review of issue 17: the first four only reached them)
+nums="pmtu_size=1280 pmtu_first=1500 pmtu_next_hop=1280 pmtu_black_hole=0 pmtu_sends=2
+	mss_sent=1460 mss_peer=1460 mss_expected=1460"
+check "nagios: the perfdata has $(echo $nums)" sh -c \
+	'for m in $2; do
+		printf "%s\n" "$1" | grep -q " $m\( \|\$\)" || exit 1; done' _ \
+	"$(fmt --format nagios --peer-mtu 1500)" "$nums"
+out=$(fmt --format prometheus --peer-mtu 1500)
+check "prometheus: a tcpshake_probe_ gauge each: $(echo $nums)" sh -c \
+	'for m in $2; do
+		printf "%s\n" "$1" | grep -q "^tcpshake_probe_${m%%=*}{.*} ${m#*=}\$" || exit 1
+	done' _ "$out" "$nums"
 leftovers formats
 
 # r1 drops its own frag-needed / packet-too-big: a black hole; bisection

@@ -183,3 +183,25 @@ Test(match, icmp_too_big_for_the_pmtu_segment_in_flight)
 	p.state = PS_SYN_SENT;
 	cr_assert_eq(ev_of(&p, f, n), 0, "a SYN's error quotes the ISN");
 }
+
+/* Review of issue 17, finding 1: a PMTU test moves snd_nxt back (a smaller
+ * size, our close after the test); an ACK up to the highest sequence sent
+ * (snd_max) is still the connection's (a late one for a larger size, or
+ * the server's answer to a FIN below what it holds); above it, stale. Our
+ * own segments up to it are ours. */
+Test(match, ack_up_to_the_highest_sequence_sent)
+{
+	struct probe p = probe_for(AF_INET, 80, 2542258321u);
+	struct segment s;
+	cr_assert_eq(decode_frame(LINK_EN10MB, v4_synack, sizeof(v4_synack), 0, &s), 0);
+	s.flags = TCPF_ACK;
+	p.kind = &kind_pmtu;
+	p.state = PS_FIN_WAIT;
+	p.snd_una = p.isn + 1;
+	p.snd_nxt = p.isn + 2;     /* our FIN where the test's bytes were */
+	p.snd_max = p.isn + 1 + 1448;
+	s.ack = p.isn + 1 + 1448;
+	cr_assert_eq(match_probe(&p, &s), PEV_TCP, "the bytes the server holds");
+	s.ack = p.isn + 2 + 1448;
+	cr_assert_eq(match_probe(&p, &s), PEV_STALE, "beyond anything sent");
+}

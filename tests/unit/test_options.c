@@ -460,6 +460,18 @@ Test(options, pmtu_and_its_conflicts)
 	REFUSED("--peer-mtu: needs --pmtu", "--peer-mtu", "1500", "198.18.0.2");
 	REFUSED("--peer-mtu: must be an MTU from 68 to 65535", "--pmtu", "--peer-mtu", "67", "x");
 	REFUSED("--peer-mtu: must be an MTU from 68 to 65535", "--pmtu", "--peer-mtu", "65536", "x");
+	/* review of issue 17, finding 10: IPv6's links carry 1280 bytes at least */
+	REFUSED("--peer-mtu: must be 1280 or more with -6", "--pmtu", "--peer-mtu", "100", "-6",
+		"x");
+	REFUSED("--peer-mtu: must be 1280 or more with -6", "-6", "--pmtu", "--peer-mtu", "1279",
+		"x");
+	cr_assert_eq(PARSE("-6", "--pmtu", "--peer-mtu", "1280", "2001:db8::2"), PARSE_OK);
+	options_free(&cfg);
+	cr_assert_eq(PARSE("-4", "--pmtu", "--peer-mtu", "576", "198.18.0.2"), PARSE_OK);
+	cr_assert_eq(cfg.peer_mtu, 576);
+	options_free(&cfg);
+	cr_assert_eq(pmtu_min_mtu(AF_INET), 68);
+	cr_assert_eq(pmtu_min_mtu(AF_INET6), 1280);
 	REFUSED("-M syn: conflicts with --pmtu", "--pmtu", "-M", "syn", "x");
 	REFUSED("a flag scan: conflicts with --pmtu", "--pmtu", "-M", "fin", "x");
 	REFUSED("--http: conflicts with --pmtu", "--pmtu", "--http", "x");

@@ -1175,6 +1175,167 @@ Test(probe, pmtu_not_tested_for_other_kinds)
 	cr_assert_str_eq(pmtu_verdict_name(PMTU_NOT_TESTED), "not-tested");
 }
 
+/* Review of issue 17, finding 1: an ACK for a size counted lost (both of
+ * its ACKs late) arrives while a smaller one is in flight: above snd_nxt,
+ * but below the highest sequence sent. That size passed; our FIN goes after
+ * the bytes the server holds. */
+Test(probe, pmtu_late_ack_of_a_size_counted_lost)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, a.timer_at);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(test_seg()->data_len, 1228, "1448 counted lost");
+	cr_assert_eq(p.snd_max, ISN + 1 + 1448, "the highest sequence sent");
+	ack_upto(ISN + 1 + 1448, a.timer_at - 1);
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK, "%s", pmtu_verdict_name(p.res.pmtu.verdict));
+	cr_assert_eq(p.res.pmtu.size, 1500);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448, "after what the server holds");
+	ack_upto(ISN + 2 + 1448, a.timer_at - 1);
+	cr_assert(p.fin_acked);
+}
+
+/* A late ACK for a larger size that proves less than the full size: the
+ * bisection goes on above it, below the full size. */
+Test(probe, pmtu_late_ack_of_a_bisected_size)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, a.timer_at);
+	step(PEV_TIMER, a.timer_at); /* 1448 lost: 1228 (1280) next */
+	step(PEV_TIMER, a.timer_at);
+	step(PEV_TIMER, a.timer_at); /* 1228 lost: 614 next */
+	cr_assert_eq(test_seg()->data_len, 614);
+	ack_upto(ISN + 1 + 1228, a.timer_at - 1);
+	cr_assert_eq(p.state, PS_PMTU, "between 1280 and 1500: more to try");
+	cr_assert_eq(p.pmtu.lo, 1228);
+	cr_assert_eq(test_seg()->seq, ISN + 1 + 1228);
+	cr_assert_gt(test_seg()->data_len, 0);
+	cr_assert_gt(test_seg()->data_len, 1228, "above what passed");
+	cr_assert_lt(test_seg()->data_len, 1448, "below the full size, never ACKed");
+}
+
+/* Finding 1: the test's deadline with a size in flight: one more RTO for
+ * it; its ACK then puts our FIN (or RST) after it. */
+Test(probe, pmtu_deadline_waits_for_the_size_in_flight)
+{
+	for (int rst = 0; rst < 2; rst++) {
+		struct probe_params pp = pmtu_pp;
+		pp.timeout_ns = 1000 * MS;
+		pp.close = rst ? CLOSE_RST : CLOSE_FIN;
+		start_pmtu(&pp, AF_INET, 1500);
+		synack(10117);
+		int64_t end = p.phase_deadline;
+		step(PEV_TIMER, end);
+		cr_assert_eq(p.state, PS_PMTU, "the size in flight is waited for");
+		cr_assert_eq(a.n, 0, "no close yet");
+		cr_assert_gt(a.timer_at, end);
+		ack_upto(ISN + 1 + 1448, end + 1);
+		cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+		cr_assert_eq(a.n, 1);
+		cr_assert_eq(a.out[0].flags, (rst ? TCPF_RST : TCPF_FIN) | TCPF_ACK);
+		cr_assert_eq(a.out[0].seq, ISN + 1 + 1448, "after the bytes they have");
+	}
+	/* no ACK in that RTO: lost, the close where the bytes were */
+	struct probe_params pp = pmtu_pp;
+	pp.timeout_ns = 1000 * MS;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, p.phase_deadline);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(p.res.pmtu.sends, 1);
+	/* --close rst, unsure what the server holds: a RST at each end; the
+	 * one not at its rcv_nxt draws a challenge ACK, answered by a RST at
+	 * its ack once the probe lingers */
+	pp.close = CLOSE_RST;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, p.phase_deadline);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.out[0].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1);
+	cr_assert_eq(a.out[1].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(a.out[1].seq, ISN + 1 + 1448);
+	own(TCPF_RST | TCPF_ACK, ISN + 1, 0, a.timer_at - 2);
+	own(TCPF_RST | TCPF_ACK, ISN + 1 + 1448, 0, a.timer_at - 1);
+	cr_assert_eq(p.state, PS_DONE);
+	ack_upto(ISN + 1 + 1448, p.phase_deadline + 5); /* its challenge ACK */
+	step(PEV_LINGER, p.phase_deadline + 5);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_RST);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448, "exactly at its rcv_nxt");
+}
+
+/* Finding 1: the size counted lost had reached the server after all: its
+ * answer to our FIN (a duplicate to it) acknowledges the bytes it holds,
+ * above our FIN. The FIN goes again after them, and the close completes. */
+Test(probe, pmtu_fin_moved_after_bytes_the_server_holds)
+{
+	struct probe_params pp = pmtu_pp;
+	pp.timeout_ns = 1000 * MS;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	step(PEV_TIMER, p.phase_deadline);
+	step(PEV_TIMER, a.timer_at);
+	cr_assert_eq(a.out[0].seq, ISN + 1, "our FIN where the bytes were");
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_NOT_TESTED, "nothing ACKed or lost in time");
+	int64_t t = a.timer_at - 1;
+	ack_upto(ISN + 1 + 1448, t); /* the server's duplicate ACK */
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK, "the full size passed after all");
+	cr_assert_eq(p.res.pmtu.size, 1500);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(a.n, 1);
+	cr_assert_eq(a.out[0].flags, TCPF_FIN | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1448);
+	peer(TCPF_FIN | TCPF_ACK, IRS + 1, ISN + 2 + 1448, 0, t + 1);
+	step(PEV_TCP, t + 1);
+	cr_assert_eq(p.res.close, CLOSE_FIN);
+	cr_assert(p.tw);
+}
+
+/* Finding 3: the test size within the server's window, and a partial ACK
+ * counts as the size passing (the whole packet crossed). */
+Test(probe, pmtu_size_within_the_peer_window)
+{
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	own(TCPF_SYN, ISN, 0, 10000);
+	peer(TCPF_SYN | TCPF_ACK, IRS, ISN + 1, 0, 10117);
+	s.win = 1000;
+	step(PEV_TCP, 10117);
+	cr_assert_eq(test_seg()->data_len, 1000, "no more than the window");
+	cr_assert_eq(p.res.pmtu.first, 1052);
+
+	start_pmtu(&pmtu_pp, AF_INET, 1500);
+	synack(10117);
+	cr_assert_eq(test_seg()->data_len, 1448);
+	ack_upto(ISN + 1 + 1000, 10400); /* its receive buffer took 1000 */
+	cr_assert_eq(p.res.pmtu.verdict, PMTU_OK);
+	cr_assert_eq(p.res.pmtu.size, 1500);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1000, "after what it took");
+	struct probe_params pp = pmtu_pp;
+	pp.close = CLOSE_RST;
+	start_pmtu(&pp, AF_INET, 1500);
+	synack(10117);
+	ack_upto(ISN + 1 + 1000, 10400);
+	cr_assert_eq(a.n, 1, "its rcv_nxt is known: one RST");
+	cr_assert_eq(a.out[0].flags, TCPF_RST | TCPF_ACK);
+	cr_assert_eq(a.out[0].seq, ISN + 1 + 1000);
+}
+
+/* The IP and TCP headers of a packet without options, by family. */
+Test(probe, tcpip_header_bytes)
+{
+	cr_assert_eq(tcpip_hdr_len(AF_INET), 40);
+	cr_assert_eq(tcpip_hdr_len(AF_INET6), 60);
+}
+
 /* The middlebox evidence: a full handshake's SYN/ACK and the peer's later
  * segments are kept (middlebox.h); syn mode keeps none. */
 Test(probe, middlebox_evidence_collected_in_full_mode)

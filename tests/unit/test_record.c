@@ -237,3 +237,64 @@ Test(record, pmtu_fields_golden)
 		  "%s", text);
 	free(text);
 }
+
+/* Review of issue 17, finding 6: all eight numbers of --pmtu (the next hop
+ * and the MSS both ways among them) reach the Nagios perfdata and the
+ * Prometheus gauges, not the first four. */
+Test(record, pmtu_numbers_all_in_nagios_and_prometheus)
+{
+	static const char *const keys[] = { "pmtu_size", "pmtu_first", "pmtu_next_hop",
+					    "pmtu_black_hole", "pmtu_sends", "mss_sent",
+					    "mss_peer", "mss_expected" };
+	struct probe_result r = { .syns = 1, .outcome = OUTCOME_OPEN, .flags = 0x12, .ttl = 62,
+				  .mss = 1200, .established = true };
+	r.pmtu.verdict = PMTU_FRAG_NEEDED;
+	r.pmtu.size = 1280;
+	r.pmtu.first = 1500;
+	r.pmtu.next_hop = 1280;
+	r.pmtu.from.family = AF_INET;
+	r.pmtu.sends = 2;
+	r.pmtu.mss_sent = 1460;
+	r.pmtu.mss_expected = 1440;
+	struct addr a;
+	struct probe_report rep = report(&r, &a);
+	rep.kind = &kind_pmtu;
+	struct record rec;
+	record_probe(&rep, &rec);
+	struct flow_summary s = { .target_buf = "198.18.0.2", .addr = a, .port = 80, .sent = 1,
+				  .open = 1, .mode = PMODE_FULL, .kind = "pmtu" };
+	record_keep_extra(&rec, &s);
+	cr_assert_eq(s.nextra, 8, "%d", s.nextra);
+	static struct thresholds th = { .warn_rtt_ms = 200, .crit_rtt_ms = 500, .warn_loss = 20,
+				       .crit_loss = 60, .refused = NAGIOS_CRITICAL };
+	struct run_summary rs = { 0 };
+	struct output o = { 0 };
+	o.th = &th;
+	o.f = open_mem();
+	output_prometheus_ops.summary(&o, &s);
+	output_prometheus_ops.run(&o, &rs);
+	fclose(o.f);
+	char want[160];
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(want, sizeof(want), "# TYPE tcpshake_probe_%s gauge\n", keys[i]);
+		cr_assert(strstr(text, want), "%s missing:\n%s", keys[i], text);
+	}
+	cr_assert(strstr(text, "tcpshake_probe_mss_expected{target=\"198.18.0.2\","
+			       "addr=\"198.18.0.2\",port=\"80\"} 1440\n"), "%s", text);
+	free(text);
+	free(o.sums);
+	struct output n = { 0 };
+	n.th = &th;
+	n.f = open_mem();
+	output_nagios_ops.summary(&n, &s);
+	output_nagios_ops.run(&n, &rs);
+	nagios_finish(&n, NULL);
+	fclose(n.f);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(want, sizeof(want), " %s=", keys[i]);
+		cr_assert(strstr(text, want), "%s missing: %s", keys[i], text);
+	}
+	cr_assert(strstr(text, " mss_peer=1200"), "%s", text);
+	free(text);
+	free(n.sums);
+}
