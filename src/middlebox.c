@@ -7,6 +7,12 @@
 
 /* A cookie's TSval is the clock rounded down to 64 ms (Linux's TSBITS 6). */
 #define MB_COOKIE_SPAN_MS 63
+/* A lag's error on a still path: each TSval a whole ms (+-1 between two),
+ * the wire time between them rounded to one (+-0.5). */
+#define MB_GRAIN_MS 1.5
+/* The tolerance for the path's jitter: this many times the difference of
+ * the connection's two round trips (see judge_lag). */
+#define MB_JITTER_FACTOR 2.0
 /* The largest tolerance that still says "none": a cookie's lag falls within
  * it about (tolerance + 1) in 64 times, 1 in 13 at this. */
 #define MB_NONE_TOL_MAX_MS 4.0
@@ -121,11 +127,17 @@ static int32_t ts_lag_ms(const struct mb_evidence *e)
 	return (int32_t)(ticks - wire_ms);
 }
 
-/* The lag against the tolerance: 1 ms of clock granularity and the path's
- * jitter, measured as the difference of the connection's two round trips
- * (the SYN's, rtt_ns, and the next one). A tolerance as wide as a cookie's
- * band leaves nothing to tell; one wider than MB_NONE_TOL_MAX_MS leaves a
- * cookie's small lags indistinguishable from none. */
+/* The lag against the tolerance. Both timestamps cross the same one-way
+ * path, so its delay cancels; what is left is its variation between the
+ * two segments (jitter), and 1.5 ms of granularity (each TSval a whole
+ * ms, the wire time rounded to one). The jitter is estimated from the
+ * connection's two round trips (the SYN's, rtt_ns, and the next one):
+ * their difference mixes both ways' variations and is one sample of it,
+ * so twice it is taken (for two samples of a normal spread, |a - b| is
+ * 1.13 sigma on average: twice it about 2 sigma). Both round trips slowed
+ * alike hide it. A tolerance as wide as a cookie's band leaves nothing to
+ * tell; one wider than MB_NONE_TOL_MAX_MS leaves a cookie's small lags
+ * indistinguishable from none. */
 static void judge_lag(const struct mb_evidence *e, int64_t rtt_ns, struct mb_judgement *j)
 {
 	j->have_lag = true;
@@ -137,11 +149,13 @@ static void judge_lag(const struct mb_evidence *e, int64_t rtt_ns, struct mb_jud
 		return;
 	}
 	int64_t d = e->rtt2_ns - rtt_ns;
-	double jitter = (double)(d < 0 ? -d : d) / 1e6, tol = 1.0 + jitter, lag = j->lag_ms;
+	double jitter = (double)(d < 0 ? -d : d) / 1e6;
+	double tol = MB_GRAIN_MS + MB_JITTER_FACTOR * jitter, lag = j->lag_ms;
 	if (tol >= MB_COOKIE_SPAN_MS) {
 		j->v = MB_UNKNOWN;
 		buf_put(j->why, sizeof(j->why), &j->why_len,
-			"%sjitter %.1f ms covers a SYN cookie's 0-63 ms lag", sep(j), jitter);
+			"%sround trips %.1f ms apart: a tolerance of %.1f ms covers a SYN cookie's 0-63 ms lag",
+			sep(j), jitter, tol);
 	} else if (lag > tol && lag <= MB_COOKIE_SPAN_MS + tol) {
 		j->v = MB_SYNCOOKIES;
 		buf_put(j->why, sizeof(j->why), &j->why_len,
@@ -154,8 +168,8 @@ static void judge_lag(const struct mb_evidence *e, int64_t rtt_ns, struct mb_jud
 	} else if (lag >= -tol && lag <= tol) {
 		j->v = MB_UNKNOWN;
 		buf_put(j->why, sizeof(j->why), &j->why_len,
-			"%stimestamps %+d ms apart, within the jitter (%.1f ms) as a SYN cookie's may be",
-			sep(j), (int)j->lag_ms, jitter);
+			"%stimestamps %+d ms apart, within the tolerance (%.1f ms) as a SYN cookie's may be",
+			sep(j), (int)j->lag_ms, tol);
 	} else {
 		j->v = MB_UNKNOWN;
 		buf_put(j->why, sizeof(j->why), &j->why_len, "%stimestamp clocks disagree by %d ms",

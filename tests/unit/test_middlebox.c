@@ -127,10 +127,10 @@ Test(middlebox, steady_paths_rtt_1_20_40_100)
 {
 	const int64_t rtts[] = { 1 * MS, 20 * MS, 40 * MS, 100 * MS };
 	for (size_t i = 0; i < sizeof(rtts) / sizeof(rtts[0]); i++) {
-		int64_t r = rtts[i], r2 = r + 300000; /* 0.3 ms of jitter */
+		int64_t r = rtts[i], r2 = r + 200000; /* 0.2 ms of jitter */
 		exchange(r, r2, 0);
 		cr_assert_eq(j.v, MB_NONE, "rtt %lld: %s", (long long)r, j.why);
-		exchange(r, r - 300000, 1);
+		exchange(r, r - 200000, 1);
 		cr_assert_eq(j.v, MB_NONE, "rtt %lld: %s", (long long)r, j.why);
 		exchange(r, r2, -1);
 		cr_assert_eq(j.v, MB_NONE, "rtt %lld: %s", (long long)r, j.why);
@@ -145,36 +145,49 @@ Test(middlebox, steady_paths_rtt_1_20_40_100)
 }
 
 /* A jittery path: the lag a plain server shows is the one-way delay's
- * variation. Within a tolerance over 4 ms a small lag is unknown (a cookie's
- * could be as small), beyond it a cookie is still told; a tolerance as wide
- * as a cookie's band tells nothing. */
+ * variation. The tolerance is 1.5 ms and twice the difference of the two
+ * round trips; within one over 4 ms a small lag is unknown (a cookie's could
+ * be as small), beyond it a cookie is still told; a tolerance as wide as a
+ * cookie's band tells nothing. */
 Test(middlebox, jitter_widens_the_tolerance_until_unknown)
 {
-	/* RTT 40 ms, the next round trip 20 ms longer: tolerance 21 ms */
-	exchange(40 * MS, 60 * MS, 0);
+	/* RTT 40 ms, the next round trip 10 ms longer: tolerance 21.5 ms */
+	exchange(40 * MS, 50 * MS, 0);
 	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
-	cr_assert(strstr(j.why, "within the jitter (20.0 ms)"), "%s", j.why);
-	exchange(40 * MS, 60 * MS, 15);
+	cr_assert(strstr(j.why, "within the tolerance (21.5 ms)"), "%s", j.why);
+	exchange(40 * MS, 50 * MS, 15);
 	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
-	exchange(40 * MS, 60 * MS, 30);
+	exchange(40 * MS, 50 * MS, 21);
+	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
+	exchange(40 * MS, 50 * MS, 22);
 	cr_assert_eq(j.v, MB_SYNCOOKIES, "%s", j.why);
-	exchange(40 * MS, 60 * MS, 84);
+	exchange(40 * MS, 50 * MS, 84);
 	cr_assert_eq(j.v, MB_SYNCOOKIES, "63 ms beyond the tolerance at most: %s", j.why);
-	exchange(40 * MS, 60 * MS, 85);
+	exchange(40 * MS, 50 * MS, 85);
 	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
-	/* 3 ms of jitter (tolerance 4): still none */
-	exchange(20 * MS, 23 * MS, 3);
+	/* 1.25 ms (tolerance 4): still none */
+	exchange(20 * MS, 21 * MS + MS / 4, 3);
 	cr_assert_eq(j.v, MB_NONE, "%s", j.why);
+	/* 1.5 ms (tolerance 4.5): a lag of 0 or 3 might be a cookie's */
+	exchange(20 * MS, 21 * MS + MS / 2, 3);
+	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
+	exchange(20 * MS, 21 * MS + MS / 2, 0);
+	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
+	exchange(20 * MS, 21 * MS + MS / 2, 5);
+	cr_assert_eq(j.v, MB_SYNCOOKIES, "%s", j.why);
 	/* the SYN/ACK held 20 ms on the way (the second round trip shorter): a
-	 * plain server's lag of 20 ms is no cookie */
+	 * plain server's lag of 20 or 21 ms is no cookie */
 	exchange(20 * MS + 40000, 40000, 20);
 	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
-	/* RTT 100 ms, the next 170: jitter covers the band (old: none) */
+	exchange(20 * MS + 40000, 40000, 21);
+	cr_assert_eq(j.v, MB_UNKNOWN, "%s", j.why);
+	/* RTT 100 ms, the next 131: the tolerance covers the band (old: none) */
 	for (int lag = 0; lag <= 63; lag += 21) {
-		exchange(100 * MS, 170 * MS, lag);
+		exchange(100 * MS, 131 * MS, lag);
 		cr_assert_eq(j.v, MB_UNKNOWN, "lag %d: %s", lag, j.why);
-		cr_assert(strstr(j.why, "jitter 70.0 ms covers a SYN cookie's 0-63 ms lag"), "%s",
-			  j.why);
+		cr_assert(strstr(j.why, "round trips 31.0 ms apart: a tolerance of 63.5 ms covers a "
+					"SYN cookie's 0-63 ms lag"),
+			  "%s", j.why);
 	}
 }
 
