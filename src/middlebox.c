@@ -135,7 +135,8 @@ static int32_t ts_lag_ms(const struct mb_evidence *e)
  * their difference mixes both ways' variations and is one sample of it,
  * so twice it is taken (for two samples of a normal spread, |a - b| is
  * 1.13 sigma on average: twice it about 2 sigma). Both round trips slowed
- * alike hide it. A tolerance as wide as a cookie's band leaves nothing to
+ * alike hide it (the SYN/ACK held on its way back, our ACK on its way out:
+ * a cookie's lag, as far as one connection can tell). A tolerance as wide as a cookie's band leaves nothing to
  * tell; one wider than MB_NONE_TOL_MAX_MS leaves a cookie's small lags
  * indistinguishable from none. */
 static void judge_lag(const struct mb_evidence *e, int64_t rtt_ns, struct mb_judgement *j)
