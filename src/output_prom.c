@@ -249,7 +249,7 @@ static void middlebox_counters(FILE *f, const struct output *o)
 		}
 	}
 	prom_family(f, "tcpshake_reset_after_handshake_total", "counter",
-	       "Probes of the last run the peer reset after the handshake, before any data or FIN.");
+	       "Probes of the last run the peer reset after the handshake, before any data, FIN or ACK of our data.");
 	for (size_t i = 0; i < o->nsums; i++) {
 		const struct flow_summary *s = &o->sums[i];
 		if (!summary_judged(s))

@@ -736,7 +736,7 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 		if (seg->seq != p->rcv_nxt)
 			return; /* out of window: not believed (RFC 5961) */
 		log_seg(p, '<', seg->flags, seg->ts_ns);
-		mb_later(&p->res.mb, seg, p->isn + 1);
+		mb_later(&p->res.mb, seg, p->isn + 1, p->isn + 1 + data_sent(p));
 		if (p->state == PS_PMTU)
 			pmtu_judge(p);
 		p->res.close = CLOSE_PEER_RST;
@@ -747,7 +747,7 @@ static void on_established_segment(struct probe *p, const struct segment *seg, i
 	if (!take_segment(p, seg, &r))
 		return;
 	log_seg(p, '<', seg->flags, seg->ts_ns);
-	mb_later(&p->res.mb, seg, p->isn + 1);
+	mb_later(&p->res.mb, seg, p->isn + 1, p->isn + 1 + data_sent(p));
 	if (p->state == PS_PMTU) {
 		pmtu_segment(p, r.need_ack, now, a);
 		return;
@@ -937,6 +937,7 @@ static void on_own(struct probe *p, enum probe_event ev, const struct segment *s
 		own_syn(p, seg);
 		return;
 	}
+	mb_ours(&p->res.mb, seg);
 	if ((seg->flags & TCPF_FIN) && p->our_fin_wire_ns == 0)
 		p->our_fin_wire_ns = seg->ts_ns;
 	if (seg->payload_len > 0 && p->req_wire_ns == 0)

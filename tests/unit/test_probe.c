@@ -980,6 +980,37 @@ Test(probe, pmtu_ok_full_size_acked_then_fin)
 	cr_assert_str_eq(pmtu_verdict_name(p.res.pmtu.verdict), "ok");
 }
 
+/* A server that accepts and closes with our test bytes unread resets
+ * (Linux): after it ACKed them, or in the RST that ACKs them, that is no
+ * handshake-then-reset; a RST that ACKs none of them still is. */
+static const struct probe_params pmtu_mb_pp = { .mode = PMODE_FULL, .close = CLOSE_FIN,
+						.timeout_ns = 10000 * MS, .retries = 3, .wscale = 7,
+						.ts = true, .window = 64240, .middlebox = true };
+
+Test(probe, pmtu_reset_after_our_bytes_is_not_reset_after_handshake)
+{
+	start_pmtu(&pmtu_mb_pp, AF_INET, 1500);
+	synack(10117);
+	ack_upto(ISN + 1 + 1448, 10400);
+	cr_assert_eq(p.state, PS_FIN_WAIT);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 1 + 1448, 0, 10500);
+	step(PEV_TCP, 10500);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert(p.res.mb.data_acked);
+	cr_assert(!p.res.mb.reset);
+	start_pmtu(&pmtu_mb_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 1 + 1448, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert_eq(p.res.close, CLOSE_PEER_RST);
+	cr_assert(!p.res.mb.reset, "the RST ACKs the bytes: the server's delayed ACK never went");
+	start_pmtu(&pmtu_mb_pp, AF_INET, 1500);
+	synack(10117);
+	peer(TCPF_RST | TCPF_ACK, IRS + 1, ISN + 1, 0, 10400);
+	step(PEV_TCP, 10400);
+	cr_assert(p.res.mb.reset, "reset before the bytes came");
+}
+
 Test(probe, pmtu_size_bounded_by_the_route_and_the_peer_mss)
 {
 	start_pmtu(&pmtu_pp, AF_INET, 1400);
