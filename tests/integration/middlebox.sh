@@ -108,7 +108,16 @@ for fam in 4 6; do
 	in_client "$TCPSHAKE" -j -c 8 -i 0.02 -p 93 "$addr" >"$BED_DIR/plain$fam.json" 2>&1
 	in_client "$TCPSHAKE" -j -c 2 -i 0.02 -p 91 "$addr" >"$BED_DIR/reset$fam.json" 2>&1
 	capture_stop
-	expect_eq "IPv$fam plain server: none, every probe" "$(probes "$BED_DIR/plain$fam.json")" "8 none,false,fin;"
+	# none, but for a probe whose round trips differed by more than the
+	# verdict can rule a cookie out (a stall of a busy machine): unknown,
+	# saying so; never a cookie or a proxy
+	check "IPv$fam plain server: none, every probe (or unknown for a stall) ($(probes "$BED_DIR/plain$fam.json"))" \
+		jq_true "$BED_DIR/plain$fam.json" \
+		'[.[] | select(.type=="probe")] | length == 8 and
+		 (map(select(.middlebox.verdict=="none")) | length) >= 6 and
+		 all(.middlebox.verdict == "none" or (.middlebox.verdict == "unknown" and
+		     (.middlebox.evidence | test("tolerance|round trip")))) and
+		 all(.close == "fin" and .middlebox.reset == false)'
 	$WIRE "$BED_DIR/plain$fam.pcap" $caddr >"$BED_DIR/plain$fam.wire"
 	expect_eq "IPv$fam plain server (tcpdump): each probe's ts_lag_ms as the capture's, within 1 ms" \
 		"$(jq -r 'select(.type=="probe" and .port==93) | "\(.sport) \(.middlebox.ts_lag_ms)"' "$BED_DIR/plain$fam.json" |
@@ -142,12 +151,14 @@ for fam in 4 6; do
 	expect_eq "IPv$fam syncookies (server): a cookie sent for each of the 8 SYNs" \
 		"$(($(cookies_sent) - before))" 8
 	expect_eq "IPv$fam syncookies: 8 accepted, 8 clean ends of file" "$(count accept 93),$(count eof 93)" "8,8"
-	# a cookie's TSval is 0-63 ms behind the clock: 2 in 64 fall within the
-	# 1 ms a plain server's may differ by, and are none (never anything else)
-	check "IPv$fam syncookies: at least 6 of 8 probes syncookies, the rest none ($(probes "$BED_DIR/ck$fam.json"))" \
+	# a cookie's TSval is 0-63 ms behind the clock: a few in 64 fall within
+	# the tolerance and are none; a stall of a busy machine makes one unknown
+	# (never anything else)
+	check "IPv$fam syncookies: at least 5 of 8 probes syncookies, the rest none or unknown ($(probes "$BED_DIR/ck$fam.json"))" \
 		jq_true "$BED_DIR/ck$fam.json" \
-		'[.[] | select(.type=="probe")] | (map(select(.middlebox.verdict=="syncookies")) | length) >= 6 and
-		 all(.middlebox.verdict == "syncookies" or .middlebox.verdict == "none") and all(.close == "fin")'
+		'[.[] | select(.type=="probe")] | (map(select(.middlebox.verdict=="syncookies")) | length) >= 5 and
+		 all(.middlebox.verdict == "syncookies" or .middlebox.verdict == "none" or
+		     .middlebox.verdict == "unknown") and all(.close == "fin")'
 	$WIRE "$BED_DIR/ck$fam.pcap" $caddr >"$BED_DIR/ck$fam.wire"
 	expect_eq "IPv$fam syncookies (tcpdump): each probe's ts_lag_ms as the capture's, within 1 ms, and 0-64" \
 		"$(jq -r 'select(.type=="probe") | "\(.sport) \(.middlebox.ts_lag_ms)"' "$BED_DIR/ck$fam.json" |
