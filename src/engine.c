@@ -365,7 +365,7 @@ static int ring_bytes(const struct run *r, bool whole_frames)
 	return (int)(bytes < floor ? floor : bytes > ceiling ? ceiling : bytes);
 }
 
-#define DIRECT_MAX_COUNT 256
+#define DIRECT_MAX_COUNT 2048
 #define DIRECT_MIN_INTERVAL_NS (NS_PER_SEC / 100)
 
 static int open_captures(struct run *r)
@@ -376,10 +376,10 @@ static int open_captures(struct run *r)
 	 * segment cut short is taken only as far as it was captured; --serve
 	 * may be asked for any kind */
 	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
-	/* a health check's few probes, or probes a ping's pace apart: no ring
-	 * to set up (see capture.h; its grace period, some 10 ms, is what 500
-	 * probes back to back lose reading frames by system calls instead);
-	 * a burst of many is read from a ring */
+	/* a health check's probes, or probes a ping's pace apart: no ring to
+	 * set up (see capture.h; its grace period and teardown, some 15-25 ms a
+	 * process, is what some 3,000 full probes back to back lose reading
+	 * frames by system calls instead); more, read from a ring */
 	const struct config *c = r->cfg;
 	bool few = (c->count > 0 && c->count <= DIRECT_MAX_COUNT) ||
 		   c->interval_ns >= DIRECT_MIN_INTERVAL_NS;
