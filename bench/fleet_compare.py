@@ -90,7 +90,7 @@ for run in runs:
     wall, user, sys_, rss = open(os.path.join(d, run + ".time")).read().split("\n")[-2].split()
     rate = open(os.path.join(d, run + ".rate")).read().strip()
     text = open(os.path.join(d, run + ".out")).read()
-    rep = reported(run, text)
+    rep = reported(tool, text)
     cap = from_capture(os.path.join(d, run + ".pcap"))
     right = agree = 0
     for i in range(n):

@@ -12,10 +12,11 @@ RUNS=${RUNS:-30}
 bed_up
 bed_listen 80
 ns="ip netns exec $BED_C"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$BED_DIR/h.json" \
-	-n tcpshake "$ns $TCPSHAKE -M syn -q -c 1 -p 80 $S4" \
-	-n hping3 "$ns hping3 -q -S -c 1 -p 80 $S4" \
-	-n nping "$ns nping -q --tcp -c 1 -p 80 $S4" >/dev/null 2>&1
+# hyperfine in the client's namespace: it times the tools themselves
+$ns hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$BED_DIR/h.json" \
+	-n tcpshake "$TCPSHAKE -M syn -q -c 1 -p 80 $S4" \
+	-n hping3 "hping3 -q -S -c 1 -p 80 $S4" \
+	-n nping "nping -q --tcp -c 1 -p 80 $S4" >/dev/null 2>&1
 python3 - "$BED_DIR/h.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
