@@ -43,6 +43,19 @@ $ns hyperfine -N --warmup 3 --runs "$RUNS" --prepare "${PREPARE-sleep 0.05}" --e
 	-n "check_tcp" "$CHECK_TCP -H $S4 -p 8080" \
 	-n "tcpshake syn" "$TCPSHAKE -M syn -q -c 1 -p 8080 $S4" \
 	-n "nping --tcp (syn)" "nping -q --tcp -c 1 --rate 100000 -p 8080 $S4" >/dev/null 2>&1
+# the same two with a socket open that asks the kernel for timestamps (as a
+# time daemon's does, chrony's for one): the kernel then stamps frames in the
+# stack, and a check reads its frames from a plain socket, no ring to set up
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 29, 1)  # SO_TIMESTAMP (x86-64, arm64)
+time.sleep(600)' &
+keeper=$!
+sleep 0.5
+$ns hyperfine -N --warmup 3 --runs "$RUNS" --prepare "${PREPARE-sleep 0.05}" --export-json "$BED_DIR/hs.json" \
+	-n "tcpshake full" "$TCPSHAKE -q -c 1 -p 8080 $S4" \
+	-n "tcpshake syn" "$TCPSHAKE -M syn -q -c 1 -p 8080 $S4" >/dev/null 2>&1
+kill $keeper
 c_ts=$(closes $ns "$TCPSHAKE" -q -c 1 -p 80 $S4)
 c_np=$(closes $ns nping -q --tcp-connect -c 1 --rate 100000 -p 80 $S4)
 c_ct=$(closes $ns $CHECK_TCP -H $S4 -p 80)
@@ -79,10 +92,14 @@ for name, m in med.items():
 print(f"  server saw eof/rst of 10: tcpshake {closes['tcpshake']}, nping {closes['nping']},"
       f" check_tcp {closes['check_tcp']}")
 full, syn = med["tcpshake full"], med["tcpshake syn"]
+st = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1].replace("h.json", "hs.json")))["results"]}
 print(f"goal: one full check per process <= 15 ms: {full:.2f} ms: {'met' if full <= 15 else 'not met'}"
-      f" ({full / med['nping --tcp-connect']:.2f}x nping --tcp-connect, {full / med['check_tcp']:.2f}x check_tcp)")
+      f" ({full / med['nping --tcp-connect']:.2f}x nping --tcp-connect, {full / med['check_tcp']:.2f}x check_tcp);"
+      f" with the kernel stamping (a time daemon's socket open): {st['tcpshake full']:.2f} ms:"
+      f" {'met' if st['tcpshake full'] <= 15 else 'not met'}")
 print(f"goal: one SYN probe per process <= 8 ms: {syn:.2f} ms: {'met' if syn <= 8 else 'not met'}"
-      f" ({syn / med['nping --tcp (syn)']:.2f}x nping --tcp)")
+      f" ({syn / med['nping --tcp (syn)']:.2f}x nping --tcp); with the kernel stamping:"
+      f" {st['tcpshake syn']:.2f} ms: {'met' if st['tcpshake syn'] <= 8 else 'not met'}")
 print("back to back, ms per check (whole process, N checks in one run):")
 allmet = True
 for line in open(sys.argv[2]):

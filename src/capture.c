@@ -1,10 +1,13 @@
 /* capture.c - the capture: a packet socket or libpcap's ring, and its filter. */
 #include "capture.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <net/if_arp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -97,6 +101,47 @@ static int direct_linktype(int fd, const char *dev, int *lo)
 	default:
 		return 0;
 	}
+}
+
+/* A packet ring stamps each frame as the kernel hands it over, always; a
+ * plain socket gets the stamp the stack put on the frame (as it came in or
+ * left for the driver) only while the kernel's global switch for stamping
+ * is on - else the time the frame is read, microseconds late. Asking for
+ * timestamps turns the switch on, but the first asker's request is carried
+ * out by a kernel worker later (some 20 ms on this project's VM, longer
+ * than a ring's set-up). So a plain socket is used only where the switch
+ * is on already (a time daemon's socket keeps it on, as chrony's does): a
+ * datagram to ourselves on loopback (it never leaves the host) comes back
+ * with the stack's stamp or none (SO_TIMESTAMPING reports, and does not
+ * ask for, stamps made in software). Some 50 us; a UDP socket, whose
+ * release waits for nothing. */
+static bool stamping_on(void)
+{
+	int report = SOF_TIMESTAMPING_SOFTWARE;
+	struct sockaddr_in self = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(self);
+	char byte = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool sent = fd >= 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &report, sizeof(report)) == 0 &&
+		    bind(fd, (struct sockaddr *)&self, sizeof(self)) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&self, &sl) == 0 &&
+		    sendto(fd, &byte, 1, 0, (struct sockaddr *)&self, sizeof(self)) == 1;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct scm_timestamping st;
+	memset(&st, 0, sizeof(st));
+	char ctl[CMSG_SPACE(sizeof(st)) + 64];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	if (sent && poll(&pfd, 1, 5) > 0 && recvmsg(fd, &m, MSG_DONTWAIT) == 1)
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING &&
+			    cm->cmsg_len >= CMSG_LEN(sizeof(st)))
+				memcpy(&st, CMSG_DATA(cm), sizeof(st));
+	if (fd >= 0)
+		close(fd);
+	return st.ts[0].tv_sec != 0 || st.ts[0].tv_nsec != 0;
 }
 
 /* The filter, compiled by libpcap for the link type, in the kernel: before
@@ -283,7 +328,7 @@ int capture_open(struct capture *c, const char *dev, const struct capture_size *
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(c->dev, sizeof(c->dev), "%s", dev);
-	if (sz->direct) {
+	if (sz->direct && stamping_on()) { /* see stamping_on */
 		int rc = direct_open(c, sz, filter);
 		if (rc > 0)
 			return 0;

@@ -13,10 +13,11 @@
 #define CAPTURE_MAX 8
 
 /* A capture is libpcap's (a packet ring: what a fleet needs) or, for a few
- * probes, a plain packet socket read frame by frame ("direct"): setting up
- * a ring waits out an RCU grace period in the kernel (some 10 ms), a
- * single check's largest cost. Both filter with the same program (compiled
- * by libpcap) and stamp frames with the kernel's same clock. */
+ * probes where the kernel stamps frames in the stack already, a plain
+ * packet socket read in batches ("direct"): setting up a ring waits out an
+ * RCU grace period in the kernel (some 10 ms), a single check's largest
+ * cost. Both filter with the same program (compiled by libpcap) and carry
+ * the kernel's same stamps (capture.c, stamping_on, says when). */
 struct capture {
 	pcap_t *p;         /* libpcap's, or NULL: direct */
 	int fd;
@@ -56,8 +57,9 @@ struct capture_size {
 	 * 15 of them, a TLS handshake alone 12. Timestamps are the kernel's
 	 * either way. */
 	bool packed;
-	/* A plain packet socket, no ring (a few probes); libpcap where the
-	 * link is not one it reads (Ethernet, loopback, raw IP). */
+	/* A plain packet socket, no ring (a few probes), where the kernel
+	 * stamps frames already; libpcap otherwise, and where the link is not
+	 * one it reads (Ethernet, loopback, raw IP). */
 	bool direct;
 };
 

@@ -377,9 +377,10 @@ static int open_captures(struct run *r)
 	 * may be asked for any kind */
 	bool whole = r->cfg->serve || kind_reads_payload(flows_kind(&r->plan, 0));
 	/* a health check's probes, or probes a ping's pace apart: no ring to
-	 * set up (see capture.h; its grace period and teardown, some 15-25 ms a
-	 * process, is what some 3,000 full probes back to back lose reading
-	 * frames by system calls instead); more, read from a ring */
+	 * set up where the kernel stamps frames already (see capture.c,
+	 * stamping_on; its grace period and teardown, some 15-25 ms a process,
+	 * is what some 3,000 full probes back to back lose reading frames by
+	 * system calls instead); more, read from a ring */
 	const struct config *c = r->cfg;
 	bool few = (c->count > 0 && c->count <= DIRECT_MAX_COUNT) ||
 		   c->interval_ns >= DIRECT_MIN_INTERVAL_NS;

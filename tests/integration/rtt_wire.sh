@@ -30,4 +30,36 @@ for fam in 4 6; do
 		"$(jq -s '[.[]|select(.type=="probe" and .rtt_source=="wire")]|length' "$BED_DIR/r$fam.json")" 30
 done
 
+# One target:port is read from a plain packet socket (no ring to set up)
+# where the kernel stamps frames in the stack already - while some socket,
+# here a time daemon's stand-in, asks for timestamps (SO_TIMESTAMP) - and
+# from a ring otherwise; either way every RTT is the capture's.
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 29, 1)  # SO_TIMESTAMP (x86-64, arm64)
+time.sleep(60)' &
+keeper=$!
+sleep 0.5
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$S4; else addr=$S6; fi
+	pcap="$BED_DIR/direct$fam.pcap"
+	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano -w "$pcap" tcp \
+		2>"$BED_DIR/tcpdump.err" &
+	tdpid=$!
+	for i in $(seq 100); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.05; done
+	in_client strace -f -e trace=recvmmsg,setsockopt -o "$BED_DIR/direct$fam.strace" \
+		"$TCPSHAKE" -j -c 15 -i 0.02 -p 80 "$addr" >"$BED_DIR/d$fam.json" 2>&1
+	sleep 0.3
+	kill -TERM $tdpid
+	wait $tdpid
+	check "IPv$fam one target:port, stamps on: a plain socket, no ring" \
+		sh -c "grep -q recvmmsg '$BED_DIR/direct$fam.strace' && ! grep -q PACKET_RX_RING '$BED_DIR/direct$fam.strace'"
+	check "IPv$fam plain socket: every RTT equals the capture's: median within 1 us, p90 within 2 us" \
+		python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1000 2000 1000
+	python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1000 2000 1000 | tail -n1
+	expect_eq "IPv$fam plain socket: 15 probes answered, on the wire" \
+		"$(jq -s '[.[]|select(.type=="probe" and .rtt_source=="wire")]|length' "$BED_DIR/d$fam.json")" 15
+done
+kill $keeper 2>/dev/null
+
 bed_finish
