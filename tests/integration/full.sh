@@ -15,23 +15,16 @@ count() { grep -c "^$1 $2\$" "$BED_DIR/listener.log"; }
 segs_of() { jq -r 'select(.type=="probe") | .segments | join(",")' "$1" | sort | uniq -c | awk '{print $1" "$2}' | tr '\n' ';'; }
 tables() { in_client nft list tables 2>/dev/null | grep -c tcpshake_; }
 
-capture_start() {
-	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U \
-		--time-stamp-precision=nano -w "$BED_DIR/$1.pcap" "tcp port 90" 2>"$BED_DIR/td.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
-}
-capture_stop() { sleep 0.2; kill -TERM $tdpid; wait $tdpid; }
 
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$S4 caddr=$C4; else addr=$S6 caddr=$C6; fi
 	: >"$BED_DIR/listener.log"
 
 	# N full probes: N accepts, N clean ends of file, no reset
-	capture_start full$fam
+	bed_capture_start full$fam "tcp port 90"
 	in_client "$TCPSHAKE" -j -c 5 -i 0.05 -p 90 "$addr" >"$BED_DIR/f$fam.json" 2>"$BED_DIR/f$fam.err"
 	rc=$?
-	capture_stop
+	bed_capture_stop
 	sleep 0.3
 	expect_eq "IPv$fam full: exit 0" "$rc" 0
 	expect_eq "IPv$fam full: nothing on stderr" "$(cat "$BED_DIR/f$fam.err")" ""

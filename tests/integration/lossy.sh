@@ -23,13 +23,6 @@ bed_lossy_up
 bed_nginx 80 8081 8082
 CHK="$TOPSRC/tests/lib/lossy_check.py"
 
-capture_start() { # NAME FILTER
-	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U \
-		--time-stamp-precision=nano -w "$BED_DIR/$1.pcap" "$2" 2>"$BED_DIR/td.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
-}
-capture_stop() { sleep 0.2; kill -TERM $tdpid; wait $tdpid 2>/dev/null; }
 probes() { jq -r 'select(.type=="probe") | .outcome' "$@" 2>/dev/null | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'; }
 n_probes() { jq -r 'select(.type=="probe") | .outcome' "$@" 2>/dev/null | grep -c "^$1\$"; }
 # leftovers on the server, on one line
@@ -121,11 +114,11 @@ done
 # RST is dropped by the guard), or the server keeps a SYN-RECV entry.
 fresh
 bed_relay --synack-delay 800
-capture_start late "tcp port 80"
+bed_capture_start late "tcp port 80"
 in_client "$TCPSHAKE" -j -c 3 -i 1 -W 0.3 -p 80 $LS4 >"$BED_DIR/late.json" 2>"$BED_DIR/late.err"
 end=$(now)
 ss_late=$(in_server ss -tanH "( sport = :80 )" | grep -c SYN-RECV)
-capture_stop
+bed_capture_stop
 expect_eq "SYN/ACK after -W: the probes are filtered" "$(probes "$BED_DIR/late.json")" "filtered=3 "
 check "SYN/ACK after -W: every late SYN/ACK reset while the run lived (tcpdump)" \
 	pychk latesynack "$BED_DIR/late.pcap" $LC4 80 "$end"
@@ -141,9 +134,9 @@ bed_relay_stop
 # and only tcpshake can answer the retransmitted FIN.
 fresh
 bed_drop_final_ack 80
-capture_start lastack "tcp port 80"
+bed_capture_start lastack "tcp port 80"
 in_client "$TCPSHAKE" -j -c 5 -i 1 -p 80 $LS4 $LS6 >"$BED_DIR/lastack.json" 2>"$BED_DIR/lastack.err"
-capture_stop
+bed_capture_stop
 expect_eq "final ACK lost: two ACKs dropped by the middle (the bed)" "$(bed_drop_count dropack)" 2
 expect_eq "final ACK lost: 10 probes open" "$(probes "$BED_DIR/lastack.json")" "open=10 "
 for a in $LC4 $LC6; do
@@ -159,10 +152,10 @@ bed_drop_off dropack
 # scaling off), and on 8082 to 0 for the first 500 ms of each connection.
 fresh
 bed_relay --window 8081:40 --window 8082:0:500
-capture_start win "tcp port 8081 or tcp port 8082"
+bed_capture_start win "tcp port 8081 or tcp port 8082"
 in_client "$TCPSHAKE" -j -c 2 -i 0.5 --http -p 8081 $LS4 $LS6 >"$BED_DIR/w40.json" 2>"$BED_DIR/w40.err"
 in_client "$TCPSHAKE" -j -c 2 -i 0.5 --http -p 8082 $LS4 $LS6 >"$BED_DIR/w0.json" 2>"$BED_DIR/w0.err"
-capture_stop
+bed_capture_stop
 for a in $LC4 $LC6; do
 	check "40-byte window, from $a: no segment of ours past it, none over 40 bytes (tcpdump)" \
 		pychk window "$BED_DIR/win.pcap" $a 8081 40
@@ -190,9 +183,9 @@ for variant in a b; do
 	[ $variant = b ] && in_server sysctl -qw net.ipv4.tcp_synack_retries=0
 	fresh
 	bed_drop_first_synack 80
-	capture_start rsa$variant "tcp port 80"
+	bed_capture_start rsa$variant "tcp port 80"
 	in_client "$TCPSHAKE" -j -c 1 -W 3 -p 80 $LS4 $LS6 >"$BED_DIR/rsa$variant.json" 2>"$BED_DIR/rsa$variant.err"
-	capture_stop
+	bed_capture_stop
 	check "first SYN/ACK lost ($variant): SYN/ACKs dropped (the bed: $(bed_drop_count dropsa))" \
 		test "$(bed_drop_count dropsa)" -ge 2
 	expect_eq "first SYN/ACK lost ($variant): both probes open" "$(probes "$BED_DIR/rsa$variant.json")" "open=2 "

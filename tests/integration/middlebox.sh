@@ -22,28 +22,9 @@
 bed_up
 bed_listen 90 91:reset 93
 WIRE="python3 $TOPSRC/tests/lib/middlebox_wire.py"
-in_server sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 net.ipv4.tcp_syncookies=1
-in_server nft -f - <<'NFT' || exit 99
-table inet mbox {
-	chain pre {
-		type filter hook prerouting priority raw; policy accept;
-		tcp dport { 90, 92 } tcp flags syn notrack
-	}
-	chain in {
-		type filter hook input priority filter; policy accept;
-		tcp dport { 90, 92 } ct state invalid,untracked synproxy mss 1460 wscale 7 timestamp sack-perm
-		tcp dport { 90, 92 } ct state invalid drop
-	}
-}
-NFT
+in_server sysctl -qw net.ipv4.tcp_syncookies=1
+bed_synproxy 1460
 
-capture_start() {
-	in_client tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano \
-		-w "$BED_DIR/$1.pcap" tcp 2>"$BED_DIR/td.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
-}
-capture_stop() { sleep 0.2; kill -TERM $tdpid; wait $tdpid; }
 # verdict,reset,close of every probe of a JSON file, counted
 probes() { jq -r 'select(.type=="probe") | [.middlebox.verdict, .middlebox.reset, .close] | join(",")' "$1" | sort | uniq -c | awk '{print $1" "$2}' | tr '\n' ';'; }
 count() { grep -c "^$1 $2\$" "$BED_DIR/listener.log"; }
@@ -51,10 +32,10 @@ cookies_sent() { in_server nstat -az TcpExtSyncookiesSent | awk '/SyncookiesSent
 
 # ---- a synproxy in front of a listener, and in front of a closed port ----
 : >"$BED_DIR/listener.log"
-capture_start sp
+bed_capture_start sp
 in_client "$TCPSHAKE" -j -c 3 -i 0.1 -p 90,92 $S4 >"$BED_DIR/sp.json" 2>"$BED_DIR/sp.err"
 rc=$?
-capture_stop
+bed_capture_stop
 expect_eq "synproxy: exit 0, nothing on stderr" "$rc,$(cat "$BED_DIR/sp.err")" "0,"
 expect_eq "synproxy before a listener: every probe synproxy, no reset, closed with fin" \
 	"$(jq -c 'select(.type=="probe" and .port==90)' "$BED_DIR/sp.json" >"$BED_DIR/sp90.json"; probes "$BED_DIR/sp90.json")" \
@@ -104,10 +85,10 @@ check "synproxy (csv): the verdict" grep -q ',synproxy,SYN/ACK window 0; window 
 # ---- plain servers, IPv4 and IPv6 ----
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$S4 caddr=$C4; else addr=$S6 caddr=$C6; fi
-	capture_start plain$fam
+	bed_capture_start plain$fam
 	in_client "$TCPSHAKE" -j -c 8 -i 0.02 -p 93 "$addr" >"$BED_DIR/plain$fam.json" 2>&1
 	in_client "$TCPSHAKE" -j -c 2 -i 0.02 -p 91 "$addr" >"$BED_DIR/reset$fam.json" 2>&1
-	capture_stop
+	bed_capture_stop
 	# none, but for a probe whose round trips differed by more than the
 	# verdict can rule a cookie out (a stall of a busy machine): unknown,
 	# saying so; never a cookie or a proxy
@@ -145,9 +126,9 @@ for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$S4 caddr=$C4; else addr=$S6 caddr=$C6; fi
 	before=$(cookies_sent)
 	: >"$BED_DIR/listener.log"
-	capture_start ck$fam
+	bed_capture_start ck$fam
 	in_client "$TCPSHAKE" -j -c 8 -i 0.02 -p 93 "$addr" >"$BED_DIR/ck$fam.json" 2>&1
-	capture_stop
+	bed_capture_stop
 	expect_eq "IPv$fam syncookies (server): a cookie sent for each of the 8 SYNs" \
 		"$(($(cookies_sent) - before))" 8
 	expect_eq "IPv$fam syncookies: 8 accepted, 8 clean ends of file" "$(count accept 93),$(count eof 93)" "8,8"

@@ -19,13 +19,6 @@ for i in $(seq 50); do grep -q ready "$BED_DIR/listener.log" 2>/dev/null && brea
 WIRE="python3 $TOPSRC/tests/lib/middlebox_wire.py"
 verdicts() { jq -r 'select(.type=="probe") | .middlebox.verdict' "$1" | sort | uniq -c | awk '{print $1" "$2}' | tr '\n' ';'; }
 cookies_sent() { in_server nstat -az TcpExtSyncookiesSent | awk '/SyncookiesSent/ {print $2}'; }
-capture_start() {
-	in_client tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano \
-		-w "$BED_DIR/$1.pcap" tcp 2>"$BED_DIR/td.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
-}
-capture_stop() { sleep 0.2; kill -TERM $tdpid; wait $tdpid; }
 # every probe's ts_lag_ms as the capture's (middlebox_wire.py), within 1 ms
 lags_as_wire() {
 	$WIRE "$BED_DIR/$1.pcap" "$2" >"$BED_DIR/$1.wire"
@@ -62,9 +55,9 @@ check "--pmtu, accept and close (prometheus): no reset after the handshake count
 bed_relay --delay 20
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$LS4 caddr=$LC4; else addr=$LS6 caddr=$LC6; fi
-	capture_start plain$fam
+	bed_capture_start plain$fam
 	in_client "$TCPSHAKE" -j -c 8 -i 0.05 -p 93 "$addr" >"$BED_DIR/plain$fam.json" 2>&1
-	capture_stop
+	bed_capture_stop
 	# none on a still path. relay.py's stalls (a loaded machine's) make the
 	# path jittery: a wider tolerance (unknown, saying why), and a stall of
 	# the SYN/ACK's way back and of our ACK's way out alike reads as a
@@ -83,9 +76,9 @@ in_server sysctl -qw net.ipv4.tcp_syncookies=2
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$LS4 caddr=$LC4; else addr=$LS6 caddr=$LC6; fi
 	before=$(cookies_sent)
-	capture_start ck$fam
+	bed_capture_start ck$fam
 	in_client "$TCPSHAKE" -j -c 8 -i 0.05 -p 93 "$addr" >"$BED_DIR/ck$fam.json" 2>&1
-	capture_stop
+	bed_capture_stop
 	expect_eq "IPv$fam RTT 40 ms, syncookies (server): a cookie for each of the 8 SYNs" \
 		"$(($(cookies_sent) - before))" 8
 	# a cookie's lag is 0-63 ms; those within the tolerance (1.5 ms and

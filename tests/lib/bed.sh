@@ -212,6 +212,38 @@ bed_tables_left() {
 	echo "$n"
 }
 
+# bed_capture_start NAME [FILTER]: tcpdump on the client's veth0 into
+# $BED_DIR/NAME.pcap (nanosecond stamps; FILTER: tcp), once it listens;
+# bed_capture_stop ends it, its last frames written.
+bed_capture_start() {
+	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U \
+		--time-stamp-precision=nano -w "$BED_DIR/$1.pcap" "${2:-tcp}" 2>"$BED_DIR/td.err" &
+	BED_TCPDUMP=$!
+	local i
+	for i in $(seq 100); do grep -q listening "$BED_DIR/td.err" && break; sleep 0.05; done
+}
+bed_capture_stop() { sleep 0.2; kill -TERM $BED_TCPDUMP; wait $BED_TCPDUMP 2>/dev/null; }
+
+# bed_synproxy MSS: an nftables synproxy in the server namespace in front of
+# its ports 90 and 92 (the nftables wiki's recipe: SYNs untracked, the
+# proxy answers them with this MSS, window scale 7, timestamps and SACK).
+bed_synproxy() {
+	in_server sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	in_server nft -f - <<NFT || exit 99
+table inet mbox {
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		tcp dport { 90, 92 } tcp flags syn notrack
+	}
+	chain in {
+		type filter hook input priority filter; policy accept;
+		tcp dport { 90, 92 } ct state invalid,untracked synproxy mss $1 wscale 7 timestamp sack-perm
+		tcp dport { 90, 92 } ct state invalid drop
+	}
+}
+NFT
+}
+
 # jq_true FILE EXPR: EXPR, over all JSON lines of FILE as one array, is true.
 jq_true() { jq -e -s "$2" "$1" >/dev/null; }
 
