@@ -12,14 +12,10 @@ bed_listen 80
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$S4; else addr=$S6; fi
 	pcap="$BED_DIR/run$fam.pcap"
-	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano -w "$pcap" tcp \
-		2>"$BED_DIR/tcpdump.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.05; done
+	bed_capture_start run$fam
 	in_client "$TCPSHAKE" -j -c 15 -i 0.02 -p 80,81 "$addr" >"$BED_DIR/r$fam.json" 2>&1
-	sleep 0.3
-	kill -TERM $tdpid
-	wait $tdpid
+	sleep 0.1
+	bed_capture_stop
 	check "IPv$fam every RTT equals the capture's: median within 1 us, p90 within 2 us" \
 		python3 "$TOPSRC/tests/lib/rttcheck.py" "$pcap" "$BED_DIR/r$fam.json" 1000 2000 1000
 	jq -c 'select(.type=="probe" and .port==81)' "$BED_DIR/r$fam.json" >"$BED_DIR/rst$fam.json"
@@ -46,17 +42,13 @@ sleep 0.5
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$S4; else addr=$S6; fi
 	pcap="$BED_DIR/direct$fam.pcap"
-	ip netns exec "$BED_C" tcpdump -Z root --immediate-mode -i veth0 -nn -U --time-stamp-precision=nano -w "$pcap" tcp \
-		2>"$BED_DIR/tcpdump.err" &
-	tdpid=$!
-	for i in $(seq 100); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.05; done
+	bed_capture_start direct$fam
 	# (LeakSanitizer cannot run under strace: off for this run in a sanitizer build)
 	in_client env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		strace -f -e trace=recvmmsg,setsockopt -o "$BED_DIR/direct$fam.strace" \
 		"$TCPSHAKE" -j -c 15 -i 0.02 -p 80 "$addr" >"$BED_DIR/d$fam.json" 2>"$BED_DIR/d$fam.err"
-	sleep 0.3
-	kill -TERM $tdpid
-	wait $tdpid
+	sleep 0.1
+	bed_capture_stop
 	check "IPv$fam one target:port, stamps on: a plain socket, no ring" \
 		sh -c "grep -q recvmmsg '$BED_DIR/direct$fam.strace' && ! grep -q PACKET_RX_RING '$BED_DIR/direct$fam.strace'"
 	check "IPv$fam plain socket: every RTT equals the capture's: median within 1.5 us, p90 within 2.5 us" \
