@@ -15,32 +15,15 @@ import struct
 import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from pcapkit import read_pcap  # noqa: E402
+from pcapkit import parse_tcp, read_pcap  # noqa: E402
 
 SYN, RST, FIN, ACK = 0x02, 0x04, 0x01, 0x10
 
 
 def parse(frame):
     """Ethernet frame -> (src, dst, ttl, tcp header bytes, payload length) or None."""
-    import ipaddress
-    if len(frame) < 14:
-        return None
-    et = struct.unpack("!H", frame[12:14])[0]
-    ip = frame[14:]
-    if et == 0x0800 and len(ip) >= 20 and ip[9] == 6:
-        hl = (ip[0] & 15) * 4
-        tot = struct.unpack("!H", ip[2:4])[0]
-        src, dst, ttl = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20])), ip[8]
-        tcp, tlen = ip[hl:], tot - hl
-    elif et == 0x86DD and len(ip) >= 40 and ip[6] == 6:
-        src, dst, ttl = str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40])), ip[7]
-        tcp, tlen = ip[40:], struct.unpack("!H", ip[4:6])[0]
-    else:
-        return None
-    if len(tcp) < 20:
-        return None
-    doff = (tcp[12] >> 4) * 4
-    return src, dst, ttl, tcp[:doff], tlen - doff
+    t = parse_tcp(frame)
+    return t and (t["src"], t["dst"], t["ttl"], t["header"], t["payload_len"])
 
 
 def tsval(hdr):

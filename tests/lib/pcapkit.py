@@ -45,20 +45,24 @@ def parse_tcp(frame):
         import ipaddress
         src, dst = str(ipaddress.IPv4Address(src)), str(ipaddress.IPv4Address(dst))
         ttl = ip[8]
+        tlen = struct.unpack("!H", ip[2:4])[0] - hl
     elif et == 0x86DD and len(ip) >= 40 and ip[6] == 6:
         import ipaddress
         src = str(ipaddress.IPv6Address(ip[8:24]))
         dst = str(ipaddress.IPv6Address(ip[24:40]))
         tcp = ip[40:]
         ttl = ip[7]
+        tlen = struct.unpack("!H", ip[4:6])[0]
     else:
         return None
     if len(tcp) < 20:
         return None
     sport, dport, seq, ack = struct.unpack("!HHII", tcp[:12])
+    doff = (tcp[12] >> 4) * 4
     return {"src": src, "dst": dst, "sport": sport, "dport": dport, "seq": seq,
             "ack": ack, "flags": tcp[13], "ttl": ttl, "win": struct.unpack("!H", tcp[14:16])[0],
-            "payload": tcp[(tcp[12] >> 4) * 4:]}
+            "payload": tcp[doff:], "header": tcp[:doff],
+            "payload_len": tlen - doff}  # on the wire, however much was captured
 
 
 def csum(data):
