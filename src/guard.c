@@ -329,13 +329,6 @@ int guard_finish(struct guard *g, char *err, size_t errlen)
 	return 0;
 }
 
-int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen)
-{
-	if (guard_begin(g, s, err, errlen) < 0)
-		return -1;
-	return guard_finish(g, err, errlen);
-}
-
 /* A table still being built is waited for (it is removed like any other). */
 static void reap_builder(struct guard *g)
 {

@@ -53,8 +53,7 @@ int guard_ruleset(const struct guard_spec *s, char *buf, size_t len);
 /* Install it; -1 with a reason in err. guard_begin starts building it in a
  * child and returns at once (the caller sets up the rest meanwhile: the
  * packet ring's set-up waits out an RCU grace period too); guard_finish
- * waits for the table. guard_install does both. */
-int guard_install(struct guard *g, const struct guard_spec *s, char *err, size_t errlen);
+ * waits for the table. */
 int guard_begin(struct guard *g, const struct guard_spec *s, char *err, size_t errlen);
 int guard_finish(struct guard *g, char *err, size_t errlen);
 
